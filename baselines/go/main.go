@@ -1,0 +1,110 @@
+// Command baseline-go is gauntlet's Go reference service: the standard library's net/http
+// with a goroutine per request, the "Go style" that the harness compares other
+// implementations against.
+//
+// Usage:
+//
+//	baseline-go --role micro --addr 127.0.0.1:8080
+//
+// --addr defaults to $ADDR, then 127.0.0.1:8080. The process logs one line to stderr when it
+// listens and one when it has shut down. SIGTERM or SIGINT stops accepting connections and
+// drains in-flight requests for up to 10 s; a second signal kills it at once.
+//
+// Exit codes: 0 after a clean shutdown, 1 if serving or draining failed, 2 for bad usage
+// (unknown flag or role).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+const (
+	defaultAddr = "127.0.0.1:8080"
+	// shutdownGrace bounds how long in-flight requests may drain after SIGTERM.
+	shutdownGrace = 10 * time.Second
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// run parses args, serves until a signal arrives and returns the process exit code.
+func run(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("baseline-go", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addrDefault := os.Getenv("ADDR")
+	if addrDefault == "" {
+		addrDefault = defaultAddr
+	}
+	role := fs.String("role", "micro", "service role: "+knownRoles())
+	addr := fs.String("addr", addrDefault, "listen address HOST:PORT (default from $ADDR)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "baseline-go: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	handler, err := newMux(*role)
+	if err != nil {
+		fmt.Fprintf(stderr, "baseline-go: %v\n", err)
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := serve(ctx, stop, *addr, *role, handler, stderr); err != nil {
+		fmt.Fprintf(stderr, "baseline-go %s: %v\n", *role, err)
+		return 1
+	}
+	return 0
+}
+
+// serve listens on addr and serves handler until ctx is done, then drains in-flight requests.
+// It calls restoreSignals once draining starts so that a second signal ends the process.
+func serve(ctx context.Context, restoreSignals func(), addr, role string, handler http.Handler, stderr io.Writer) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(stderr, "baseline-go "+role+": ", 0),
+	}
+	fmt.Fprintf(stderr, "baseline-go %s listening on %s\n", role, ln.Addr())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	restoreSignals()
+
+	began := time.Now()
+	drainCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err = srv.Shutdown(drainCtx)
+	<-served // Serve returns ErrServerClosed as soon as Shutdown starts.
+	if err != nil {
+		return fmt.Errorf("shutdown after %s: %w", time.Since(began).Round(time.Millisecond), err)
+	}
+	fmt.Fprintf(stderr, "baseline-go %s shut down, drained in %s\n", role, time.Since(began).Round(time.Millisecond))
+	return nil
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bufio"
+	"net/http"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+)
+
+// TagHeader marks traffic a run wants to follow through every hop; requests that carry it
+// with a non-empty value are counted in gauntlet_http_tagged_requests_total.
+const TagHeader = "X-Gauntlet-Tag"
+
+// maxStatus bounds the status codes counted; net/http accepts 100–999.
+const maxStatus = 1000
+
+// routeStats counts one route's responses by status code.
+type routeStats struct {
+	route string
+	codes [maxStatus]atomic.Uint64
+}
+
+func (rs *routeStats) observe(code int) {
+	if code < 100 || code >= maxStatus {
+		return
+	}
+	rs.codes[code].Add(1)
+}
+
+// serverMetrics is the state behind /metrics. routes is written only while the role
+// registers its endpoints and read-only afterwards; everything per request is atomic.
+type serverMetrics struct {
+	routes   []*routeStats
+	tagged   atomic.Uint64
+	inFlight atomic.Int64
+}
+
+func newServerMetrics() *serverMetrics { return &serverMetrics{} }
+
+// route adds the counters for a new route label. Call it only while building the router.
+func (m *serverMetrics) route(label string) *routeStats {
+	rs := &routeStats{route: label}
+	m.routes = append(m.routes, rs)
+	return rs
+}
+
+// instrument wraps the whole handler with the in-flight gauge and the tagged counter.
+func (m *serverMetrics) instrument(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.inFlight.Add(1)
+		defer m.inFlight.Add(-1)
+		if r.Header.Get(TagHeader) != "" {
+			m.tagged.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// serveHTTP writes the Prometheus text exposition format 0.0.4.
+func (m *serverMetrics) serveHTTP(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	bw := bufio.NewWriter(w)
+	m.write(bw)
+	_ = bw.Flush()
+}
+
+func (m *serverMetrics) write(bw *bufio.Writer) {
+	routes := slices.Clone(m.routes)
+	slices.SortFunc(routes, func(a, b *routeStats) int { return strings.Compare(a.route, b.route) })
+
+	bw.WriteString("# HELP gauntlet_http_requests_total HTTP requests answered, by route and status code.\n")
+	bw.WriteString("# TYPE gauntlet_http_requests_total counter\n")
+	var buf []byte
+	for _, rs := range routes {
+		for code := range rs.codes {
+			n := rs.codes[code].Load()
+			if n == 0 {
+				continue
+			}
+			buf = append(buf[:0], `gauntlet_http_requests_total{route="`...)
+			buf = appendLabelValue(buf, rs.route)
+			buf = append(buf, `",code="`...)
+			buf = strconv.AppendInt(buf, int64(code), 10)
+			buf = append(buf, `"} `...)
+			buf = strconv.AppendUint(buf, n, 10)
+			buf = append(buf, '\n')
+			bw.Write(buf)
+		}
+	}
+
+	bw.WriteString("# HELP gauntlet_http_tagged_requests_total HTTP requests that carried a non-empty " + TagHeader + " header.\n")
+	bw.WriteString("# TYPE gauntlet_http_tagged_requests_total counter\n")
+	bw.WriteString("gauntlet_http_tagged_requests_total " + strconv.FormatUint(m.tagged.Load(), 10) + "\n")
+
+	bw.WriteString("# HELP gauntlet_http_in_flight_requests HTTP requests being served, this one included.\n")
+	bw.WriteString("# TYPE gauntlet_http_in_flight_requests gauge\n")
+	bw.WriteString("gauntlet_http_in_flight_requests " + strconv.FormatInt(m.inFlight.Load(), 10) + "\n")
+
+	bw.WriteString("# HELP go_goroutines Number of goroutines that currently exist.\n")
+	bw.WriteString("# TYPE go_goroutines gauge\n")
+	bw.WriteString("go_goroutines " + strconv.Itoa(runtime.NumGoroutine()) + "\n")
+}
+
+// appendLabelValue escapes s as a Prometheus label value.
+func appendLabelValue(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			buf = append(buf, `\\`...)
+		case '"':
+			buf = append(buf, `\"`...)
+		case '\n':
+			buf = append(buf, `\n`...)
+		default:
+			buf = append(buf, c)
+		}
+	}
+	return buf
+}

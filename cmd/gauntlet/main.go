@@ -1,0 +1,77 @@
+// Command gauntlet is a load-testing and chaos benchmarking harness: it reads
+// a scenario, starts the services under test, drives load at them, and
+// reports honest latency, throughput and a verdict.
+//
+// Exit codes: 0 ok, 1 runtime error, 2 bad usage or scenario, 3 thresholds
+// failed, 130 interrupted.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the CLI and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		// After the first signal, a second one kills at once.
+		<-ctx.Done()
+		stop()
+	}()
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	code := exitCode(err)
+	var quiet *exitError
+	if err != nil && !(errors.As(err, &quiet) && quiet.silent) {
+		fmt.Fprintf(stderr, "gauntlet: %v\n", err)
+	}
+	return code
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "gauntlet",
+		Short: "Load testing and chaos benchmarking with honest numbers",
+		Long: `gauntlet reads a scenario file, starts the services under test, drives
+open-model load at them and reports latency measured from each request's
+intended send time (no coordinated omission), throughput, errors by class
+and a verdict on the scenario's thresholds. Every run writes a record
+(record.ndjson) as it goes; every figure is recomputed from it.
+
+Exit codes:
+  0    ok: the run completed and every threshold passed
+  1    runtime error (a service failed to start, the record could not be written)
+  2    bad usage or an invalid scenario (nothing was run)
+  3    one or more thresholds failed
+  130  interrupted (Ctrl-C or SIGTERM); the record and summary are still written`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       versionString(),
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	root.AddCommand(
+		newRunCmd(),
+		newAttackCmd(),
+		newValidateCmd(),
+		newReportCmd(),
+		newScenariosCmd(),
+		newVersionCmd(),
+	)
+	return root
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gauntletbench/gauntlet/scenarios"
+)
+
+func newValidateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate FILE|NAME...",
+		Short: "Check scenario files without running them",
+		Long: `Validate decodes each scenario strictly and reports every problem at once,
+as file:line:col with the field path and a hint. It sends no load and starts
+nothing. Exit code 2 when any scenario is invalid.`,
+		Example: `  gauntlet validate order.yaml
+  gauntlet validate scenarios/*.yaml`,
+		Args:              usageArgs(cobra.MinimumNArgs(1)),
+		ValidArgsFunction: completeScenarios,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var errs []error
+			for _, ref := range args {
+				spec, err := scenarios.Open(ref)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				var planned time.Duration
+				for _, st := range spec.Load.Stages {
+					planned += time.Duration(st.For)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d requests, %d stages, %s of load per variant)\n",
+					ref, len(spec.Requests), len(spec.Load.Stages), planned)
+			}
+			if len(errs) > 0 {
+				return usageErr(errors.Join(errs...))
+			}
+			return nil
+		},
+	}
+}

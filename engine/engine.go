@@ -1,0 +1,191 @@
+// Package engine turns a scenario into runs: it starts the services under
+// test, drives the load, and writes the run record as the run goes. Every
+// service it started is stopped on every exit path.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gauntletbench/gauntlet/metrics"
+	"github.com/gauntletbench/gauntlet/scenarios"
+	"github.com/gauntletbench/gauntlet/services"
+)
+
+// RecordName is the file name of the run record inside the output folder.
+const RecordName = "record.ndjson"
+
+// loadStartDelay leaves the runner and recorder time to start before t0, so
+// the first requests do not start late.
+const loadStartDelay = 20 * time.Millisecond
+
+// Options configure a run.
+type Options struct {
+	// OutDir receives the record (created if missing).
+	OutDir string
+	// Version is gauntlet's version, written to the record header.
+	Version string
+	// Log receives one line per notable step (services up, load started);
+	// nil discards them.
+	Log io.Writer
+	// OnLoad is called when a variant's load starts, with the planned load
+	// length, and returns the function the recorder calls after each
+	// interval (may be nil). Used for progress displays.
+	OnLoad func(variant string, planned time.Duration) func(metrics.Live)
+}
+
+// ErrInterrupted is returned by Run when ctx was cancelled (Ctrl-C): the
+// record is complete up to that moment and marked interrupted.
+var ErrInterrupted = errors.New("run interrupted")
+
+// Run executes spec once per variant and returns the record's path. The
+// record is written as the run goes; on error or interruption it still ends
+// with what happened.
+func Run(ctx context.Context, spec *scenarios.Spec, opt Options) (string, error) {
+	p, err := newPlan(spec)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(opt.OutDir, 0o755); err != nil {
+		return "", fmt.Errorf("create output folder: %w", err)
+	}
+	path := filepath.Join(opt.OutDir, RecordName)
+	w, err := metrics.Create(path)
+	if err != nil {
+		return "", err
+	}
+	e := &engine{spec: spec, plan: p, w: w, opt: opt}
+	if opt.Log == nil {
+		e.opt.Log = io.Discard
+	}
+	runErr := e.run(ctx)
+	status := metrics.StatusCompleted
+	switch {
+	case errors.Is(runErr, ErrInterrupted):
+		status = metrics.StatusInterrupted
+	case runErr != nil:
+		status = metrics.StatusFailed
+	}
+	if err := w.Write(metrics.Trailer{Type: metrics.LineTrailer, End: time.Now(), Status: status}); err != nil && runErr == nil {
+		runErr = err
+	}
+	if err := w.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	return path, runErr
+}
+
+type engine struct {
+	spec *scenarios.Spec
+	plan *plan
+	w    *metrics.Writer
+	opt  Options
+}
+
+func (e *engine) run(ctx context.Context) error {
+	if err := e.w.Write(e.plan.header(e.opt.Version)); err != nil {
+		return err
+	}
+	for _, variant := range e.plan.variants {
+		if err := e.runVariant(ctx, variant); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runVariant starts the services of one variant on fresh processes, drives
+// the load, and stops the services again, whatever happens.
+func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
+	if err := e.w.Write(metrics.RunStart{Type: metrics.LineRun, Variant: variant, Start: time.Now()}); err != nil {
+		return err
+	}
+	var t0 time.Time
+	end := func(status string, cause error) error {
+		re := metrics.RunEnd{Type: metrics.LineRunEnd, Variant: variant, End: time.Now(), Status: status}
+		if !t0.IsZero() {
+			re.DurationS = time.Since(t0).Seconds()
+		}
+		if cause != nil {
+			re.Error = cause.Error()
+		}
+		if werr := e.w.Write(re); werr != nil && cause == nil {
+			return werr
+		}
+		return cause
+	}
+
+	specs, err := e.plan.services(variant)
+	if err != nil {
+		return end(metrics.StatusFailed, err)
+	}
+	group, err := services.StartGroup(ctx, specs, e.plan.deps, e.emitter(variant))
+	if err != nil {
+		if ctx.Err() != nil {
+			return end(metrics.StatusInterrupted, ErrInterrupted)
+		}
+		return end(metrics.StatusFailed, fmt.Errorf("variant %s: %w", variant, err))
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.plan.stopTimeout())
+		defer cancel()
+		if serr := group.StopAll(stopCtx); serr != nil && err == nil {
+			err = fmt.Errorf("stop services: %w", serr)
+		}
+	}()
+	for _, p := range group.Processes() {
+		fmt.Fprintf(e.opt.Log, "%s: service %s ready at %s in %.1f ms (pid %d)\n", variant, p.Name(), p.URL(), p.StartupMs(), p.PID())
+	}
+
+	runner, err := e.plan.runner(variant, group)
+	if err != nil {
+		return end(metrics.StatusFailed, err)
+	}
+	t0 = time.Now().Add(loadStartDelay)
+	runner.Start = t0
+	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0,
+		PlannedS: runner.Pacer.End().Seconds()}); err != nil {
+		return end(metrics.StatusFailed, err)
+	}
+	rec := metrics.NewRecorder(e.w, variant, e.plan.names, len(e.plan.stages), t0)
+	if e.opt.OnLoad != nil {
+		rec.OnInterval = e.opt.OnLoad(variant, runner.Pacer.End())
+	}
+	results := make(chan metrics.Result, 4096)
+	recErr := make(chan error, 1)
+	go func() { recErr <- rec.Consume(results) }()
+	runErr := runner.Run(ctx, results)
+	close(results)
+	if err := <-recErr; err != nil && runErr == nil {
+		runErr = err
+	}
+	switch {
+	case runErr != nil:
+		return end(metrics.StatusFailed, runErr)
+	case ctx.Err() != nil:
+		return end(metrics.StatusInterrupted, ErrInterrupted)
+	}
+	return end(metrics.StatusCompleted, nil)
+}
+
+// emitter returns the callback through which the services package reports
+// events; each one becomes a record line at once.
+func (e *engine) emitter(variant string) func(services.Event) {
+	return func(ev services.Event) {
+		line := metrics.ServiceEvent{
+			Type: metrics.LineService, Variant: variant, Time: ev.Time, Service: ev.Service, Kind: ev.Kind,
+			PID: ev.PID, StartupMs: ev.StartupMs, ExitCode: ev.ExitCode, Signal: ev.Signal,
+			Unexpected: ev.Unexpected, Message: ev.Message, OutputTail: ev.OutputTail,
+		}
+		// A record write error surfaces at the trailer; events are best effort.
+		_ = e.w.Write(line)
+		if ev.Unexpected {
+			fmt.Fprintf(e.opt.Log, "%s: service %s exited unexpectedly: %s\n", variant, ev.Service, ev.Message)
+		}
+	}
+}

@@ -1,0 +1,242 @@
+package engine
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/cpu"
+	"github.com/shirou/gopsutil/v4/mem"
+
+	"github.com/gauntletbench/gauntlet/metrics"
+	"github.com/gauntletbench/gauntlet/runners"
+	"github.com/gauntletbench/gauntlet/scenarios"
+	"github.com/gauntletbench/gauntlet/services"
+)
+
+// defaultImpl is the reference implementation baseline services run when a
+// scenario names no variants.
+const defaultImpl = "go"
+
+// DefaultVariant names the single run of a scenario without variants.
+const DefaultVariant = "default"
+
+// plan is a validated scenario turned into what the engine needs.
+type plan struct {
+	spec       *scenarios.Spec
+	runID      string
+	seed       int64
+	started    time.Time
+	variants   []string
+	stages     []metrics.Stage
+	names      []string
+	thresholds []metrics.Threshold
+	deps       map[string][]string
+}
+
+func newPlan(spec *scenarios.Spec) (*plan, error) {
+	if spec.Load.Model != "" && spec.Load.Model != "open" {
+		return nil, fmt.Errorf("load model %q is not supported by this version of gauntlet", spec.Load.Model)
+	}
+	p := &plan{spec: spec, started: time.Now(), seed: spec.Load.Seed, variants: spec.Variants, deps: map[string][]string{}}
+	p.runID = newRunID(p.started)
+	if p.seed == 0 {
+		p.seed = p.started.UnixNano()
+	}
+	if len(p.variants) == 0 {
+		p.variants = []string{DefaultVariant}
+	}
+	pacer := runners.NewStagePacer(stagesOf(spec.Load.Stages))
+	p.stages = pacer.Stages()
+	for _, r := range spec.Requests {
+		if len(r.Flow) > 0 {
+			return nil, fmt.Errorf("request %q is a flow: multi-step flows are not supported by this version of gauntlet", r.Name)
+		}
+		p.names = append(p.names, r.Name)
+	}
+	for _, t := range spec.Thresholds {
+		p.thresholds = append(p.thresholds, metrics.Threshold{Expr: t.Expr, Metric: t.Metric, Op: t.Op,
+			Value: t.Value, Request: t.Request, Window: t.Window})
+	}
+	managed := map[string]bool{}
+	for _, s := range spec.Services {
+		managed[s.Name] = s.URL == ""
+	}
+	for _, s := range spec.Services {
+		if !managed[s.Name] {
+			continue
+		}
+		p.deps[s.Name] = []string{}
+		for _, d := range s.DependsOn {
+			if managed[d] {
+				p.deps[s.Name] = append(p.deps[s.Name], d)
+			}
+		}
+	}
+	return p, nil
+}
+
+func stagesOf(ss []scenarios.Stage) []metrics.Stage {
+	out := make([]metrics.Stage, len(ss))
+	for i, s := range ss {
+		out[i] = metrics.Stage{ForS: time.Duration(s.For).Seconds(), Rate: float64(s.Rate), Ramp: s.Ramp, Warmup: s.Warmup}
+	}
+	return out
+}
+
+func newRunID(t time.Time) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+func (p *plan) header(version string) metrics.Header {
+	return metrics.Header{
+		Type: metrics.LineHeader, Format: metrics.RecordFormat, Scenario: p.spec.Name,
+		Description: p.spec.Description, File: p.spec.File, RunID: p.runID, GauntletVersion: version,
+		GoVersion: runtime.Version(), Host: host(), StartedAt: p.started, Model: "open",
+		Variants: p.spec.Variants, Requests: p.names, Stages: p.stages, Thresholds: p.thresholds,
+		IntervalMs: int(metrics.IntervalLength / time.Millisecond), Seed: p.seed,
+		TimeoutMs:   float64(time.Duration(p.spec.Load.Timeout)) / float64(time.Millisecond),
+		MaxInFlight: p.spec.Load.MaxInFlight,
+	}
+}
+
+func host() metrics.Host {
+	h := metrics.Host{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU()}
+	h.Hostname, _ = os.Hostname()
+	if infos, err := cpu.Info(); err == nil && len(infos) > 0 {
+		h.CPUModel = strings.TrimSpace(infos[0].ModelName)
+	}
+	if vm, err := mem.VirtualMemory(); err == nil {
+		h.MemoryByte = vm.Total
+	}
+	return h
+}
+
+// impl is the reference implementation a variant's baseline services run.
+func impl(variant string) string {
+	switch variant {
+	case "go", "jvm":
+		return variant
+	}
+	return defaultImpl
+}
+
+// services returns the process specs of the services gauntlet manages for
+// variant; services given by url are not started, only addressed.
+func (p *plan) services(variant string) ([]services.Spec, error) {
+	remote := map[string]string{}
+	for _, s := range p.spec.Services {
+		if s.URL != "" {
+			remote[s.Name] = strings.TrimSuffix(s.URL, "/")
+		}
+	}
+	var out []services.Spec
+	for _, s := range p.spec.Services {
+		if s.URL != "" {
+			continue
+		}
+		vars := map[string]string{"run_id": p.runID}
+		for k, v := range remote {
+			vars[k] = v
+		}
+		command := s.Command
+		if s.Baseline != "" {
+			var err error
+			if command, err = services.ResolveBaseline(impl(variant), s.Baseline); err != nil {
+				return nil, fmt.Errorf("service %s: %w", s.Name, err)
+			}
+		}
+		out = append(out, services.Spec{
+			Name: s.Name, Command: command, Env: s.Env, Dir: s.Dir, Ready: s.Ready, Vars: vars,
+			StartTimeout: time.Duration(s.StartTimeout), StopTimeout: time.Duration(s.StopTimeout),
+		})
+	}
+	return out, nil
+}
+
+// stopTimeout bounds stopping every service: the longest grace plus slack.
+func (p *plan) stopTimeout() time.Duration {
+	longest := 10 * time.Second
+	for _, s := range p.spec.Services {
+		longest = max(longest, time.Duration(s.StopTimeout))
+	}
+	return longest + 5*time.Second
+}
+
+// vars are the values templates can name once the services are up.
+func (p *plan) vars(group *services.Group) map[string]string {
+	vars := map[string]string{"run_id": p.runID}
+	for _, s := range p.spec.Services {
+		if s.URL != "" {
+			vars[s.Name] = strings.TrimSuffix(s.URL, "/")
+		} else if proc := group.Get(s.Name); proc != nil {
+			vars[s.Name] = proc.URL()
+		}
+	}
+	return vars
+}
+
+// runner builds the open-model runner for one variant, its templates bound
+// to that variant's service addresses.
+func (p *plan) runner(variant string, group *services.Group) (*runners.Open, error) {
+	vars := p.vars(group)
+	load := p.spec.Load
+	var tag *runners.Header
+	if load.Tag != nil {
+		v, err := scenarios.CompileTemplate(load.Tag.Value)
+		if err != nil {
+			return nil, fmt.Errorf("load.tag.value: %w", err)
+		}
+		tag = &runners.Header{Key: load.Tag.Header, Value: v.Bind(vars)}
+	}
+	reqs := make([]runners.Request, 0, len(p.spec.Requests))
+	for _, r := range p.spec.Requests {
+		rr := runners.Request{Name: r.Name, Weight: r.Weight, Method: r.Method, URL: r.URL.Bind(vars)}
+		if u, static := rr.URL.Static(); static {
+			if err := scenarios.CheckTarget(u, p.spec.AllowRemote); err != nil {
+				return nil, fmt.Errorf("request %s: %w", r.Name, err)
+			}
+		}
+		for k, v := range r.Headers {
+			rr.Header = append(rr.Header, runners.Header{Key: k, Value: v.Bind(vars)})
+		}
+		if tag != nil {
+			rr.Header = append(rr.Header, *tag)
+		}
+		switch {
+		case r.JSON != nil:
+			b := r.JSON.Bind(vars)
+			rr.Body, rr.ContentType = &b, "application/json"
+		case r.Body != nil:
+			b := r.Body.Bind(vars)
+			rr.Body = &b
+		}
+		if r.Expect != nil {
+			rr.Expect = r.Expect.Status
+		}
+		reqs = append(reqs, rr)
+	}
+	maxInFlight := load.MaxInFlight
+	if maxInFlight <= 0 {
+		maxInFlight = 1000
+	}
+	conns := load.Connections
+	if conns <= 0 {
+		conns = maxInFlight
+	}
+	keepAlive := load.KeepAlive == nil || *load.KeepAlive
+	client := runners.NewClient(runners.ClientOptions{
+		Timeout: time.Duration(load.Timeout), MaxIdlePerHost: conns,
+		DisableKeepAlive: !keepAlive, AllowRemote: p.spec.AllowRemote,
+	})
+	return &runners.Open{
+		Requests: reqs, Pacer: runners.NewStagePacer(p.stages), Client: client,
+		MaxInFlight: maxInFlight, Seed: p.seed, Grace: max(time.Second, time.Duration(load.Timeout)),
+	}, nil
+}

@@ -1,0 +1,353 @@
+package metrics
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// RecordFormat is the version of the run record's line format.
+const RecordFormat = 1
+
+// Line types of the run record. Every line is one JSON object whose "type"
+// field is one of these.
+const (
+	LineHeader   = "header"
+	LineRun      = "run"
+	LineLoad     = "load"
+	LineInterval = "interval"
+	LineService  = "service"
+	LineRunEnd   = "run_end"
+	LineTrailer  = "trailer"
+)
+
+// Run statuses, in RunEnd.Status and Trailer.Status.
+const (
+	StatusCompleted   = "completed"
+	StatusInterrupted = "interrupted"
+	StatusFailed      = "failed"
+	StatusTruncated   = "truncated"
+)
+
+// Header is the first line of a record: what was run, where, and the plan.
+type Header struct {
+	Type            string      `json:"type"`
+	Format          int         `json:"format"`
+	Scenario        string      `json:"scenario"`
+	Description     string      `json:"description,omitempty"`
+	File            string      `json:"file,omitempty"`
+	RunID           string      `json:"run_id"`
+	GauntletVersion string      `json:"gauntlet_version"`
+	GoVersion       string      `json:"go_version"`
+	Host            Host        `json:"host"`
+	StartedAt       time.Time   `json:"started_at"`
+	Model           string      `json:"model"`
+	Variants        []string    `json:"variants,omitempty"`
+	Requests        []string    `json:"requests"`
+	Stages          []Stage     `json:"stages"`
+	Thresholds      []Threshold `json:"thresholds,omitempty"`
+	IntervalMs      int         `json:"interval_ms"`
+	Seed            int64       `json:"seed"`
+	TimeoutMs       float64     `json:"timeout_ms"`
+	MaxInFlight     int         `json:"max_in_flight"`
+}
+
+// Host describes the machine the generator ran on.
+type Host struct {
+	Hostname   string `json:"hostname"`
+	OS         string `json:"os"`
+	Arch       string `json:"arch"`
+	CPUs       int    `json:"cpus"`
+	CPUModel   string `json:"cpu_model,omitempty"`
+	MemoryByte uint64 `json:"memory_bytes,omitempty"`
+}
+
+// Stage is one planned load stage, with its offset from load start.
+type Stage struct {
+	StartS float64 `json:"start_s"`
+	ForS   float64 `json:"for_s"`
+	Rate   float64 `json:"rate"`
+	Ramp   string  `json:"ramp,omitempty"`
+	Warmup bool    `json:"warmup,omitempty"`
+}
+
+// Threshold is a pass/fail condition on a run's summary, as the scenario
+// stated it. Value is in the metric's canonical unit: milliseconds for
+// latency metrics, a 0–1 ratio for error_rate, requests per second for rps.
+type Threshold struct {
+	Expr    string  `json:"expr"`
+	Metric  string  `json:"metric"`
+	Op      string  `json:"op"`
+	Value   float64 `json:"value"`
+	Request string  `json:"request,omitempty"`
+	Window  string  `json:"window,omitempty"`
+}
+
+// RunStart opens the lines of one run (one variant) in the record, before
+// its services start.
+type RunStart struct {
+	Type    string    `json:"type"`
+	Variant string    `json:"variant"`
+	Start   time.Time `json:"start"`
+}
+
+// LoadStart marks the moment load began (t0); interval offsets count from
+// it.
+type LoadStart struct {
+	Type     string    `json:"type"`
+	Variant  string    `json:"variant"`
+	Start    time.Time `json:"start"`
+	PlannedS float64   `json:"planned_s"`
+}
+
+// Interval aggregates the requests of one request name and stage whose
+// responses ended within one interval of the run. Histograms are HDR V2
+// compressed (base64) in microseconds.
+type Interval struct {
+	Type     string           `json:"type"`
+	Variant  string           `json:"variant"`
+	T        int              `json:"t"`
+	Request  string           `json:"request"`
+	Stage    int              `json:"stage"`
+	Requests int64            `json:"requests"`
+	Errors   int64            `json:"errors"`
+	Dropped  int64            `json:"dropped,omitempty"`
+	Canceled int64            `json:"canceled,omitempty"`
+	Codes    map[string]int64 `json:"codes,omitempty"`
+	Classes  map[string]int64 `json:"classes,omitempty"`
+	BytesIn  int64            `json:"bytes_in"`
+	BytesOut int64            `json:"bytes_out"`
+	Latency  string           `json:"latency,omitempty"`
+	Service  string           `json:"service_time,omitempty"`
+	Lag      string           `json:"lag,omitempty"`
+}
+
+// ServiceEvent is something that happened to a service under test.
+type ServiceEvent struct {
+	Type       string    `json:"type"`
+	Variant    string    `json:"variant"`
+	Time       time.Time `json:"time"`
+	Service    string    `json:"service"`
+	Kind       string    `json:"kind"`
+	PID        int       `json:"pid,omitempty"`
+	StartupMs  float64   `json:"startup_ms,omitempty"`
+	ExitCode   int       `json:"exit_code,omitempty"`
+	Signal     string    `json:"signal,omitempty"`
+	Unexpected bool      `json:"unexpected,omitempty"`
+	Message    string    `json:"message,omitempty"`
+	OutputTail string    `json:"output_tail,omitempty"`
+	Command    []string  `json:"command,omitempty"`
+}
+
+// RunEnd closes one run.
+type RunEnd struct {
+	Type      string    `json:"type"`
+	Variant   string    `json:"variant"`
+	End       time.Time `json:"end"`
+	DurationS float64   `json:"duration_s"`
+	Status    string    `json:"status"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// Trailer is the last line of a complete record.
+type Trailer struct {
+	Type   string    `json:"type"`
+	End    time.Time `json:"end"`
+	Status string    `json:"status"`
+}
+
+// A Writer appends lines to a record file and flushes each batch to disk, so
+// a crash leaves a readable prefix. It is safe for concurrent use.
+type Writer struct {
+	mu   sync.Mutex
+	f    *os.File
+	w    *bufio.Writer
+	path string
+	err  error
+}
+
+// Create creates (or truncates) the record file at path.
+func Create(path string) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("create record: %w", err)
+	}
+	return &Writer{f: f, w: bufio.NewWriterSize(f, 64<<10), path: path}, nil
+}
+
+// Path returns the record's file path.
+func (w *Writer) Path() string { return w.path }
+
+// Write appends the given lines and flushes them to the file. The first
+// error sticks: later writes return it too.
+func (w *Writer) Write(lines ...any) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	enc := json.NewEncoder(w.w)
+	enc.SetEscapeHTML(false)
+	for _, l := range lines {
+		if err := enc.Encode(l); err != nil {
+			w.err = fmt.Errorf("write record: %w", err)
+			return w.err
+		}
+	}
+	if err := w.w.Flush(); err != nil {
+		w.err = fmt.Errorf("write record: %w", err)
+	}
+	return w.err
+}
+
+// Close flushes and closes the file.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ferr := w.w.Flush()
+	cerr := w.f.Close()
+	if w.err == nil {
+		w.err = ferr
+	}
+	if w.err == nil && cerr != nil {
+		w.err = cerr
+	}
+	return w.err
+}
+
+// Record is a decoded run record.
+type Record struct {
+	Header Header
+	Runs   []*Run
+	// Trailer is nil when the record was cut off before its end.
+	Trailer *Trailer
+	// Truncated is set when the record ends without a trailer or with a
+	// partial last line: the run crashed or was killed.
+	Truncated bool
+	// Path is where the record was read from, if it came from a file.
+	Path string
+}
+
+// Run holds the lines of one run (one variant) of a record.
+type Run struct {
+	Start RunStart
+	// Load is nil when the run ended before load began.
+	Load      *LoadStart
+	Intervals []Interval
+	Services  []ServiceEvent
+	End       *RunEnd
+}
+
+// ReadFile decodes the record at path.
+func ReadFile(path string) (*Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open record: %w", err)
+	}
+	defer f.Close()
+	rec, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	rec.Path = path
+	return rec, nil
+}
+
+// Read decodes a record. A last line cut off mid-write is ignored and marks
+// the record Truncated; a malformed line elsewhere is an error.
+func Read(r io.Reader) (*Record, error) {
+	br := bufio.NewReaderSize(r, 256<<10)
+	rec := &Record{}
+	var run *Run
+	seenHeader := false
+	for lineNo := 1; ; lineNo++ {
+		line, rerr := br.ReadBytes('\n')
+		complete := rerr == nil
+		if rerr != nil && rerr != io.EOF {
+			return nil, fmt.Errorf("read record: %w", rerr)
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) > 0 {
+			if err := rec.decodeLine(line, &run, &seenHeader); err != nil {
+				if !complete {
+					rec.Truncated = true
+					break
+				}
+				return nil, fmt.Errorf("line %d: %w", lineNo, err)
+			}
+		}
+		if !complete {
+			break
+		}
+	}
+	if !seenHeader {
+		return nil, fmt.Errorf("not a gauntlet record: no header line")
+	}
+	if rec.Trailer == nil {
+		rec.Truncated = true
+	}
+	return rec, nil
+}
+
+func (rec *Record) decodeLine(line []byte, run **Run, seenHeader *bool) error {
+	var probe struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(line, &probe); err != nil {
+		return err
+	}
+	if !*seenHeader && probe.Type != LineHeader {
+		return fmt.Errorf("first line is %q, want a header", probe.Type)
+	}
+	switch probe.Type {
+	case LineHeader:
+		*seenHeader = true
+		return json.Unmarshal(line, &rec.Header)
+	case LineRun:
+		r := &Run{}
+		if err := json.Unmarshal(line, &r.Start); err != nil {
+			return err
+		}
+		rec.Runs = append(rec.Runs, r)
+		*run = r
+	case LineLoad, LineInterval, LineService, LineRunEnd:
+		if *run == nil {
+			return fmt.Errorf("%s line before any run line", probe.Type)
+		}
+		return (*run).decode(probe.Type, line)
+	case LineTrailer:
+		rec.Trailer = &Trailer{}
+		return json.Unmarshal(line, rec.Trailer)
+	}
+	// Unknown line types come from newer versions; skip them.
+	return nil
+}
+
+func (r *Run) decode(typ string, line []byte) error {
+	switch typ {
+	case LineLoad:
+		r.Load = &LoadStart{}
+		return json.Unmarshal(line, r.Load)
+	case LineInterval:
+		var iv Interval
+		if err := json.Unmarshal(line, &iv); err != nil {
+			return err
+		}
+		r.Intervals = append(r.Intervals, iv)
+	case LineService:
+		var ev ServiceEvent
+		if err := json.Unmarshal(line, &ev); err != nil {
+			return err
+		}
+		r.Services = append(r.Services, ev)
+	case LineRunEnd:
+		r.End = &RunEnd{}
+		return json.Unmarshal(line, r.End)
+	}
+	return nil
+}

@@ -1,0 +1,368 @@
+package metrics
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Summary is what a run came to, recomputed from its record. Its JSON form is
+// gauntlet's public interface (`--output json`): field names are stable.
+type Summary struct {
+	Scenario        string       `json:"scenario"`
+	Description     string       `json:"description,omitempty"`
+	RunID           string       `json:"run_id"`
+	Verdict         string       `json:"verdict"`
+	StartedAt       time.Time    `json:"started_at"`
+	Model           string       `json:"model"`
+	Host            Host         `json:"host"`
+	GauntletVersion string       `json:"gauntlet_version"`
+	Runs            []RunSummary `json:"runs"`
+	Record          string       `json:"record,omitempty"`
+	Truncated       bool         `json:"truncated,omitempty"`
+}
+
+// Verdicts of a summary.
+const (
+	VerdictPass        = "pass"
+	VerdictFail        = "fail"
+	VerdictInterrupted = "interrupted"
+)
+
+// RunSummary is one run (one variant). Latencies are in milliseconds;
+// warm-up stages are excluded from every figure.
+type RunSummary struct {
+	Variant       string                    `json:"variant"`
+	Status        string                    `json:"status"`
+	DurationS     float64                   `json:"duration_s"`
+	Requests      int64                     `json:"requests"`
+	Errors        int64                     `json:"errors"`
+	ErrorRate     float64                   `json:"error_rate"`
+	Dropped       int64                     `json:"dropped"`
+	PlannedRPS    float64                   `json:"planned_rps"`
+	RPS           float64                   `json:"rps"`
+	Latency       Percentiles               `json:"latency_ms"`
+	ServiceTime   Percentiles               `json:"service_time_ms"`
+	ScheduleLag   Percentiles               `json:"schedule_lag_ms"`
+	ErrorsByClass map[string]int64          `json:"errors_by_class"`
+	StatusCodes   map[string]int64          `json:"status_codes"`
+	BytesIn       int64                     `json:"bytes_in"`
+	BytesOut      int64                     `json:"bytes_out"`
+	ByRequest     []RequestSummary          `json:"by_request"`
+	Services      map[string]ServiceSummary `json:"services"`
+	Thresholds    []ThresholdResult         `json:"thresholds"`
+	Warnings      []string                  `json:"warnings"`
+}
+
+// RequestSummary is the share of one request name in a run.
+type RequestSummary struct {
+	Name          string           `json:"name"`
+	Requests      int64            `json:"requests"`
+	Errors        int64            `json:"errors"`
+	ErrorRate     float64          `json:"error_rate"`
+	RPS           float64          `json:"rps"`
+	Latency       Percentiles      `json:"latency_ms"`
+	ServiceTime   Percentiles      `json:"service_time_ms"`
+	ErrorsByClass map[string]int64 `json:"errors_by_class"`
+	StatusCodes   map[string]int64 `json:"status_codes"`
+}
+
+// Percentiles of a duration distribution, in milliseconds.
+type Percentiles struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	// P9999 is p99.99.
+	P9999 float64 `json:"p9999"`
+	Max   float64 `json:"max"`
+	Mean  float64 `json:"mean"`
+}
+
+// ServiceSummary is what gauntlet saw of one service under test.
+type ServiceSummary struct {
+	StartupMs          float64 `json:"startup_ms"`
+	PID                int     `json:"pid,omitempty"`
+	ExitedUnexpectedly bool    `json:"exited_unexpectedly,omitempty"`
+	ExitMessage        string  `json:"exit_message,omitempty"`
+}
+
+// ThresholdResult is one threshold's verdict on a run. Value is the measured
+// figure in the threshold's canonical unit (see Threshold).
+type ThresholdResult struct {
+	Expr    string  `json:"expr"`
+	Request string  `json:"request,omitempty"`
+	Pass    bool    `json:"pass"`
+	Value   float64 `json:"value"`
+	Unit    string  `json:"unit"`
+	Error   string  `json:"error,omitempty"`
+}
+
+// lagWarning is the schedule lag p99 above which a run is flagged: requests
+// left later than planned, so the generator, not only the target, shaped the
+// latency.
+const lagWarning = 5 * time.Millisecond
+
+// Summarize recomputes a summary from a record: every histogram of the
+// measured window is merged exactly. Thresholds and the verdict are left to
+// the caller (package gates).
+func Summarize(rec *Record) (*Summary, error) {
+	h := rec.Header
+	s := &Summary{
+		Scenario: h.Scenario, Description: h.Description, RunID: h.RunID, StartedAt: h.StartedAt,
+		Model: h.Model, Host: h.Host, GauntletVersion: h.GauntletVersion, Record: rec.Path,
+		Truncated: rec.Truncated, Runs: []RunSummary{},
+	}
+	for _, run := range rec.Runs {
+		rs, err := summarizeRun(&h, run, rec.Truncated)
+		if err != nil {
+			return nil, fmt.Errorf("run %q: %w", run.Start.Variant, err)
+		}
+		s.Runs = append(s.Runs, rs)
+	}
+	return s, nil
+}
+
+// Window returns the measured window of a run, in seconds from load start:
+// from the end of the leading warm-up stages to the end of the load.
+func Window(h *Header, run *Run) (from, to float64) {
+	for _, st := range h.Stages {
+		if !st.Warmup {
+			break
+		}
+		from = st.StartS + st.ForS
+	}
+	switch {
+	case run.End != nil:
+		to = run.End.DurationS
+	case len(run.Intervals) > 0:
+		to = float64(run.Intervals[len(run.Intervals)-1].T+1) * IntervalLength.Seconds()
+	}
+	return from, max(to, from)
+}
+
+type merged struct {
+	requests, errors, dropped int64
+	bytesIn, bytesOut         int64
+	codes, classes            map[string]int64
+	lat, svc, lag             *Histogram
+}
+
+func newMerged() *merged {
+	return &merged{codes: map[string]int64{}, classes: map[string]int64{},
+		lat: NewHistogram(), svc: NewHistogram(), lag: NewHistogram()}
+}
+
+func (m *merged) add(iv *Interval) error {
+	m.requests += iv.Requests
+	m.errors += iv.Errors
+	m.dropped += iv.Dropped
+	m.bytesIn += iv.BytesIn
+	m.bytesOut += iv.BytesOut
+	for k, v := range iv.Codes {
+		m.codes[k] += v
+	}
+	for k, v := range iv.Classes {
+		m.classes[k] += v
+	}
+	for _, p := range []struct {
+		h *Histogram
+		s string
+	}{{m.lat, iv.Latency}, {m.svc, iv.Service}, {m.lag, iv.Lag}} {
+		if err := p.h.MergeEncoded(p.s); err != nil {
+			return fmt.Errorf("interval %d %s: %w", iv.T, iv.Request, err)
+		}
+	}
+	return nil
+}
+
+func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
+	from, to := Window(h, run)
+	dur := to - from
+	total := newMerged()
+	byName := map[string]*merged{}
+	for i := range run.Intervals {
+		iv := &run.Intervals[i]
+		if iv.Stage < len(h.Stages) && h.Stages[iv.Stage].Warmup {
+			continue
+		}
+		m := byName[iv.Request]
+		if m == nil {
+			m = newMerged()
+			byName[iv.Request] = m
+		}
+		if err := m.add(iv); err != nil {
+			return RunSummary{}, err
+		}
+		if err := total.add(iv); err != nil {
+			return RunSummary{}, err
+		}
+	}
+	rs := RunSummary{
+		Variant: run.Start.Variant, Status: runStatus(run, truncated), DurationS: dur,
+		Requests: total.requests, Errors: total.errors, ErrorRate: ratio(total.errors, total.requests),
+		Dropped: total.dropped, RPS: perSecond(total.requests, dur), PlannedRPS: plannedRate(h, from, to),
+		Latency: percentiles(total.lat), ServiceTime: percentiles(total.svc), ScheduleLag: percentiles(total.lag),
+		ErrorsByClass: total.classes, StatusCodes: total.codes, BytesIn: total.bytesIn, BytesOut: total.bytesOut,
+		Services: services(run), Thresholds: []ThresholdResult{}, Warnings: []string{},
+	}
+	for _, name := range requestOrder(h, byName) {
+		m := byName[name]
+		rs.ByRequest = append(rs.ByRequest, RequestSummary{
+			Name: name, Requests: m.requests, Errors: m.errors, ErrorRate: ratio(m.errors, m.requests),
+			RPS: perSecond(m.requests, dur), Latency: percentiles(m.lat), ServiceTime: percentiles(m.svc),
+			ErrorsByClass: m.classes, StatusCodes: m.codes,
+		})
+	}
+	rs.Warnings = warnings(h, &rs, total)
+	return rs, nil
+}
+
+func runStatus(run *Run, truncated bool) string {
+	switch {
+	case run.End != nil:
+		return run.End.Status
+	case truncated:
+		return StatusTruncated
+	}
+	return StatusCompleted
+}
+
+func services(run *Run) map[string]ServiceSummary {
+	out := map[string]ServiceSummary{}
+	for _, ev := range run.Services {
+		s := out[ev.Service]
+		switch ev.Kind {
+		case "ready":
+			s.StartupMs = ev.StartupMs
+			s.PID = ev.PID
+		case "exited":
+			if ev.Unexpected {
+				s.ExitedUnexpectedly = true
+				s.ExitMessage = exitText(ev)
+			}
+		}
+		out[ev.Service] = s
+	}
+	return out
+}
+
+func exitText(ev ServiceEvent) string {
+	if ev.Signal != "" {
+		return "killed by signal " + ev.Signal
+	}
+	return "exit code " + strconv.Itoa(ev.ExitCode)
+}
+
+func warnings(h *Header, rs *RunSummary, total *merged) []string {
+	w := []string{}
+	switch rs.Status {
+	case StatusInterrupted:
+		w = append(w, "the run was interrupted: figures cover only the part that ran")
+	case StatusTruncated:
+		w = append(w, "the record ends early (the run crashed or was killed): figures cover only the part recorded")
+	case StatusFailed:
+		w = append(w, "the run failed before it finished")
+	}
+	if rs.Dropped > 0 {
+		w = append(w, fmt.Sprintf("the generator could not keep the schedule: %d planned requests were never sent", rs.Dropped))
+	}
+	if lag := total.lag.Quantile(0.99); lag > lagWarning {
+		w = append(w, fmt.Sprintf("requests left late (schedule lag p99 %s): the generator was saturated or max_in_flight (%d) was reached; latency includes the wait",
+			fmtMs(lag), h.MaxInFlight))
+	}
+	if rs.PlannedRPS > 0 && rs.Status == StatusCompleted && rs.RPS < 0.95*rs.PlannedRPS {
+		w = append(w, fmt.Sprintf("achieved %.0f req/s of %.0f planned", rs.RPS, rs.PlannedRPS))
+	}
+	if total.lat.Clamped > 0 {
+		w = append(w, fmt.Sprintf("%d latencies exceeded one hour and were recorded as one hour", total.lat.Clamped))
+	}
+	names := make([]string, 0, len(rs.Services))
+	for name := range rs.Services {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if s := rs.Services[name]; s.ExitedUnexpectedly {
+			w = append(w, fmt.Sprintf("service %s exited unexpectedly during the run (%s)", name, s.ExitMessage))
+		}
+	}
+	return w
+}
+
+// plannedRate is the mean planned arrival rate over [from, to), counting the
+// plan only up to its own end.
+func plannedRate(h *Header, from, to float64) float64 {
+	end := 0.0
+	for _, st := range h.Stages {
+		end = st.StartS + st.ForS
+	}
+	to = min(to, end)
+	if to <= from {
+		return 0
+	}
+	return (PlannedHits(h.Stages, to) - PlannedHits(h.Stages, from)) / (to - from)
+}
+
+// PlannedHits is the number of requests the open-model plan schedules in its
+// first t seconds.
+func PlannedHits(stages []Stage, t float64) float64 {
+	var n float64
+	for i, st := range stages {
+		r0 := StartRate(stages, i)
+		tau := min(max(t-st.StartS, 0), st.ForS)
+		if st.ForS > 0 {
+			n += r0*tau + (st.Rate-r0)*tau*tau/(2*st.ForS)
+		}
+	}
+	return n
+}
+
+// StartRate is the arrival rate at the start of stage i: a linear ramp starts
+// from the previous stage's rate (0 for the first stage), a step at its own.
+func StartRate(stages []Stage, i int) float64 {
+	switch {
+	case stages[i].Ramp != "linear":
+		return stages[i].Rate
+	case i == 0:
+		return 0
+	}
+	return stages[i-1].Rate
+}
+
+func requestOrder(h *Header, seen map[string]*merged) []string {
+	var out []string
+	for _, n := range h.Requests {
+		if seen[n] != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func percentiles(h *Histogram) Percentiles {
+	return Percentiles{
+		P50: ms(h.Quantile(0.50)), P90: ms(h.Quantile(0.90)), P95: ms(h.Quantile(0.95)),
+		P99: ms(h.Quantile(0.99)), P999: ms(h.Quantile(0.999)), P9999: ms(h.Quantile(0.9999)), Max: ms(h.Max()), Mean: ms(h.Mean()),
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func fmtMs(d time.Duration) string { return strconv.FormatFloat(ms(d), 'f', 1, 64) + " ms" }
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func perSecond(n int64, seconds float64) float64 {
+	if seconds <= 0 {
+		return 0
+	}
+	return float64(n) / seconds
+}

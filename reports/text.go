@@ -1,0 +1,159 @@
+// Package reports renders run summaries for people and machines. Every
+// renderer is pure: the same summary always gives the same bytes.
+package reports
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/gauntletbench/gauntlet/metrics"
+)
+
+// Text writes the terminal summary of s: verdict, then per run the request
+// counts, latency percentiles (from the intended send time), service time,
+// schedule lag, per-request figures, services, thresholds and warnings.
+func Text(w io.Writer, s *metrics.Summary) error {
+	ew := &errWriter{w: w}
+	ew.printf("gauntlet · %s · run %s\n", s.Scenario, s.RunID)
+	ew.printf("verdict: %s\n", strings.ToUpper(s.Verdict))
+	for i := range s.Runs {
+		textRun(ew, &s.Runs[i])
+	}
+	if s.Record != "" {
+		ew.printf("\nrecord: %s\n", s.Record)
+	}
+	return ew.err
+}
+
+func textRun(ew *errWriter, r *metrics.RunSummary) {
+	ew.printf("\n── %s · %s · %.1f s measured · %.1f req/s", r.Variant, r.Status, r.DurationS, r.RPS)
+	if r.PlannedRPS > 0 {
+		ew.printf(" of %.1f planned", r.PlannedRPS)
+	}
+	ew.printf("\n   requests %d · errors %d (%s) · dropped %d\n", r.Requests, r.Errors, pct(r.ErrorRate), r.Dropped)
+
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "   ms\tp50\tp90\tp99\tp99.9\tmax\tmean\t")
+	for _, row := range []struct {
+		name string
+		p    metrics.Percentiles
+	}{{"latency", r.Latency}, {"service time", r.ServiceTime}, {"schedule lag", r.ScheduleLag}} {
+		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", row.name, num(row.p.P50), num(row.p.P90),
+			num(row.p.P99), num(row.p.P999), num(row.p.Max), num(row.p.Mean))
+	}
+	tw.Flush()
+
+	if len(r.ByRequest) > 0 {
+		ew.printf("\n")
+		tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "   request\trequests\treq/s\terrors\tp50 ms\tp99 ms\tp99.9 ms\tmax ms\t")
+		for _, q := range r.ByRequest {
+			fmt.Fprintf(tw, "   %s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t\n", q.Name, q.Requests, q.RPS, pct(q.ErrorRate),
+				num(q.Latency.P50), num(q.Latency.P99), num(q.Latency.P999), num(q.Latency.Max))
+		}
+		tw.Flush()
+	}
+
+	ew.printf("\n   status codes: %s\n", counts(r.StatusCodes))
+	if len(r.ErrorsByClass) > 0 {
+		ew.printf("   errors: %s\n", counts(r.ErrorsByClass))
+	}
+	for _, name := range sortedKeys(r.Services) {
+		sv := r.Services[name]
+		ew.printf("   service %s: ready in %s ms (pid %d)", name, num(sv.StartupMs), sv.PID)
+		if sv.ExitedUnexpectedly {
+			ew.printf(", exited unexpectedly: %s", sv.ExitMessage)
+		}
+		ew.printf("\n")
+	}
+	if len(r.Thresholds) > 0 {
+		ew.printf("   thresholds:\n")
+		for _, t := range r.Thresholds {
+			mark := "✓"
+			if !t.Pass {
+				mark = "✗"
+			}
+			scope := ""
+			if t.Request != "" {
+				scope = " [" + t.Request + "]"
+			}
+			got := FormatValue(t.Value, t.Unit)
+			if t.Error != "" {
+				got = t.Error
+			}
+			ew.printf("     %s %s%s: %s\n", mark, t.Expr, scope, got)
+		}
+	}
+	for _, wmsg := range r.Warnings {
+		ew.printf("   ! %s\n", wmsg)
+	}
+}
+
+// FormatValue renders a measured threshold value in its unit.
+func FormatValue(v float64, unit string) string {
+	switch unit {
+	case "ms":
+		return num(v) + " ms"
+	case "ratio":
+		return pct(v)
+	case "req/s":
+		return strconv.FormatFloat(v, 'f', 1, 64) + " req/s"
+	case "requests":
+		return strconv.FormatFloat(v, 'f', 0, 64) + " requests"
+	}
+	return strconv.FormatFloat(v, 'g', 6, 64) + " " + unit
+}
+
+// num prints a millisecond figure with precision that fits its size.
+func num(v float64) string {
+	switch {
+	case v < 10:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	case v < 100:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
+func pct(r float64) string { return strconv.FormatFloat(r*100, 'f', 2, 64) + "%" }
+
+func counts(m map[string]int64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	parts := make([]string, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, k+"="+strconv.FormatInt(m[k], 10))
+	}
+	return strings.Join(parts, " ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// errWriter keeps the first write error so rendering code stays linear.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) { fmt.Fprintf(e, format, args...) }

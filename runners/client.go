@@ -1,0 +1,67 @@
+package runners
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+)
+
+// ErrRemoteTarget is returned when a connection to an address outside the
+// loopback range is attempted without AllowRemote.
+var ErrRemoteTarget = errors.New("refusing to connect to a non-loopback address (allow_remote is off)")
+
+// ClientOptions configure the HTTP/1.1 client a runner sends requests with.
+type ClientOptions struct {
+	// Timeout bounds each request, from dial to the last body byte.
+	Timeout time.Duration
+	// MaxIdlePerHost is how many idle keep-alive connections are kept per
+	// target; it should be at least the runner's in-flight cap.
+	MaxIdlePerHost int
+	// DisableKeepAlive opens a new connection per request.
+	DisableKeepAlive bool
+	// AllowRemote permits targets outside 127.0.0.0/8 and ::1.
+	AllowRemote bool
+}
+
+// NewClient returns an HTTP/1.1 client for load: no compression, no proxy,
+// no redirects followed, and — unless AllowRemote — a dialer that refuses
+// every address outside the loopback range after name resolution.
+func NewClient(o ClientOptions) *http.Client {
+	d := &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}
+	if !o.AllowRemote {
+		d.Control = loopbackOnly
+	}
+	tr := &http.Transport{
+		DialContext:         d.DialContext,
+		MaxIdleConns:        0,
+		MaxIdleConnsPerHost: max(o.MaxIdlePerHost, 1),
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		DisableKeepAlives:   o.DisableKeepAlive,
+		ForceAttemptHTTP2:   false,
+		Proxy:               nil,
+	}
+	return &http.Client{
+		Transport: tr,
+		Timeout:   o.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// loopbackOnly is a net.Dialer Control hook: it sees the resolved address,
+// so a name that resolves outside the loopback range is refused too.
+func loopbackOnly(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: %s", ErrRemoteTarget, address)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%w: %s", ErrRemoteTarget, address)
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package runners
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gauntletbench/gauntlet/metrics"
+	"github.com/gauntletbench/gauntlet/scenarios"
+)
+
+func mustTemplate(t *testing.T, src string) scenarios.Template {
+	t.Helper()
+	tpl, err := scenarios.CompileTemplate(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+func newOpen(t *testing.T, url string, stages []metrics.Stage, reqs ...Request) *Open {
+	t.Helper()
+	if len(reqs) == 0 {
+		reqs = []Request{{Name: "get", Method: "GET", URL: mustTemplate(t, url)}}
+	}
+	return &Open{
+		Requests: reqs, Pacer: NewStagePacer(stages), Start: time.Now().Add(10 * time.Millisecond),
+		Client: NewClient(ClientOptions{Timeout: 5 * time.Second, MaxIdlePerHost: 100}), MaxInFlight: 200,
+	}
+}
+
+// collect runs r and returns every result; it fails the test if Run closed
+// out (a send on a closed channel panics) or returned an error.
+func collect(t *testing.T, ctx context.Context, r Runner) []metrics.Result {
+	t.Helper()
+	out := make(chan metrics.Result, 1024)
+	done := make(chan []metrics.Result)
+	go func() {
+		var got []metrics.Result
+		for res := range out {
+			got = append(got, res)
+		}
+		done <- got
+	}()
+	if err := r.Run(ctx, out); err != nil {
+		t.Fatalf("Run() = %v; want nil", err)
+	}
+	close(out) // panics if Run closed it
+	return <-done
+}
+
+func TestOpenSendsThePlanExactly(t *testing.T) {
+	t.Parallel()
+	var hits, bodies atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.ContentLength > 0 {
+			bodies.Add(1)
+		}
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte("pong"))
+	}))
+	defer srv.Close()
+	body := mustTemplate(t, `{"n":${seq}}`)
+	o := newOpen(t, "", []metrics.Stage{{ForS: 1, Rate: 100}, {ForS: 1, Rate: 200, Ramp: "linear"}},
+		Request{Name: "ping", Weight: 3, Method: "GET", URL: mustTemplate(t, srv.URL+"/ping?i=${seq}")},
+		Request{Name: "post", Weight: 1, Method: "POST", URL: mustTemplate(t, srv.URL+"/p"), Body: &body, Expect: []int{201}},
+		Request{Name: "missing", Weight: 1, Method: "GET", URL: mustTemplate(t, srv.URL+"/missing")},
+	)
+	got := collect(t, context.Background(), o)
+	if want := int(o.Pacer.Total()); len(got) != want || hits.Load() != int64(want) {
+		t.Fatalf("results %d, server hits %d; want %d each", len(got), hits.Load(), want)
+	}
+	classes := map[uint16]metrics.ErrorClass{0: metrics.OK, 1: metrics.ExpectationFailed, 2: metrics.HTTP4xx}
+	perReq := map[uint16]int{}
+	for _, r := range got {
+		perReq[r.Request]++
+		if r.Class != classes[r.Request] {
+			t.Errorf("request %d class = %v; want %v", r.Request, r.Class, classes[r.Request])
+		}
+		if r.Sent < r.Intended || r.End < r.Sent {
+			t.Errorf("times intended %v sent %v end %v; want intended <= sent <= end", r.Intended, r.Sent, r.End)
+		}
+		if r.Request == 0 && r.BytesIn != 4 {
+			t.Errorf("ping BytesIn = %d; want 4", r.BytesIn)
+		}
+	}
+	if perReq[0] != 3*perReq[1] || perReq[1] != perReq[2] {
+		t.Errorf("per-request counts %v; want 3:1:1", perReq)
+	}
+	if bodies.Load() != int64(perReq[1]) {
+		t.Errorf("requests with a body = %d; want %d", bodies.Load(), perReq[1])
+	}
+}
+
+func TestOpenMeasuresFromIntendedTimeThroughAStall(t *testing.T) {
+	t.Parallel()
+	// The server answers at once, except that every request arriving in
+	// [500ms, 1500ms) after start waits until 1500ms: a 1 s stall.
+	start := time.Now().Add(10 * time.Millisecond)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if el := time.Since(start); el >= 500*time.Millisecond && el < 1500*time.Millisecond {
+			time.Sleep(1500*time.Millisecond - el)
+		}
+	}))
+	defer srv.Close()
+	o := newOpen(t, srv.URL, []metrics.Stage{{ForS: 3, Rate: 300}})
+	o.Start = start
+	o.MaxInFlight = 50 // fewer workers than the stall needs: the schedule must fall behind
+	got := collect(t, context.Background(), o)
+	h := metrics.NewHistogram()
+	var lagged int
+	for _, r := range got {
+		h.Record(r.Latency())
+		if r.Lag() > 100*time.Millisecond {
+			lagged++
+		}
+	}
+	// About a third of the requests were due during the stall; from their
+	// intended times they waited up to 1 s.
+	if p99 := h.Quantile(0.99); p99 < 500*time.Millisecond {
+		t.Errorf("p99 = %v; want >= 500ms: the stall must show in the tail", p99)
+	}
+	if lagged == 0 {
+		t.Errorf("no request left more than 100ms late; want the in-flight cap to delay sends")
+	}
+	if len(got) != int(o.Pacer.Total()) {
+		t.Errorf("results %d; want %d", len(got), o.Pacer.Total())
+	}
+}
+
+func TestOpenStopsOnCancel(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	o := newOpen(t, srv.URL, []metrics.Stage{{ForS: 60, Rate: 100}})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	began := time.Now()
+	got := collect(t, ctx, o)
+	if el := time.Since(began); el > 5*time.Second {
+		t.Errorf("Run took %v after cancel at 300ms; want it to stop promptly", el)
+	}
+	for _, r := range got {
+		if r.Class != metrics.Canceled {
+			t.Fatalf("in-flight request class = %v; want canceled", r.Class)
+		}
+	}
+}
+
+func TestOpenDropsWhatItCannotSend(t *testing.T) {
+	t.Parallel()
+	// One worker, a server that takes 200 ms, 50 req/s for 1 s: the plan
+	// cannot be kept and what is left after the grace period is dropped.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(200 * time.Millisecond)
+	}))
+	defer srv.Close()
+	o := newOpen(t, srv.URL, []metrics.Stage{{ForS: 1, Rate: 50}})
+	o.MaxInFlight, o.Grace = 1, 200*time.Millisecond
+	got := collect(t, context.Background(), o)
+	var dropped, ok int
+	for _, r := range got {
+		switch r.Class {
+		case metrics.Dropped:
+			dropped++
+		case metrics.OK:
+			ok++
+		}
+	}
+	if dropped == 0 || ok == 0 || dropped+ok != 50 {
+		t.Errorf("ok %d, dropped %d; want both > 0 adding up to 50", ok, dropped)
+	}
+}
+
+func TestLoopbackOnly(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		addr string
+		ok   bool
+	}{
+		{"127.0.0.1:80", true}, {"127.1.2.3:80", true}, {"[::1]:80", true},
+		{"10.0.0.1:80", false}, {"192.168.1.1:80", false}, {"8.8.8.8:53", false},
+	}
+	for _, tt := range tests {
+		err := loopbackOnly("tcp", tt.addr, nil)
+		if (err == nil) != tt.ok {
+			t.Errorf("loopbackOnly(%q) = %v; want ok=%v", tt.addr, err, tt.ok)
+		}
+	}
+}

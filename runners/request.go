@@ -1,0 +1,91 @@
+package runners
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"sort"
+
+	"github.com/gauntletbench/gauntlet/scenarios"
+)
+
+// A Request is one entry of the request mix, its templates bound to the
+// run's addresses.
+type Request struct {
+	Name   string
+	Weight int
+	Method string
+	URL    scenarios.Template
+	Header []Header
+	// Body is nil for requests without a body.
+	Body        *scenarios.Template
+	ContentType string
+	// Expect lists the accepted statuses; empty means any status below 400.
+	Expect []int
+}
+
+// Header is one request header whose value may be a template.
+type Header struct {
+	Key   string
+	Value scenarios.Template
+}
+
+// mix picks the request for each sequence number so that over any run each
+// request gets exactly its weight's share, deterministically: request i owns
+// the residues [cum[i-1], cum[i]) of seq modulo the total weight.
+type mix struct {
+	cum   []uint64
+	total uint64
+}
+
+func newMix(reqs []Request) mix {
+	var m mix
+	for _, r := range reqs {
+		m.total += uint64(max(r.Weight, 1))
+		m.cum = append(m.cum, m.total)
+	}
+	return m
+}
+
+func (m mix) pick(seq uint64) int {
+	if len(m.cum) == 1 {
+		return 0
+	}
+	r := seq % m.total
+	return sort.Search(len(m.cum), func(i int) bool { return m.cum[i] > r })
+}
+
+// builder renders requests for one worker goroutine, reusing its buffers.
+type builder struct {
+	r   scenarios.Renderer
+	url []byte
+	hdr []byte
+}
+
+// build renders req for sequence number seq into an *http.Request. The body
+// gets its own buffer: the transport may still read it after the response
+// has arrived.
+func (b *builder) build(ctx context.Context, req *Request, seq uint64) (*http.Request, int64, error) {
+	b.r.Seq = seq
+	b.url = req.URL.Render(b.url[:0], &b.r)
+	var body io.Reader
+	var n int64
+	if req.Body != nil {
+		buf := req.Body.Render(nil, &b.r)
+		body = bytes.NewReader(buf)
+		n = int64(len(buf))
+	}
+	hr, err := http.NewRequestWithContext(ctx, req.Method, string(b.url), body)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, h := range req.Header {
+		b.hdr = h.Value.Render(b.hdr[:0], &b.r)
+		hr.Header.Set(h.Key, string(b.hdr))
+	}
+	if req.ContentType != "" && hr.Header.Get("Content-Type") == "" {
+		hr.Header.Set("Content-Type", req.ContentType)
+	}
+	return hr, n, nil
+}

@@ -1,0 +1,18 @@
+// Package runners generates load: it turns a plan of stages and requests into
+// requests on the wire and one metrics.Result per request.
+package runners
+
+import (
+	"context"
+
+	"github.com/gauntletbench/gauntlet/metrics"
+)
+
+// A Runner drives load at a target. Run blocks until its plan completes or
+// ctx is done, sending one metrics.Result per scheduled request to out. Run
+// never closes out; the caller owns it. A failed request is a Result with an
+// error class, not an error: Run returns an error only when the runner itself
+// cannot run.
+type Runner interface {
+	Run(ctx context.Context, out chan<- metrics.Result) error
+}

@@ -1,0 +1,104 @@
+package scenarios
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults applied while decoding, for fields absent from the file.
+const (
+	DefaultTimeout      = 10 * time.Second
+	DefaultMaxInFlight  = 1000
+	DefaultStartTimeout = 30 * time.Second
+	DefaultStopTimeout  = 10 * time.Second
+	DefaultTagHeader    = "X-Gauntlet-Tag"
+	DefaultReady        = "http://${addr}/healthz"
+)
+
+func (l *LoadProfile) preset() {
+	keepAlive := true
+	l.Model = "open"
+	l.Timeout = Duration(DefaultTimeout)
+	l.MaxInFlight = DefaultMaxInFlight
+	l.KeepAlive = &keepAlive
+}
+
+func (t *Tag) preset() { t.Header = DefaultTagHeader }
+
+func (s *Stage) preset() { s.Ramp = "step" }
+
+func (s *Service) preset() {
+	s.StartTimeout = Duration(DefaultStartTimeout)
+	s.StopTimeout = Duration(DefaultStopTimeout)
+}
+
+func (s *Service) finish() {
+	if s.Ready == "" && (s.Baseline != "" || len(s.Command) > 0) {
+		s.Ready = DefaultReady
+	}
+}
+
+func (r *Request) preset() { r.Weight = 1 }
+
+// finish derives the method and the name; the index-based flow name is
+// filled in by Spec.finish, which knows the index.
+func (r *Request) finish() {
+	if len(r.Flow) > 0 {
+		return // each step has its own method
+	}
+	r.Method = defaultMethod(r.Method, r.Body, r.JSON)
+	if r.Name == "" {
+		r.Name = r.Method + " " + urlPath(r.URL.Source())
+	}
+}
+
+func (s *Step) finish() { s.Method = defaultMethod(s.Method, s.Body, s.JSON) }
+
+func (s *Spec) finish() {
+	for i := range s.Requests {
+		if s.Requests[i].Name == "" {
+			s.Requests[i].Name = "flow-" + strconv.Itoa(i)
+		}
+	}
+	for i := range s.Faults {
+		if s.Faults[i].Name == "" && s.Faults[i].Kind != "" {
+			s.Faults[i].Name = s.Faults[i].Kind + "-" + strconv.Itoa(i)
+		}
+	}
+}
+
+func defaultMethod(method string, body, json *Template) string {
+	switch {
+	case method != "":
+		return strings.ToUpper(method)
+	case body != nil || json != nil:
+		return "POST"
+	default:
+		return "GET"
+	}
+}
+
+// urlPath returns the part of a URL template source after its host:
+// "${api}/ping?x=1" -> "/ping?x=1", "http://127.0.0.1:8080/a" -> "/a".
+func urlPath(src string) string {
+	rest := src
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	} else if strings.HasPrefix(rest, "${") {
+		if end := strings.IndexByte(rest, '}'); end >= 0 {
+			return orSlash(rest[end+1:])
+		}
+	}
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		return orSlash(rest[i:])
+	}
+	return "/"
+}
+
+func orSlash(p string) string {
+	if p == "" || p[0] != '/' {
+		return "/" + p
+	}
+	return p
+}

@@ -1,0 +1,89 @@
+package scenarios
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+)
+
+//go:embed library/*.yaml
+var library embed.FS
+
+// ErrNotFound is returned (wrapped) by Open when ref is neither a file nor
+// the name of a library scenario.
+var ErrNotFound = errors.New("no such scenario")
+
+// Entry describes one library scenario.
+type Entry struct {
+	// Name is what Open accepts, e.g. "quickstart".
+	Name string
+	// Description is the scenario's description field.
+	Description string
+}
+
+// Library lists the scenarios embedded in the binary, sorted by name.
+func Library() []Entry {
+	return slices.Clone(libraryEntries())
+}
+
+var libraryEntries = sync.OnceValue(func() []Entry {
+	files, err := fs.Glob(library, "library/*.yaml")
+	if err != nil {
+		panic(err) // the pattern is constant
+	}
+	var entries []Entry
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".yaml")
+		e := Entry{Name: name}
+		data, _ := library.ReadFile(f)
+		if s, err := Parse("library:"+name, data); err == nil {
+			e.Description = s.Description
+		}
+		entries = append(entries, e)
+	}
+	slices.SortFunc(entries, func(a, b Entry) int { return strings.Compare(a.Name, b.Name) })
+	return entries
+})
+
+// LibraryFile returns the raw YAML of the library scenario name (with or
+// without the .yaml extension); the caller may modify the returned bytes.
+func LibraryFile(name string) ([]byte, bool) {
+	name = strings.TrimSuffix(name, ".yaml")
+	if name == "" || strings.ContainsAny(name, `/\`) {
+		return nil, false
+	}
+	data, err := library.ReadFile("library/" + name + ".yaml")
+	return data, err == nil
+}
+
+// Open resolves ref as a file path when such a file exists, else as the
+// name of a library scenario ("library:NAME" also works), then decodes and
+// validates it. A ref that is neither yields an error wrapping ErrNotFound.
+func Open(ref string) (*Spec, error) {
+	if name, ok := strings.CutPrefix(ref, "library:"); ok {
+		return openLibrary(ref, name)
+	}
+	if fi, err := os.Stat(ref); err == nil && !fi.IsDir() {
+		return Load(ref)
+	}
+	return openLibrary(ref, ref)
+}
+
+func openLibrary(ref, name string) (*Spec, error) {
+	data, ok := LibraryFile(name)
+	if !ok {
+		var names []string
+		for _, e := range libraryEntries() {
+			names = append(names, e.Name)
+		}
+		return nil, fmt.Errorf("scenario %q is neither a file nor a library scenario%s (library: %s): %w",
+			ref, hint(name, names), strings.Join(names, ", "), ErrNotFound)
+	}
+	return Parse("library:"+strings.TrimSuffix(name, ".yaml"), data)
+}

@@ -1,0 +1,196 @@
+// Package scenarios defines the scenario file: its schema, strict decoding
+// with file:line:col errors, validation that reports every problem at once,
+// request templates, threshold expressions and the library of scenarios
+// embedded in the binary.
+//
+// A Spec is plain data. Parse, Load and Open return it decoded, defaulted and
+// validated; nothing in it changes afterwards, so it is safe to share
+// between goroutines.
+package scenarios
+
+// Spec is one decoded and validated scenario file.
+type Spec struct {
+	Name        string `yaml:"name"` // default: the file's base name without extension
+	Description string `yaml:"description"`
+	// Variants lists the variants the whole scenario runs once for, e.g.
+	// [go, jvm]. Empty means a single run. Entries are unique and match [a-z0-9-]+.
+	Variants []string `yaml:"variants"`
+	// Services are the programs under test, in file order.
+	Services   []Service   `yaml:"services,keyed"`
+	Load       LoadProfile `yaml:"load"`
+	Requests   []Request   `yaml:"requests"`
+	Faults     []Fault     `yaml:"faults"`
+	Thresholds []Threshold `yaml:"thresholds"`
+	// AllowRemote permits targets that are not on loopback.
+	AllowRemote bool `yaml:"allow_remote"`
+	// File is the path the scenario was read from, or "library:NAME".
+	File string `yaml:"-"`
+
+	pos map[string]position // field path -> position of its value
+	bad map[string]bool     // field paths already reported while decoding
+}
+
+// Service is a program under test or an already running target. Exactly one
+// of Baseline, Command and URL is set.
+type Service struct {
+	// Name is the key of the service in the services map; templates refer to
+	// the service's base address as ${Name}.
+	Name string `yaml:"-"`
+	// Baseline is the role of a reference implementation shipped with
+	// gauntlet, e.g. "micro" or "gateway"; the variant picks the language.
+	Baseline string `yaml:"baseline"`
+	// Command is the argv to start; it may contain ${port}, ${addr} and
+	// ${OTHER_SERVICE} templates, bound by the caller before exec.
+	Command []string `yaml:"command"`
+	// Ready is a URL polled until it answers 200; it may contain ${addr} and
+	// ${port}. Default "http://${addr}/healthz" for baseline and command
+	// services, none for URL services.
+	Ready string `yaml:"ready"`
+	// URL is the base address of a target that is already running.
+	URL string `yaml:"url"`
+	// Env holds extra environment variables; values may be templates like Command.
+	Env map[string]string `yaml:"env"`
+	// Dir is the working directory of Command.
+	Dir string `yaml:"dir"`
+	// DependsOn names services that must be ready before this one starts.
+	DependsOn []string `yaml:"depends_on"`
+	// StartTimeout bounds the wait for Ready; default 30s.
+	StartTimeout Duration `yaml:"start_timeout"`
+	// StopTimeout is the grace between SIGTERM and SIGKILL; default 10s.
+	StopTimeout Duration `yaml:"stop_timeout"`
+}
+
+// LoadProfile describes how traffic is generated. (It is not named Load
+// because the function Load reads a scenario file.)
+type LoadProfile struct {
+	// Model is "open" (arrival rate, the default) or "closed" (concurrency).
+	Model  string  `yaml:"model"`
+	Stages []Stage `yaml:"stages"`
+	// Timeout bounds each request; default 10s.
+	Timeout Duration `yaml:"timeout"`
+	// MaxInFlight caps concurrent requests; default 1000, always > 0.
+	MaxInFlight int `yaml:"max_in_flight"`
+	// KeepAlive reuses connections; nil is never returned by Parse (default true).
+	KeepAlive *bool `yaml:"keep_alive"`
+	// Connections is the maximum of idle connections per host; 0 means MaxInFlight.
+	Connections int `yaml:"connections"`
+	// Tag, when set, adds a traffic tag header to every request.
+	Tag *Tag `yaml:"tag"`
+	// Seed seeds every random choice (request mix, rand_int, uuid); 0 means
+	// derive one from the clock and record it.
+	Seed int64 `yaml:"seed"`
+}
+
+// Tag is the traffic tag header added to every request.
+type Tag struct {
+	// Header defaults to "X-Gauntlet-Tag".
+	Header string `yaml:"header"`
+	// Value is a Template source; it may use ${run_id}.
+	Value string `yaml:"value"`
+}
+
+// Stage is one phase of the load profile.
+type Stage struct {
+	// For is the length of the stage, > 0.
+	For Duration `yaml:"for"`
+	// Rate is the arrival rate at the end of the stage, >= 0.
+	Rate Rate `yaml:"rate"`
+	// Ramp is "step" (the default: jump to Rate when the stage starts) or
+	// "linear" (from the previous stage's rate, 0 for the first, to Rate).
+	Ramp string `yaml:"ramp"`
+	// Warmup stages are excluded from the summary.
+	Warmup bool `yaml:"warmup"`
+}
+
+// Request is one kind of request in the mix, or a multi-step Flow.
+type Request struct {
+	// Name is unique; default "METHOD path" derived from the URL source, or
+	// "flow-N" for a flow.
+	Name string `yaml:"name"`
+	// Weight is the relative share of the mix; default 1, always >= 1.
+	Weight int `yaml:"weight"`
+	// Method defaults to GET, or POST when Body or JSON is set; "" for a flow.
+	Method  string              `yaml:"method"`
+	URL     Template            `yaml:"url"`
+	Headers map[string]Template `yaml:"headers"`
+	// Body is the raw request body.
+	Body *Template `yaml:"body"`
+	// JSON is any YAML value serialised to JSON text at decode time and
+	// compiled as a template whose dynamic values are JSON-escaped when
+	// rendered. It implies Content-Type: application/json.
+	JSON   *Template `yaml:"json,json"`
+	Expect *Expect   `yaml:"expect"`
+	// Flow, when set, replaces URL/Body/JSON: steps run in order and may
+	// extract variables that later steps use as ${var}.
+	Flow []Step `yaml:"flow"`
+}
+
+// Expect lists what a response must look like to count as a success.
+type Expect struct {
+	// Status lists the accepted status codes (YAML: 201 or [200, 201]).
+	// Empty means any 2xx or 3xx.
+	Status []int `yaml:"status,oneormany"`
+}
+
+// Step is one request of a Flow.
+type Step struct {
+	Name    string              `yaml:"name"`
+	Method  string              `yaml:"method"` // default GET, or POST with a body
+	URL     Template            `yaml:"url"`
+	Headers map[string]Template `yaml:"headers"`
+	Body    *Template           `yaml:"body"`
+	JSON    *Template           `yaml:"json,json"`
+	// Extract maps a variable name to a JSON path into the response body,
+	// e.g. {id: "$.id"}.
+	Extract map[string]string `yaml:"extract"`
+	Expect  *Expect           `yaml:"expect"`
+}
+
+// Fault is one fault to inject during the run. Its YAML form holds at, for,
+// an optional name and exactly one kind key whose value are the parameters:
+//
+//   - {at: 25s, for: 10s, latency: {service: inventory, delay: 100ms, jitter: 20ms}}
+type Fault struct {
+	// Name defaults to "<kind>-<index>" and is unique.
+	Name string
+	// Kind is one of FaultKinds.
+	Kind string
+	// At is the offset from the start of the load, >= 0.
+	At Duration
+	// For is how long the fault lasts, >= 0; 0 means until the run ends or,
+	// for one-shot kinds like kill, not applicable.
+	For Duration
+	// Service is the params' "service" value; required for every kind but
+	// cpu_stress and memory_stress, and it names a service of the Spec.
+	Service string
+	// Params are the kind's parameters as decoded (service included).
+	// Use DecodeParams to decode them strictly into a typed struct.
+	Params map[string]any
+	// Line and Col locate the fault in its file (0 when unknown).
+	Line, Col int
+
+	file   string // for DecodeParams errors
+	path   string // field path, e.g. faults[2]
+	params paramsNode
+}
+
+// Threshold is a pass/fail condition on the run's results. Its YAML form is
+// an expression string "p99 < 250ms" or a map
+// {expr: "p99 < 300ms", request: create-order, window: faults}.
+type Threshold struct {
+	// Expr is the expression as written.
+	Expr string
+	// Metric is one of Metrics. Latency metrics and time_to_recover have
+	// Value in milliseconds; error_rate is a ratio 0..1; rps is requests per
+	// second; requests is a count.
+	Metric string
+	// Op is one of < <= > >=.
+	Op    string
+	Value float64
+	// Request, when set, scopes the threshold to the request of that name.
+	Request string
+	// Window is "" (the whole measured run), "faults", "steady" or "fault:NAME".
+	Window string
+	// Line and Col locate the threshold in its file (0 when unknown).
+	Line, Col int
+}

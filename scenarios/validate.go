@@ -1,0 +1,257 @@
+package scenarios
+
+import (
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Validate reports every problem of s at once as Problems, in file order,
+// with positions when s was decoded from a file. It returns nil when s is
+// valid. Validate reads the environment to check ${env NAME} placeholders.
+func (s *Spec) Validate() error {
+	v := &validator{s: s}
+	v.variants()
+	v.services()
+	v.load()
+	v.requests()
+	v.faults()
+	v.thresholds()
+	if len(v.probs) == 0 {
+		return nil
+	}
+	sortProblems(v.probs)
+	return v.probs
+}
+
+type validator struct {
+	s     *Spec
+	probs Problems
+}
+
+// add records "path: msg" at the position of path, or of its nearest
+// ancestor with one. Paths that failed to decode are skipped: the decoder
+// has already said what is wrong with them.
+func (v *validator) add(path, msg string) {
+	for p := path; p != ""; p = parentPath(p) {
+		if v.s.bad[p] {
+			return
+		}
+	}
+	if path != "" {
+		msg = path + ": " + msg
+	}
+	pr := Problem{File: v.s.File, Path: path, Msg: msg}
+	for p := path; ; p = parentPath(p) {
+		if pos, ok := v.s.pos[p]; ok {
+			pr.Line, pr.Col = pos.line, pos.col
+			break
+		}
+		if p == "" {
+			break
+		}
+	}
+	v.probs = append(v.probs, pr)
+}
+
+// template checks that the placeholders of t name something in allowed and
+// that every ${env NAME} is set.
+func (v *validator) template(path string, t Template, allowed []string) {
+	t.names(func(name string, env bool) {
+		if env {
+			if _, ok := os.LookupEnv(name); !ok {
+				v.add(path, "environment variable "+name+" is not set (used by ${env "+name+"})")
+			}
+			return
+		}
+		if !slices.Contains(allowed, name) {
+			msg := "unknown name " + strconv.Quote(name) + " in ${" + name + "}"
+			if h := hint(name, allowed); h != "" {
+				msg += h
+			} else if len(allowed) > 0 {
+				msg += " (known: " + strings.Join(allowed, ", ") + ")"
+			}
+			v.add(path, msg)
+		}
+	})
+}
+
+// templateString compiles src and checks it like template.
+func (v *validator) templateString(path, src string, allowed []string) (Template, bool) {
+	t, err := CompileTemplate(src)
+	if err != nil {
+		v.add(path, err.Error())
+		return Template{}, false
+	}
+	v.template(path, t, allowed)
+	return t, true
+}
+
+func (v *validator) serviceNames() []string {
+	names := make([]string, len(v.s.Services))
+	for i, svc := range v.s.Services {
+		names[i] = svc.Name
+	}
+	return names
+}
+
+func (v *validator) variants() {
+	for i, name := range v.s.Variants {
+		path := indexPath("variants", i)
+		switch {
+		case !validVariant(name):
+			v.add(path, "invalid variant "+strconv.Quote(name)+" (use lower-case letters, digits and -)")
+		case slices.Index(v.s.Variants, name) < i:
+			v.add(path, "duplicate variant "+strconv.Quote(name))
+		}
+	}
+}
+
+func validVariant(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !('a' <= r && r <= 'z') && !('0' <= r && r <= '9') && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+var loadModels = []string{"open", "closed"}
+
+var ramps = []string{"step", "linear"}
+
+func (v *validator) load() {
+	l := v.s.Load
+	if !slices.Contains(loadModels, l.Model) {
+		msg := "unknown model " + strconv.Quote(l.Model)
+		if h := hint(l.Model, loadModels); h != "" {
+			msg += h
+		} else {
+			msg += " (use open or closed)"
+		}
+		v.add("load.model", msg)
+	}
+	if len(l.Stages) == 0 {
+		v.add("load.stages", "no stages (add e.g. - {for: 30s, rate: 100})")
+	}
+	for i, st := range l.Stages {
+		path := indexPath("load.stages", i)
+		if st.For <= 0 {
+			v.add(path+".for", "must be > 0, got "+st.For.String())
+		}
+		if st.Rate < 0 {
+			v.add(path+".rate", "must be >= 0, got "+strconv.FormatFloat(float64(st.Rate), 'g', -1, 64))
+		}
+		if !slices.Contains(ramps, st.Ramp) {
+			v.add(path+".ramp", "unknown ramp "+strconv.Quote(st.Ramp)+or(hint(st.Ramp, ramps), " (use step or linear)"))
+		}
+	}
+	if l.Timeout <= 0 {
+		v.add("load.timeout", "must be > 0, got "+l.Timeout.String())
+	}
+	if l.MaxInFlight <= 0 {
+		v.add("load.max_in_flight", "must be > 0, got "+strconv.Itoa(l.MaxInFlight))
+	}
+	if l.Connections < 0 {
+		v.add("load.connections", "must be >= 0, got "+strconv.Itoa(l.Connections))
+	}
+	if l.Tag != nil {
+		if !validToken(l.Tag.Header) {
+			v.add("load.tag.header", "invalid header name "+strconv.Quote(l.Tag.Header))
+		}
+		v.templateString("load.tag.value", l.Tag.Value, append(v.serviceNames(), "run_id"))
+	}
+}
+
+// or returns s, or alt when s is empty.
+func or(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+// validToken reports whether s is an HTTP token (a method or header name).
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+var thresholdWindows = []string{"faults", "steady", "fault:"}
+
+func (v *validator) faults() {
+	services := v.serviceNames()
+	for i, f := range v.s.Faults {
+		path := indexPath("faults", i)
+		if f.Kind == "" {
+			if !v.s.bad[path+".kind"] {
+				v.add(path, "no fault kind (add one of "+strings.Join(FaultKinds, ", ")+")")
+			}
+			continue
+		}
+		if !slices.Contains(FaultKinds, f.Kind) {
+			v.add(path, "unknown fault kind "+strconv.Quote(f.Kind)+hint(f.Kind, FaultKinds))
+			continue
+		}
+		if f.At < 0 {
+			v.add(path+".at", "must be >= 0, got "+f.At.String())
+		}
+		if f.For < 0 {
+			v.add(path+".for", "must be >= 0, got "+f.For.String())
+		}
+		kpath := joinPath(path, f.Kind)
+		switch {
+		case f.Service == "" && !slices.Contains(hostFaultKinds, f.Kind):
+			v.add(kpath, "missing service (one of: "+strings.Join(services, ", ")+")")
+		case f.Service != "" && !slices.Contains(services, f.Service):
+			v.add(kpath+".service", "unknown service "+strconv.Quote(f.Service)+or(hint(f.Service, services), " (services: "+strings.Join(services, ", ")+")"))
+		}
+		if j := slices.IndexFunc(v.s.Faults[:i], func(g Fault) bool { return g.Name == f.Name }); j >= 0 {
+			v.add(path+".name", "duplicate fault name "+strconv.Quote(f.Name)+" (also faults["+strconv.Itoa(j)+"])")
+		}
+	}
+}
+
+func (v *validator) thresholds() {
+	var requests, faults []string
+	for _, r := range v.s.Requests {
+		requests = append(requests, r.Name)
+	}
+	for _, f := range v.s.Faults {
+		faults = append(faults, f.Name)
+	}
+	for i, t := range v.s.Thresholds {
+		path := indexPath("thresholds", i)
+		if t.Metric == "" {
+			if _, err := ParseThreshold(t.Expr); err != nil {
+				v.add(path, err.Error())
+			}
+		} else if !slices.Contains(Metrics, t.Metric) {
+			v.add(path, "unknown metric "+strconv.Quote(t.Metric)+hint(t.Metric, Metrics))
+		}
+		if t.Request != "" && !slices.Contains(requests, t.Request) {
+			v.add(path+".request", "unknown request "+strconv.Quote(t.Request)+or(hint(t.Request, requests), " (requests: "+strings.Join(requests, ", ")+")"))
+		}
+		switch name, isFault := strings.CutPrefix(t.Window, "fault:"); {
+		case t.Window == "" || t.Window == "faults" || t.Window == "steady":
+		case isFault:
+			if !slices.Contains(faults, name) {
+				v.add(path+".window", "unknown fault "+strconv.Quote(name)+hint(name, faults))
+			}
+		default:
+			v.add(path+".window", "unknown window "+strconv.Quote(t.Window)+or(hint(t.Window, thresholdWindows), " (use faults, steady or fault:NAME)"))
+		}
+	}
+}

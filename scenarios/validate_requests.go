@@ -1,0 +1,111 @@
+package scenarios
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+func (v *validator) requests() {
+	if len(v.s.Requests) == 0 {
+		v.add("requests", `no requests (add e.g. - url: "${api}/")`)
+	}
+	allowed := append(v.serviceNames(), "run_id")
+	for i, r := range v.s.Requests {
+		path := indexPath("requests", i)
+		dup := slices.IndexFunc(v.s.Requests[:i], func(o Request) bool { return o.Name == r.Name })
+		if v.s.bad[path+".url"] || (dup >= 0 && v.s.bad[indexPath("requests", dup)+".url"]) {
+			dup = -1 // a name derived from a url that did not decode
+		}
+		if j := dup; j >= 0 {
+			v.add(path+".name", "duplicate request name "+strconv.Quote(r.Name)+" (also requests["+strconv.Itoa(j)+"])")
+		}
+		if r.Weight < 1 {
+			v.add(path+".weight", "must be >= 1, got "+strconv.Itoa(r.Weight))
+		}
+		if len(r.Flow) > 0 {
+			if !r.URL.IsZero() || r.Body != nil || r.JSON != nil || len(r.Headers) > 0 || r.Expect != nil {
+				v.add(path, "set either flow or url/headers/body/json/expect, not both")
+			}
+			v.flow(path+".flow", r.Flow, allowed)
+			continue
+		}
+		v.call(path, r.Method, r.URL, r.Headers, r.Body, r.JSON, r.Expect, allowed)
+	}
+}
+
+// call checks the parts a request and a flow step share.
+func (v *validator) call(path, method string, u Template, headers map[string]Template, body, json *Template, expect *Expect, allowed []string) {
+	if !validToken(method) {
+		v.add(path+".method", "invalid method "+strconv.Quote(method))
+	}
+	if u.IsZero() {
+		v.add(path+".url", "missing url (e.g. url: \"${api}/ping\")")
+	} else {
+		v.template(path+".url", u, allowed)
+		v.requestURL(path+".url", u)
+	}
+	for _, k := range slices.Sorted(maps.Keys(headers)) {
+		h := headers[k]
+		hpath := joinPath(path+".headers", k)
+		if !validToken(k) {
+			v.add(hpath, "invalid header name "+strconv.Quote(k))
+		}
+		v.template(hpath, h, allowed)
+	}
+	if body != nil && json != nil {
+		v.add(path, "set body or json, not both")
+	}
+	if body != nil {
+		v.template(path+".body", *body, allowed)
+	}
+	if json != nil {
+		v.template(path+".json", *json, allowed)
+	}
+	if expect != nil {
+		for i, code := range expect.Status {
+			if code < 100 || code > 599 {
+				v.add(indexPath(path+".expect.status", i), "invalid status code "+strconv.Itoa(code)+" (use 100 to 599)")
+			}
+		}
+	}
+}
+
+// requestURL checks that a URL starts with a placeholder (a service
+// address) or a scheme, and that a literal host is on loopback.
+func (v *validator) requestURL(path string, u Template) {
+	src := u.Source()
+	if strings.HasPrefix(src, "${") {
+		return
+	}
+	if !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") {
+		v.add(path, "url "+strconv.Quote(src)+" must start with a service like ${api} or with http://")
+		return
+	}
+	v.literalHost(path, u)
+}
+
+// flow checks the steps of a flow; a ${var} must be extracted by an earlier step.
+func (v *validator) flow(path string, steps []Step, allowed []string) {
+	allowed = slices.Clone(allowed)
+	for i, st := range steps {
+		spath := indexPath(path, i)
+		v.call(spath, st.Method, st.URL, st.Headers, st.Body, st.JSON, st.Expect, allowed)
+		for _, name := range slices.Sorted(maps.Keys(st.Extract)) {
+			expr := st.Extract[name]
+			epath := joinPath(spath+".extract", name)
+			if !validName(name) || slices.Contains(reservedNames, name) {
+				v.add(epath, "invalid variable name "+strconv.Quote(name))
+			}
+			if !strings.HasPrefix(expr, "$") {
+				v.add(epath, "invalid json path "+strconv.Quote(expr)+` (use e.g. "$.id")`)
+			}
+		}
+		for name := range st.Extract {
+			if !slices.Contains(allowed, name) {
+				allowed = append(allowed, name)
+			}
+		}
+	}
+}

@@ -1,0 +1,187 @@
+package scenarios
+
+import (
+	"errors"
+	"maps"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// reservedNames cannot name a service: templates use them for other things.
+var reservedNames = append([]string{"port", "addr", "run_id"}, templateFuncs...)
+
+func (v *validator) services() {
+	names := v.serviceNames()
+	for _, svc := range v.s.Services {
+		path := joinPath("services", svc.Name)
+		switch {
+		case !validName(svc.Name):
+			v.add(path, "invalid service name "+strconv.Quote(svc.Name)+" (use letters, digits, _ and -, starting with a letter)")
+		case slices.Contains(reservedNames, svc.Name):
+			v.add(path, "service name "+strconv.Quote(svc.Name)+" is reserved for templates")
+		}
+		var set []string
+		if svc.Baseline != "" {
+			set = append(set, "baseline")
+		}
+		if len(svc.Command) > 0 {
+			set = append(set, "command")
+		}
+		if svc.URL != "" {
+			set = append(set, "url")
+		}
+		switch {
+		case v.s.bad[path+".baseline"] || v.s.bad[path+".command"] || v.s.bad[path+".url"]:
+			// Already reported while decoding, e.g. a misspelt "baselin".
+		case len(set) == 0:
+			v.add(path, "set one of baseline, command or url")
+		case len(set) > 1:
+			v.add(path, "set only one of baseline, command or url (found "+strings.Join(set, " and ")+")")
+		}
+		own := append(slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == svc.Name }), "port", "addr", "run_id")
+		for i, arg := range svc.Command {
+			v.templateString(indexPath(path+".command", i), arg, own)
+		}
+		for _, k := range slices.Sorted(maps.Keys(svc.Env)) {
+			v.templateString(joinPath(path+".env", k), svc.Env[k], own)
+		}
+		if svc.URL != "" {
+			if err := CheckTarget(svc.URL, v.s.AllowRemote); err != nil {
+				v.add(path+".url", err.Error())
+			}
+		}
+		if svc.Ready != "" {
+			if t, ok := v.templateString(path+".ready", svc.Ready, own); ok {
+				v.literalHost(path+".ready", t)
+			}
+		}
+		if svc.StartTimeout <= 0 {
+			v.add(path+".start_timeout", "must be > 0, got "+svc.StartTimeout.String())
+		}
+		if svc.StopTimeout < 0 {
+			v.add(path+".stop_timeout", "must be >= 0, got "+svc.StopTimeout.String())
+		}
+		for i, dep := range svc.DependsOn {
+			dpath := indexPath(path+".depends_on", i)
+			switch {
+			case dep == svc.Name:
+				v.add(dpath, "service "+strconv.Quote(svc.Name)+" depends on itself")
+			case !slices.Contains(names, dep):
+				v.add(dpath, "unknown service "+strconv.Quote(dep)+or(hint(dep, names), " (services: "+strings.Join(names, ", ")+")"))
+			}
+		}
+	}
+	v.cycles()
+}
+
+// cycles reports each dependency cycle once, at the first service in file
+// order that is part of it.
+func (v *validator) cycles() {
+	deps := map[string][]string{}
+	for _, svc := range v.s.Services {
+		deps[svc.Name] = svc.DependsOn
+	}
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := map[string]int{}
+	var stack []string
+	var visit func(name string)
+	visit = func(name string) {
+		state[name] = active
+		stack = append(stack, name)
+		for _, dep := range deps[name] {
+			if _, known := deps[dep]; !known || dep == name {
+				continue // reported elsewhere
+			}
+			switch state[dep] {
+			case unseen:
+				visit(dep)
+			case active:
+				i := slices.Index(stack, dep)
+				cycle := append(slices.Clone(stack[i:]), dep)
+				v.add(joinPath("services", dep)+".depends_on", "dependency cycle "+strings.Join(cycle, " -> "))
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[name] = done
+	}
+	for _, svc := range v.s.Services {
+		if state[svc.Name] == unseen {
+			visit(svc.Name)
+		}
+	}
+}
+
+// literalHost checks the host of a URL template when it is written out
+// literally; a host that comes from a placeholder is a service address or
+// is checked at run start with CheckTarget.
+func (v *validator) literalHost(path string, t Template) {
+	src, ok := literalAuthorityURL(t)
+	if !ok {
+		return
+	}
+	if err := CheckTarget(src, v.s.AllowRemote); err != nil {
+		v.add(path, err.Error())
+	}
+}
+
+// literalAuthorityURL returns the literal prefix of t when it holds a whole
+// scheme://host[:port], and false when the URL starts with a placeholder or
+// its host contains one.
+func literalAuthorityURL(t Template) (string, bool) {
+	var prefix string
+	n := 0
+	for _, p := range t.parts {
+		if p.kind != partLit {
+			break
+		}
+		prefix += p.text
+		n++
+	}
+	i := strings.Index(prefix, "://")
+	if i < 0 {
+		return "", false
+	}
+	if end := strings.IndexAny(prefix[i+3:], "/?#"); end >= 0 {
+		return prefix[:i+3+end], true
+	}
+	// No path: the host is literal only if nothing dynamic follows it.
+	return prefix, n == len(t.parts)
+}
+
+// CheckTarget returns an error unless rawURL is an http or https URL whose
+// host is on loopback (127.0.0.0/8, ::1 or localhost), or allowRemote is
+// set. The engine calls it again on bound URLs at run start.
+func CheckTarget(rawURL string, allowRemote bool) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return errors.New("invalid url " + strconv.Quote(rawURL))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return errors.New("url " + strconv.Quote(rawURL) + " must start with http:// or https://")
+	}
+	if u.Hostname() == "" {
+		return errors.New("url " + strconv.Quote(rawURL) + " has no host")
+	}
+	if !allowRemote && !IsLoopback(u.Hostname()) {
+		return errors.New("host " + strconv.Quote(u.Hostname()) + " is not loopback (set allow_remote: true to allow it)")
+	}
+	return nil
+}
+
+// IsLoopback reports whether host (a name or an IP, without port) is
+// localhost or in 127.0.0.0/8 or ::1.
+func IsLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

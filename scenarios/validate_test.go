@@ -1,0 +1,169 @@
+package scenarios
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// problemLines parses src and returns its problems as "line:col: msg".
+func problemLines(t *testing.T, src string) []string {
+	t.Helper()
+	_, err := Parse("t.yaml", []byte(src))
+	if err == nil {
+		return nil
+	}
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("Parse = %v; want Problems", err)
+	}
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = strings.TrimPrefix(p.String(), "t.yaml:")
+	}
+	return lines
+}
+
+const okHead = "services: {api: {baseline: micro}}\nload: {stages: [{for: 1s, rate: 1}]}\n"
+
+func TestValidateRules(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{"valid", okHead + "requests: [{url: \"${api}/\"}]\n", nil},
+		{"unknown top-level field", okHead + "requests: [{url: \"${api}/\"}]\nthreshold: []\n",
+			[]string{`4:1: unknown field "threshold" at the top level (did you mean "thresholds"?)`}},
+		{"unknown fields at every depth, all reported", "services: {api: {baselin: micro}}\nload: {stage: []}\nrequests: [{url: \"${api}/\", expect: {stats: 200}}]\n",
+			[]string{
+				`1:18: unknown field "baselin" in services.api (did you mean "baseline"?)`,
+				`2:8: unknown field "stage" in load (did you mean "stages"?)`,
+				`3:38: unknown field "stats" in requests[0].expect (did you mean "status"?)`,
+			}},
+		{"wrong types", "variants: go\nservices: {api: {baseline: micro}}\nload: {stages: [{for: 1s, rate: 1}], max_in_flight: lots, keep_alive: yes please}\nrequests: [{url: \"${api}/\", weight: [1]}]\n",
+			[]string{
+				`1:11: variants: expected a list, got a string "go"`,
+				`3:53: load.max_in_flight: expected an integer, got a string "lots"`,
+				`3:71: load.keep_alive: expected true or false, got a string "yes please"`,
+				`4:37: requests[0].weight: expected an integer, got a list`,
+			}},
+		{"bare integer duration", "services: {api: {baseline: micro}}\nload: {stages: [{for: 5, rate: 1}]}\nrequests: [{url: \"${api}/\"}]\n",
+			[]string{`2:23: load.stages[0].for: duration 5 has no unit (add a unit, e.g. 5s)`}},
+		{"stage for <= 0 and unknown ramp", "services: {api: {baseline: micro}}\nload: {stages: [{for: 0s, rate: 1, ramp: linar}]}\nrequests: [{url: \"${api}/\"}]\n",
+			[]string{
+				`2:23: load.stages[0].for: must be > 0, got 0s`,
+				`2:42: load.stages[0].ramp: unknown ramp "linar" (did you mean "linear"?)`,
+			}},
+		{"bad rate", "services: {api: {baseline: micro}}\nload: {stages: [{for: 1s, rate: fast}]}\nrequests: [{url: \"${api}/\"}]\n",
+			[]string{`2:33: load.stages[0].rate: invalid rate "fast" (use e.g. 2000, "2000/s", "120/m")`}},
+		{"no stages, no requests", "services: {api: {baseline: micro}}\nload: {timeout: 1s}\n",
+			[]string{
+				`1:1: requests: no requests (add e.g. - url: "${api}/")`,
+				`2:7: load.stages: no stages (add e.g. - {for: 30s, rate: 100})`,
+			}},
+		{"unknown model", "services: {api: {baseline: micro}}\nload: {model: opne, stages: [{for: 1s, rate: 1}]}\nrequests: [{url: \"${api}/\"}]\n",
+			[]string{`2:15: load.model: unknown model "opne" (did you mean "open"?)`}},
+		{"duplicate names and weight", okHead + "requests:\n  - {name: a, url: \"${api}/\", weight: 0}\n  - {name: a, url: \"${api}/x\"}\n",
+			[]string{
+				`4:39: requests[0].weight: must be >= 1, got 0`,
+				`5:12: requests[1].name: duplicate request name "a" (also requests[0])`,
+			}},
+		{"template syntax and unknown name", okHead + "requests:\n  - {url: \"${gatewy}/\"}\n  - {url: \"${api}/${rand_int 5}\"}\n  - {url: \"${api}/${uuid\"}\n",
+			[]string{
+				`4:11: requests[0].url: unknown name "gatewy" in ${gatewy} (known: api, run_id)`,
+				`5:11: requests[1].url: placeholder "${rand_int 5}" needs two integers, e.g. ${rand_int 1 100}`,
+				`6:11: requests[2].url: unterminated placeholder "${uuid" (close it with "}", or write "$${" for a literal "${")`,
+			}},
+		{"did you mean a service", "services: {gateway: {baseline: micro}}\nload: {stages: [{for: 1s, rate: 1}]}\nrequests: [{url: \"${gatewy}/\"}]\n",
+			[]string{
+				`3:18: requests[0].url: unknown name "gatewy" in ${gatewy} (did you mean "gateway"?)`,
+			}},
+		{"env must be set", okHead + "requests: [{url: \"${api}/\", headers: {Authorization: \"${env GAUNTLET_TEST_UNSET_VAR}\"}}]\n",
+			[]string{
+				`3:54: requests[0].headers.Authorization: environment variable GAUNTLET_TEST_UNSET_VAR is not set (used by ${env GAUNTLET_TEST_UNSET_VAR})`,
+			}},
+		{"depends_on unknown and cycles", "services:\n  a: {baseline: micro, depends_on: [b]}\n  b: {baseline: micro, depends_on: [a, c]}\n  c: {baseline: micro, depends_on: [d]}\nload: {stages: [{for: 1s, rate: 1}]}\nrequests: [{url: \"${a}/\"}]\n",
+			[]string{
+				`2:36: services.a.depends_on: dependency cycle a -> b -> a`,
+				`4:37: services.c.depends_on[0]: unknown service "d" (services: a, b, c)`,
+			}},
+		{"service with none or several of baseline/command/url", "services:\n  a: {dir: /tmp}\n  b: {baseline: micro, url: \"http://127.0.0.1:1\"}\nload: {stages: [{for: 1s, rate: 1}]}\nrequests: [{url: \"${a}/\"}]\n",
+			[]string{`2:6: services.a: set one of baseline, command or url`, `3:6: services.b: set only one of baseline, command or url (found baseline and url)`}},
+		{"remote hosts need allow_remote", "services:\n  a: {url: \"http://example.com:80\"}\n  b: {command: [x], ready: \"http://10.0.0.1/${port}\"}\nload: {stages: [{for: 1s, rate: 1}]}\nrequests: [{url: \"https://example.com/x\"}, {url: \"http://[::1]:8/\"}, {url: \"http://localhost:9/y\"}]\n",
+			[]string{
+				`2:12: services.a.url: host "example.com" is not loopback (set allow_remote: true to allow it)`,
+				`3:28: services.b.ready: host "10.0.0.1" is not loopback (set allow_remote: true to allow it)`,
+				`5:18: requests[0].url: host "example.com" is not loopback (set allow_remote: true to allow it)`,
+			}},
+		{"allow_remote", "allow_remote: true\nservices: {a: {url: \"http://example.com\"}}\nload: {stages: [{for: 1s, rate: 1}]}\nrequests: [{url: \"http://example.com/x\"}]\n", nil},
+		{"threshold syntax, metric, unit, scope", okHead + "requests: [{name: r, url: \"${api}/\"}]\nthresholds:\n  - p999 < 5ms\n  - eror_rate < 1%\n  - p99 < 250\n  - error_rate < 5\n  - p99 250ms\n  - {expr: \"p99 < 1s\", request: s, window: fault}\n",
+			[]string{
+				`5:5: thresholds[0]: unknown metric "p999" in threshold "p999 < 5ms" (did you mean "p99.9"?)`,
+				`6:5: thresholds[1]: unknown metric "eror_rate" in threshold "eror_rate < 1%" (did you mean "error_rate"?)`,
+				`7:5: thresholds[2]: threshold "p99 < 250": add a unit to 250, e.g. 250ms`,
+				`8:5: thresholds[3]: threshold "error_rate < 5": error_rate is a ratio from 0 to 1; write 5% or 0.05`,
+				`9:5: thresholds[4]: invalid threshold "p99 250ms" (use e.g. "p99 < 250ms")`,
+				`10:33: thresholds[5].request: unknown request "s" (requests: r)`,
+				`10:44: thresholds[5].window: unknown window "fault" (did you mean "faults"?)`,
+			}},
+		{"faults", "services: {inventory: {baseline: micro}}\nload: {stages: [{for: 1s, rate: 1}]}\nrequests: [{url: \"${inventory}/\"}]\nfaults:\n" +
+			"  - {at: 1s}\n" +
+			"  - {at: 1s, kill: {service: inventory}, pause: {service: inventory}}\n" +
+			"  - {at: 1s, latncy: {service: inventory}}\n" +
+			"  - {at: 1s, latency: {service: inventroy}}\n" +
+			"  - {at: -1s, kill: {}}\n" +
+			"  - {at: 1s, cpu_stress: {workers: 1}}\n",
+			[]string{
+				`5:5: faults[0]: no fault kind (add one of latency, bandwidth, reset, blackhole, http_error, http_delay, slow_close, kill, pause, terminate, restart, cpu_stress, memory_stress)`,
+				`6:42: faults[1]: several fault kinds (kill, pause); use one per fault`,
+				`7:14: unknown fault kind "latncy" in faults[2] (did you mean "latency"?)`,
+				`8:33: faults[3].latency.service: unknown service "inventroy" (did you mean "inventory"?)`,
+				`9:10: faults[4].at: must be >= 0, got -1s`,
+				`9:21: faults[4].kill: missing service (one of: inventory)`,
+			}},
+		{"variants", okHead + "requests: [{url: \"${api}/\"}]\nvariants: [go, go, JVM, {x: 1}]\n",
+			[]string{
+				`4:16: variants[1]: duplicate variant "go"`,
+				`4:20: variants[2]: invalid variant "JVM" (use lower-case letters, digits and -)`,
+				`4:25: variants[3]: expected a string, got a mapping`,
+			}},
+		{"flow variables", okHead + "requests:\n  - flow:\n    - {url: \"${api}/a\", extract: {id: \"$.id\"}}\n    - {url: \"${api}/b/${id}/${idd}\", json: {a: 1}, body: x}\n",
+			[]string{
+				`6:7: requests[0].flow[1]: set body or json, not both`,
+				`6:13: requests[0].flow[1].url: unknown name "idd" in ${idd} (did you mean "id"?)`,
+			}},
+		{"flow uses a variable before it is extracted", okHead + "requests:\n  - flow:\n    - {url: \"${api}/b/${id}\"}\n    - {url: \"${api}/a\", extract: {id: \"$.id\"}}\n",
+			[]string{`5:13: requests[0].flow[0].url: unknown name "id" in ${id} (known: api, run_id)`}},
+		{"service templates", "services:\n  api: {command: [\"x\", \"${port}\", \"${db}\", \"${prot}\"]}\n  db: {baseline: db, env: {A: \"${addr}\"}}\nload: {stages: [{for: 1s, rate: 1}]}\nrequests: [{url: \"${api}/\"}]\n",
+			[]string{`2:44: services.api.command[3]: unknown name "prot" in ${prot} (did you mean "port"?)`}},
+		{"syntax error", "load: {stages: [}\n", []string{
+			`1:17: yaml: could not find '{' character corresponding to '}'`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := problemLines(t, tt.src)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Parse(%q) problems mismatch (-want +got):\n%s", tt.src, diff)
+			}
+		})
+	}
+}
+
+func TestValidateBuiltInCode(t *testing.T) {
+	t.Parallel()
+	s := &Spec{
+		Services: []Service{{Name: "api", Baseline: "micro", StartTimeout: sec(1)}},
+		Load:     LoadProfile{Model: "open", Stages: []Stage{{For: sec(1), Rate: -1, Ramp: "step"}}, Timeout: sec(1), MaxInFlight: 1},
+		Requests: []Request{{Name: "a", Weight: 1, Method: "GET", URL: tmpl("${api}/")}},
+	}
+	var ps Problems
+	if err := s.Validate(); !errors.As(err, &ps) || len(ps) != 1 || ps[0].String() != "load.stages[0].rate: must be >= 0, got -1" {
+		t.Errorf("Validate() = %v; want one problem about the rate", err)
+	}
+}
