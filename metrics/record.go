@@ -22,6 +22,8 @@ const (
 	LineLoad     = "load"
 	LineInterval = "interval"
 	LineService  = "service"
+	LineReadings = "readings"
+	LineFault    = "fault"
 	LineRunEnd   = "run_end"
 	LineTrailer  = "trailer"
 )
@@ -144,6 +146,34 @@ type ServiceEvent struct {
 	Command    []string  `json:"command,omitempty"`
 }
 
+// Readings is one sample of one resource owner (a service's process tree,
+// "host", or "generator") taken by the probes. T is seconds since load start
+// (negative before load begins, e.g. idle memory). Values use Prometheus-style
+// names with units: rss_bytes, cpu_seconds_total, threads, open_fds,
+// goroutines, host_cpu_utilization_ratio, host_memory_used_bytes.
+type Readings struct {
+	Type    string             `json:"type"`
+	Variant string             `json:"variant"`
+	Time    time.Time          `json:"time"`
+	T       float64            `json:"t"`
+	Owner   string             `json:"owner"`
+	Values  map[string]float64 `json:"values"`
+}
+
+// FaultEvent is a fault being injected, reverted, or failing to be either.
+// T is seconds since load start.
+type FaultEvent struct {
+	Type    string    `json:"type"`
+	Variant string    `json:"variant"`
+	Time    time.Time `json:"time"`
+	T       float64   `json:"t"`
+	Name    string    `json:"name"`
+	Kind    string    `json:"kind"`
+	Target  string    `json:"target,omitempty"`
+	Event   string    `json:"event"` // injected | reverted | inject_failed | revert_failed
+	Error   string    `json:"error,omitempty"`
+}
+
 // RunEnd closes one run.
 type RunEnd struct {
 	Type      string    `json:"type"`
@@ -240,6 +270,8 @@ type Run struct {
 	Load      *LoadStart
 	Intervals []Interval
 	Services  []ServiceEvent
+	Readings  []Readings
+	Faults    []FaultEvent
 	End       *RunEnd
 }
 
@@ -315,7 +347,7 @@ func (rec *Record) decodeLine(line []byte, run **Run, seenHeader *bool) error {
 		}
 		rec.Runs = append(rec.Runs, r)
 		*run = r
-	case LineLoad, LineInterval, LineService, LineRunEnd:
+	case LineLoad, LineInterval, LineService, LineReadings, LineFault, LineRunEnd:
 		if *run == nil {
 			return fmt.Errorf("%s line before any run line", probe.Type)
 		}
@@ -345,6 +377,18 @@ func (r *Run) decode(typ string, line []byte) error {
 			return err
 		}
 		r.Services = append(r.Services, ev)
+	case LineReadings:
+		var rd Readings
+		if err := json.Unmarshal(line, &rd); err != nil {
+			return err
+		}
+		r.Readings = append(r.Readings, rd)
+	case LineFault:
+		var fe FaultEvent
+		if err := json.Unmarshal(line, &fe); err != nil {
+			return err
+		}
+		r.Faults = append(r.Faults, fe)
 	case LineRunEnd:
 		r.End = &RunEnd{}
 		return json.Unmarshal(line, r.End)
