@@ -89,7 +89,7 @@ func (o *attackOptions) spec(url string) (*scenarios.Spec, error) {
 		Name: "attack", File: "attack",
 		Load: scenarios.LoadProfile{
 			Model:       "open",
-			Stages:      []scenarios.Stage{{For: scenarios.Duration(o.duration), Rate: scenarios.Rate(o.rate)}},
+			Stages:      []scenarios.Stage{{For: scenarios.Duration(o.duration), Rate: scenarios.Rate(o.rate), Ramp: "step"}},
 			Timeout:     scenarios.Duration(o.timeout),
 			MaxInFlight: o.maxInFlight,
 		},

@@ -56,7 +56,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &probs):
+	case errors.As(err, &probs), errors.Is(err, scenarios.ErrNotFound):
 		return exitUsage
 	case errors.Is(err, engine.ErrInterrupted):
 		return exitInterrupted

@@ -16,6 +16,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gauntletbench/gauntlet/scenarios"
 )
 
 func main() {
@@ -36,10 +38,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
 	var quiet *exitError
-	if err != nil && !(errors.As(err, &quiet) && quiet.silent) {
+	var probs scenarios.Problems
+	switch {
+	case err == nil, errors.As(err, &quiet) && quiet.silent:
+	case errors.As(err, &probs):
+		printProblems(stderr, probs)
+	default:
 		fmt.Fprintf(stderr, "gauntlet: %v\n", err)
 	}
 	return code
+}
+
+// printProblems lists a scenario's problems, one per line, and says that
+// nothing ran.
+func printProblems(w io.Writer, probs scenarios.Problems) {
+	for _, p := range probs {
+		fmt.Fprintln(w, p.String())
+	}
+	noun := "problems"
+	if len(probs) == 1 {
+		noun = "problem"
+	}
+	fmt.Fprintf(w, "gauntlet: %d %s in the scenario; nothing was run\n", len(probs), noun)
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {

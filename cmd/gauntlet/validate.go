@@ -22,11 +22,18 @@ nothing. Exit code 2 when any scenario is invalid.`,
 		Args:              usageArgs(cobra.MinimumNArgs(1)),
 		ValidArgsFunction: completeScenarios,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var errs []error
+			bad := 0
 			for _, ref := range args {
 				spec, err := scenarios.Open(ref)
-				if err != nil {
-					errs = append(errs, err)
+				var probs scenarios.Problems
+				switch {
+				case errors.As(err, &probs):
+					printProblems(cmd.ErrOrStderr(), probs)
+					bad++
+					continue
+				case err != nil:
+					fmt.Fprintf(cmd.ErrOrStderr(), "gauntlet: %v\n", err)
+					bad++
 					continue
 				}
 				var planned time.Duration
@@ -36,8 +43,8 @@ nothing. Exit code 2 when any scenario is invalid.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d requests, %d stages, %s of load per variant)\n",
 					ref, len(spec.Requests), len(spec.Load.Stages), planned)
 			}
-			if len(errs) > 0 {
-				return usageErr(errors.Join(errs...))
+			if bad > 0 {
+				return &exitError{code: exitUsage, silent: true}
 			}
 			return nil
 		},

@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gauntletbench/gauntlet/metrics"
+	"github.com/gauntletbench/gauntlet/services"
+)
+
+// binDir holds the gauntlet and baseline binaries built once for all tests.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gauntlet-cmd-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	for _, b := range []struct{ out, pkg string }{{"gauntlet", "."}, {"baseline-go", "../../baselines/go"}} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b.out), b.pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", b.pkg, err, out)
+			os.Exit(1)
+		}
+	}
+	os.Setenv(services.BaselineDirEnv, dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// gauntlet runs the CLI in-process and returns its exit code and output.
+func gauntlet(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func writeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// startBaseline starts the Go micro baseline on a free loopback port.
+func startBaseline(t *testing.T) *services.Process {
+	t.Helper()
+	cmd, err := services.ResolveBaseline("go", "micro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := services.Start(context.Background(), services.Spec{Name: "api", Command: cmd}, func(services.Event) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Stop(context.Background()) })
+	return p
+}
+
+func decodeSummary(t *testing.T, out string) metrics.Summary {
+	t.Helper()
+	var s metrics.Summary
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("summary is not JSON: %v\n%s", err, out)
+	}
+	if len(s.Runs) == 0 {
+		t.Fatalf("summary has no runs:\n%s", out)
+	}
+	return s
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, "bad.yaml", `name: bad
+services:
+  api: {baseline: micro}
+load:
+  stages:
+    - {for: 5 seconds, rate: 100}
+    - for: 10s
+      rat: 200
+    - {for: 10s, rate: -5}
+requests:
+  - url: "${api}/ping"
+`)
+	for _, cmd := range []string{"validate", "run"} {
+		code, _, stderr := gauntlet(t, cmd, path)
+		if code != exitUsage {
+			t.Errorf("%s: exit %d; want %d", cmd, code, exitUsage)
+		}
+		for _, want := range []string{
+			path + `:6:13: load.stages[0].for: invalid duration "5 seconds"`,
+			path + `:8:7: unknown field "rat" in load.stages[1] (did you mean "rate"?)`,
+			path + `:9:24: load.stages[2].rate: must be >= 0, got -5`,
+			"3 problems in the scenario; nothing was run",
+		} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: stderr lacks %q:\n%s", cmd, want, stderr)
+			}
+		}
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	t.Parallel()
+	tests := [][]string{
+		{"run", "no-such-scenario"},
+		{"run", "--output", "yaml"},
+		{"attack"},
+		{"attack", "http://10.1.2.3/"},
+		{"run", "--no-such-flag"},
+	}
+	for _, args := range tests {
+		if code, _, stderr := gauntlet(t, args...); code != exitUsage {
+			t.Errorf("gauntlet %v: exit %d; want %d\n%s", args, code, exitUsage, stderr)
+		}
+	}
+}
+
+func TestAttackSendsThePlannedRequests(t *testing.T) {
+	t.Parallel()
+	p := startBaseline(t)
+	code, out, stderr := gauntlet(t, "attack", p.URL()+"/ping", "--rate", "500", "--duration", "2s",
+		"--output", "json", "--out", t.TempDir())
+	if code != exitOK {
+		t.Fatalf("exit %d; want 0\n%s", code, stderr)
+	}
+	s := decodeSummary(t, out)
+	r := s.Runs[0]
+	if r.Requests != 1000 || r.Errors != 0 || r.Dropped != 0 {
+		t.Errorf("requests %d errors %d dropped %d; want 1000, 0, 0", r.Requests, r.Errors, r.Dropped)
+	}
+	if r.Latency.P50 <= 0 || r.Latency.P50 > r.Latency.P99 || r.ServiceTime.P50 > r.Latency.P50 {
+		t.Errorf("latency %+v service %+v; want 0 < p50 <= p99 and service time <= latency", r.Latency, r.ServiceTime)
+	}
+	if r.StatusCodes["200"] != 1000 {
+		t.Errorf("status codes %v; want 1000 × 200", r.StatusCodes)
+	}
+	if _, err := os.Stat(s.Record); err != nil {
+		t.Errorf("record %q: %v", s.Record, err)
+	}
+}
+
+func TestStalledServerShowsInTheTail(t *testing.T) {
+	t.Parallel()
+	p := startBaseline(t)
+	// Freeze the target for 1 s in the middle of a 1,000 req/s run.
+	time.AfterFunc(1500*time.Millisecond, func() {
+		syscall.Kill(p.PID(), syscall.SIGSTOP)
+		time.AfterFunc(time.Second, func() { syscall.Kill(p.PID(), syscall.SIGCONT) })
+	})
+	code, out, stderr := gauntlet(t, "attack", p.URL()+"/ping", "--rate", "1000", "--duration", "4s",
+		"--output", "json", "--out", t.TempDir())
+	if code != exitOK {
+		t.Fatalf("exit %d; want 0\n%s", code, stderr)
+	}
+	r := decodeSummary(t, out).Runs[0]
+	if r.Latency.P999 < 500 {
+		t.Errorf("p99.9 = %.1f ms; want >= 500 ms: a 1 s stall must show in the tail", r.Latency.P999)
+	}
+	if r.Requests < 3900 {
+		t.Errorf("requests = %d; want about 4000", r.Requests)
+	}
+}
+
+const shortScenario = `name: short
+services:
+  api: {baseline: micro}
+load:
+  stages:
+    - {for: 1s, rate: 50, warmup: true}
+    - {for: %s, rate: 200}
+requests:
+  - {name: ping, url: "${api}/ping"}
+thresholds:
+  - %s
+`
+
+func TestThresholdVerdictsSetTheExitCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		threshold string
+		code      int
+		verdict   string
+	}{
+		{"p99 < 5s", exitOK, metrics.VerdictPass},
+		{"p50 < 1us", exitThresholds, metrics.VerdictFail},
+		{"rps >= 100000", exitThresholds, metrics.VerdictFail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.threshold, func(t *testing.T) {
+			t.Parallel()
+			path := writeFile(t, "s.yaml", fmt.Sprintf(shortScenario, "1s", tt.threshold))
+			code, out, stderr := gauntlet(t, "run", path, "--output", "json", "--out", t.TempDir())
+			if code != tt.code {
+				t.Fatalf("exit %d; want %d\n%s", code, tt.code, stderr)
+			}
+			s := decodeSummary(t, out)
+			if s.Verdict != tt.verdict {
+				t.Errorf("verdict %q; want %q", s.Verdict, tt.verdict)
+			}
+			r := s.Runs[0]
+			if r.Requests != 200 {
+				t.Errorf("requests %d; want 200 (warm-up excluded)", r.Requests)
+			}
+			if r.Services["api"].StartupMs <= 0 {
+				t.Errorf("services %+v; want api with startup_ms > 0", r.Services)
+			}
+			if len(r.Thresholds) != 1 || r.Thresholds[0].Expr != tt.threshold {
+				t.Errorf("thresholds %+v; want the one stated", r.Thresholds)
+			}
+		})
+	}
+}
+
+func TestReportRecomputesATruncatedRecord(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := writeFile(t, "s.yaml", fmt.Sprintf(shortScenario, "3s", "p99 < 5s"))
+	if code, _, stderr := gauntlet(t, "run", path, "--output", "json", "--out", dir); code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	record := filepath.Join(dir, "record.ndjson")
+	code, full, _ := gauntlet(t, "report", dir, "--output", "json")
+	if code != exitOK {
+		t.Fatalf("report of a complete record: exit %d", code)
+	}
+	data, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keep the first two thirds, cutting the last line in half.
+	if err := os.WriteFile(record, data[:len(data)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, cut, stderr := gauntlet(t, "report", record, "--output", "json")
+	if code != exitInterrupted {
+		t.Errorf("report of a truncated record: exit %d; want %d\n%s", code, exitInterrupted, stderr)
+	}
+	fs, cs := decodeSummary(t, full), decodeSummary(t, cut)
+	if !cs.Truncated || cs.Verdict != metrics.VerdictInterrupted || cs.Runs[0].Status != metrics.StatusTruncated {
+		t.Errorf("truncated summary: truncated=%v verdict=%q status=%q; want true, interrupted, truncated",
+			cs.Truncated, cs.Verdict, cs.Runs[0].Status)
+	}
+	if got, all := cs.Runs[0].Requests, fs.Runs[0].Requests; got <= 0 || got >= all {
+		t.Errorf("truncated requests %d of %d; want a part", got, all)
+	}
+}
+
+func TestInterruptStopsLoadAndServices(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := writeFile(t, "long.yaml", fmt.Sprintf(shortScenario, "60s", "p99 < 5s"))
+	cmd := exec.Command(filepath.Join(binDir, "gauntlet"), "run", path, "--out", dir, "--output", "json")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	sent := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	took := time.Since(sent)
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("exit %d (%v); want %d\n%s", code, err, exitInterrupted, stderr.String())
+	}
+	if took > 10*time.Second {
+		t.Errorf("gauntlet took %v to exit after SIGINT; want a prompt stop", took)
+	}
+	s := decodeSummary(t, stdout.String())
+	if s.Verdict != metrics.VerdictInterrupted || s.Runs[0].Status != metrics.StatusInterrupted {
+		t.Errorf("verdict %q status %q; want interrupted", s.Verdict, s.Runs[0].Status)
+	}
+	rec, err := metrics.ReadFile(filepath.Join(dir, "record.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Truncated || rec.Trailer.Status != metrics.StatusInterrupted {
+		t.Errorf("record truncated=%v trailer=%+v; want a complete record ending interrupted", rec.Truncated, rec.Trailer)
+	}
+	// Load stopped within a second: no interval after the signal's second + 1.
+	run := rec.Runs[0]
+	sigAt := sent.Sub(run.Load.Start).Seconds()
+	for _, iv := range run.Intervals {
+		if float64(iv.T) > sigAt+1 && iv.Requests > 0 {
+			t.Errorf("interval %d has %d requests; load must stop within 1 s of SIGINT at %.1f s", iv.T, iv.Requests, sigAt)
+		}
+	}
+	pid := s.Runs[0].Services["api"].PID
+	if pid == 0 {
+		t.Fatalf("no pid recorded for the service")
+	}
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Errorf("service pid %d still runs after gauntlet exited", pid)
+	}
+	var stopped bool
+	for _, ev := range run.Services {
+		stopped = stopped || ev.Kind == "stopped"
+	}
+	if !stopped {
+		t.Errorf("record has no stopped event for the service")
+	}
+}
