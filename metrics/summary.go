@@ -51,6 +51,7 @@ type RunSummary struct {
 	BytesOut      int64                     `json:"bytes_out"`
 	ByRequest     []RequestSummary          `json:"by_request"`
 	Services      map[string]ServiceSummary `json:"services"`
+	Faults        []FaultImpact             `json:"faults,omitempty"`
 	Thresholds    []ThresholdResult         `json:"thresholds"`
 	Warnings      []string                  `json:"warnings"`
 }
@@ -81,12 +82,60 @@ type Percentiles struct {
 	Mean  float64 `json:"mean"`
 }
 
-// ServiceSummary is what gauntlet saw of one service under test.
+// ServiceSummary is what gauntlet saw of one service under test. Resource
+// figures come from the probes' readings of the service's process tree and
+// are zero when no readings were taken.
 type ServiceSummary struct {
 	StartupMs          float64 `json:"startup_ms"`
 	PID                int     `json:"pid,omitempty"`
 	ExitedUnexpectedly bool    `json:"exited_unexpectedly,omitempty"`
 	ExitMessage        string  `json:"exit_message,omitempty"`
+	// RSSIdleBytes is the resident memory before load began.
+	RSSIdleBytes float64 `json:"rss_idle_bytes"`
+	// RSSPeakBytes is the highest resident memory seen during the run.
+	RSSPeakBytes float64 `json:"rss_peak_bytes"`
+	// CPUSeconds is the CPU time the process tree used during the measured window.
+	CPUSeconds float64 `json:"cpu_seconds"`
+	// CPUMsPer1kRequests is CPUSeconds per thousand requests of the run.
+	CPUMsPer1kRequests float64 `json:"cpu_ms_per_1k_requests"`
+	ThreadsPeak        float64 `json:"threads_peak"`
+	// Tagged and Received count the requests that reached the service with
+	// and without regard to the traffic tag (full-link coverage), from its
+	// /metrics at the end of the run; -1 when not scraped.
+	Tagged   float64 `json:"tagged_requests"`
+	Received float64 `json:"requests_received"`
+}
+
+// FaultImpact is what one fault did to the run: the windows before, during
+// and after it, and how long the system took to recover.
+type FaultImpact struct {
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	Target string `json:"target,omitempty"`
+	// InjectedAt and RevertedAt are seconds since load start.
+	InjectedAt float64 `json:"injected_at"`
+	RevertedAt float64 `json:"reverted_at"`
+	Before     Window  `json:"before"`
+	During     Window  `json:"during"`
+	After      Window  `json:"after"`
+	// TimeToRecoverMs is from the revert (or injection for instant faults)
+	// until error rate and p99 are back within tolerance of Before and stay
+	// there; nil when they never recovered within the run.
+	TimeToRecoverMs *float64 `json:"time_to_recover_ms"`
+	// Failed counts the requests that failed during the fault.
+	Failed int64  `json:"failed"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Window summarises a span of a run.
+type Window struct {
+	FromS     float64     `json:"from_s"`
+	ToS       float64     `json:"to_s"`
+	Requests  int64       `json:"requests"`
+	Errors    int64       `json:"errors"`
+	ErrorRate float64     `json:"error_rate"`
+	RPS       float64     `json:"rps"`
+	Latency   Percentiles `json:"latency_ms"`
 }
 
 // ThresholdResult is one threshold's verdict on a run. Value is the measured
@@ -125,9 +174,9 @@ func Summarize(rec *Record) (*Summary, error) {
 	return s, nil
 }
 
-// Window returns the measured window of a run, in seconds from load start:
+// MeasuredWindow returns the measured window of a run, in seconds from load start:
 // from the end of the leading warm-up stages to the end of the load.
-func Window(h *Header, run *Run) (from, to float64) {
+func MeasuredWindow(h *Header, run *Run) (from, to float64) {
 	for _, st := range h.Stages {
 		if !st.Warmup {
 			break
@@ -179,7 +228,7 @@ func (m *merged) add(iv *Interval) error {
 }
 
 func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
-	from, to := Window(h, run)
+	from, to := MeasuredWindow(h, run)
 	dur := to - from
 	total := newMerged()
 	byName := map[string]*merged{}
