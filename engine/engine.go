@@ -142,19 +142,19 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		fmt.Fprintf(e.opt.Log, "%s: service %s ready at %s in %.1f ms (pid %d)\n", variant, p.Name(), p.URL(), p.StartupMs(), p.PID())
 	}
 
-	runner, err := e.plan.runner(variant, group)
+	start := time.Now().Add(loadStartDelay)
+	runner, err := e.plan.runner(group, start)
 	if err != nil {
 		return end(metrics.StatusFailed, err)
 	}
-	t0 = time.Now().Add(loadStartDelay)
-	runner.Start = t0
+	t0 = start
 	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0,
-		PlannedS: runner.Pacer.End().Seconds()}); err != nil {
+		PlannedS: e.plan.planned().Seconds()}); err != nil {
 		return end(metrics.StatusFailed, err)
 	}
 	rec := metrics.NewRecorder(e.w, variant, e.plan.names, len(e.plan.stages), t0)
 	if e.opt.OnLoad != nil {
-		rec.OnInterval = e.opt.OnLoad(variant, runner.Pacer.End())
+		rec.OnInterval = e.opt.OnLoad(variant, e.plan.planned())
 	}
 	results := make(chan metrics.Result, 4096)
 	recErr := make(chan error, 1)

@@ -182,10 +182,45 @@ func (p *plan) vars(group *services.Group) map[string]string {
 	return vars
 }
 
-// runner builds the open-model runner for one variant, its templates bound
-// to that variant's service addresses.
-func (p *plan) runner(variant string, group *services.Group) (*runners.Open, error) {
-	vars := p.vars(group)
+// runner builds the runner of the scenario's load model for one variant,
+// its templates bound to that variant's service addresses and its clock
+// starting at t0. New load models plug in here.
+func (p *plan) runner(group *services.Group, t0 time.Time) (runners.Runner, error) {
+	reqs, err := p.requests(p.vars(group))
+	if err != nil {
+		return nil, err
+	}
+	load := p.spec.Load
+	maxInFlight := load.MaxInFlight
+	if maxInFlight <= 0 {
+		maxInFlight = 1000
+	}
+	conns := load.Connections
+	if conns <= 0 {
+		conns = maxInFlight
+	}
+	client := runners.NewClient(runners.ClientOptions{
+		Timeout: time.Duration(load.Timeout), MaxIdlePerHost: conns,
+		DisableKeepAlive: load.KeepAlive != nil && !*load.KeepAlive, AllowRemote: p.spec.AllowRemote,
+	})
+	return &runners.Open{
+		Requests: reqs, Pacer: runners.NewStagePacer(p.stages), Client: client, Start: t0,
+		MaxInFlight: maxInFlight, Seed: p.seed, Grace: max(time.Second, time.Duration(load.Timeout)),
+	}, nil
+}
+
+// planned is the planned length of one variant's load.
+func (p *plan) planned() time.Duration {
+	var d float64
+	for _, st := range p.stages {
+		d += st.ForS
+	}
+	return time.Duration(d * float64(time.Second))
+}
+
+// requests turns the scenario's request mix into runner requests, their
+// templates bound to vars.
+func (p *plan) requests(vars map[string]string) ([]runners.Request, error) {
 	load := p.spec.Load
 	var tag *runners.Header
 	if load.Tag != nil {
@@ -222,21 +257,5 @@ func (p *plan) runner(variant string, group *services.Group) (*runners.Open, err
 		}
 		reqs = append(reqs, rr)
 	}
-	maxInFlight := load.MaxInFlight
-	if maxInFlight <= 0 {
-		maxInFlight = 1000
-	}
-	conns := load.Connections
-	if conns <= 0 {
-		conns = maxInFlight
-	}
-	keepAlive := load.KeepAlive == nil || *load.KeepAlive
-	client := runners.NewClient(runners.ClientOptions{
-		Timeout: time.Duration(load.Timeout), MaxIdlePerHost: conns,
-		DisableKeepAlive: !keepAlive, AllowRemote: p.spec.AllowRemote,
-	})
-	return &runners.Open{
-		Requests: reqs, Pacer: runners.NewStagePacer(p.stages), Client: client,
-		MaxInFlight: maxInFlight, Seed: p.seed, Grace: max(time.Second, time.Duration(load.Timeout)),
-	}, nil
+	return reqs, nil
 }
