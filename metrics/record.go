@@ -57,6 +57,8 @@ type Header struct {
 	Seed            int64       `json:"seed"`
 	TimeoutMs       float64     `json:"timeout_ms"`
 	MaxInFlight     int         `json:"max_in_flight"`
+	// Recovery judges time to recover after faults; nil means DefaultRecovery.
+	Recovery *Recovery `json:"recovery,omitempty"`
 }
 
 // Host describes the machine the generator ran on.

@@ -265,6 +265,15 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 			ErrorsByClass: m.classes, StatusCodes: m.codes,
 		})
 	}
+	rc := DefaultRecovery
+	if h.Recovery != nil {
+		rc = *h.Recovery
+	}
+	impacts, err := Impacts(h, run, rc)
+	if err != nil {
+		return RunSummary{}, err
+	}
+	rs.Faults = impacts
 	rs.Warnings = warnings(h, &rs, total)
 	return rs, nil
 }

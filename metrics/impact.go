@@ -1,0 +1,171 @@
+package metrics
+
+import (
+	"math"
+	"sort"
+)
+
+// Recovery says when a system counts as recovered from a fault: error rate
+// and p99 back within tolerance of the window before the fault, and staying
+// there for Hold seconds.
+type Recovery struct {
+	// HoldS is how long the figures must stay within tolerance.
+	HoldS float64 `json:"hold_s"`
+	// P99Tolerance is the allowed relative rise of p99 over the before-window
+	// (0.5 = 50 %); P99FloorMs is an absolute allowance added to it so that
+	// sub-millisecond baselines are not judged on noise.
+	P99Tolerance float64 `json:"p99_tolerance"`
+	P99FloorMs   float64 `json:"p99_floor_ms"`
+	// ErrorRateTolerance is the allowed rise of the error rate, absolute
+	// (0.01 = one percentage point).
+	ErrorRateTolerance float64 `json:"error_rate_tolerance"`
+	// BeforeS is the length of the before-window.
+	BeforeS float64 `json:"before_s"`
+}
+
+// DefaultRecovery is used when a scenario sets no recovery block.
+var DefaultRecovery = Recovery{HoldS: 3, P99Tolerance: 0.5, P99FloorMs: 2, ErrorRateTolerance: 0.01, BeforeS: 10}
+
+// FaultSpan is one fault's real time in a run, from its events.
+type FaultSpan struct {
+	Name, Kind, Target string
+	Injected, Reverted float64 // seconds since load start; Reverted = Injected for instant faults
+	Error              string
+}
+
+// FaultSpans pairs a run's fault events by name, in order of injection. A
+// fault never reverted (the run ended first) ends at the run's end.
+func FaultSpans(run *Run, end float64) []FaultSpan {
+	var spans []FaultSpan
+	open := map[string]int{}
+	for _, ev := range run.Faults {
+		switch ev.Event {
+		case "injected", "inject_failed":
+			spans = append(spans, FaultSpan{Name: ev.Name, Kind: ev.Kind, Target: ev.Target,
+				Injected: ev.T, Reverted: math.NaN(), Error: ev.Error})
+			open[ev.Name] = len(spans) - 1
+		case "reverted", "revert_failed":
+			if i, ok := open[ev.Name]; ok {
+				spans[i].Reverted = ev.T
+				if ev.Error != "" {
+					spans[i].Error = ev.Error
+				}
+				delete(open, ev.Name)
+			}
+		}
+	}
+	for i := range spans {
+		if math.IsNaN(spans[i].Reverted) {
+			spans[i].Reverted = max(end, spans[i].Injected)
+		}
+	}
+	sort.SliceStable(spans, func(a, b int) bool { return spans[a].Injected < spans[b].Injected })
+	return spans
+}
+
+// second is one interval's figures merged across request names.
+type second struct {
+	requests, errors int64
+	lat              *Histogram
+}
+
+// Impacts measures what each fault of a run did: the windows before, during
+// and after it, the requests that failed during it, and the time to
+// recover. Interval resolution is one second: an interval belongs to a
+// window when its middle falls inside it.
+func Impacts(h *Header, run *Run, rc Recovery) ([]FaultImpact, error) {
+	from, to := MeasuredWindow(h, run)
+	spans := FaultSpans(run, to)
+	if len(spans) == 0 {
+		return nil, nil
+	}
+	secs := map[int]*second{}
+	last := 0
+	for i := range run.Intervals {
+		iv := &run.Intervals[i]
+		s := secs[iv.T]
+		if s == nil {
+			s = &second{lat: NewHistogram()}
+			secs[iv.T] = s
+		}
+		s.requests += iv.Requests
+		s.errors += iv.Errors
+		if err := s.lat.MergeEncoded(iv.Latency); err != nil {
+			return nil, err
+		}
+		last = max(last, iv.T)
+	}
+	out := make([]FaultImpact, 0, len(spans))
+	for i, sp := range spans {
+		next := to
+		if i+1 < len(spans) {
+			next = min(next, spans[i+1].Injected)
+		}
+		prevEnd := from
+		if i > 0 {
+			prevEnd = max(prevEnd, spans[i-1].Reverted)
+		}
+		fi := FaultImpact{Name: sp.Name, Kind: sp.Kind, Target: sp.Target, InjectedAt: sp.Injected,
+			RevertedAt: sp.Reverted, Error: sp.Error}
+		fi.Before = window(secs, max(prevEnd, sp.Injected-rc.BeforeS), sp.Injected)
+		fi.During = window(secs, sp.Injected, sp.Reverted)
+		fi.After = window(secs, sp.Reverted, next)
+		fi.Failed = fi.During.Errors
+		if sp.Reverted == sp.Injected {
+			// An instant fault (kill, restart) does its damage afterwards.
+			fi.Failed = fi.After.Errors
+		}
+		fi.TimeToRecoverMs = timeToRecover(secs, fi.Before, sp.Reverted, min(float64(last+1), to), rc)
+		out = append(out, fi)
+	}
+	return out, nil
+}
+
+func window(secs map[int]*second, from, to float64) Window {
+	w := Window{FromS: from, ToS: to}
+	lat := NewHistogram()
+	n := 0
+	for t, s := range secs {
+		if mid := float64(t) + 0.5; mid < from || mid >= to {
+			continue
+		}
+		w.Requests += s.requests
+		w.Errors += s.errors
+		lat.Merge(s.lat)
+		n++
+	}
+	w.ErrorRate = ratio(w.Errors, w.Requests)
+	w.RPS = perSecond(w.Requests, to-from)
+	w.Latency = percentiles(lat)
+	return w
+}
+
+// timeToRecover returns the milliseconds from the fault's end to the start of
+// the first second from which error rate and p99 stay within tolerance of
+// before for HoldS seconds; nil if that never happens before the run's end.
+func timeToRecover(secs map[int]*second, before Window, from, end float64, rc Recovery) *float64 {
+	if before.Requests == 0 {
+		return nil
+	}
+	p99Limit := before.Latency.P99*(1+rc.P99Tolerance) + rc.P99FloorMs
+	errLimit := before.ErrorRate + rc.ErrorRateTolerance
+	ok := func(t int) bool {
+		s := secs[t]
+		if s == nil || s.requests == 0 {
+			return false
+		}
+		return ratio(s.errors, s.requests) <= errLimit && ms(s.lat.Quantile(0.99)) <= p99Limit
+	}
+	hold := int(math.Ceil(rc.HoldS))
+	for t := int(math.Floor(from)); float64(t+hold) <= end; t++ {
+		good := true
+		for k := 0; k < hold && good; k++ {
+			good = ok(t + k)
+		}
+		if good {
+			v := max(0, (float64(t)-from)*1000)
+			return &v
+		}
+	}
+	return nil
+}

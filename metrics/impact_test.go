@@ -1,0 +1,79 @@
+package metrics
+
+import (
+	"testing"
+	"time"
+)
+
+// faultRun builds a run of 20 one-second intervals at 100 req/s with 1 ms
+// latency, where seconds [stallFrom, stallTo) have latency slow and errRate
+// errors, and one fault event pair.
+func faultRun(t *testing.T, stallFrom, stallTo int, slow time.Duration, errs int64, inject, revert float64) (*Header, *Run) {
+	t.Helper()
+	run := &Run{End: &RunEnd{DurationS: 20, Status: StatusCompleted}}
+	for s := 0; s < 20; s++ {
+		h := NewHistogram()
+		lat := time.Millisecond
+		iv := Interval{T: s, Request: "r", Requests: 100}
+		if s >= stallFrom && s < stallTo {
+			lat = slow
+			iv.Errors = errs
+		}
+		for i := 0; i < 100; i++ {
+			h.Record(lat)
+		}
+		enc, err := h.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		iv.Latency = enc
+		run.Intervals = append(run.Intervals, iv)
+	}
+	run.Faults = []FaultEvent{
+		{Name: "slow", Kind: "latency", Target: "api", Event: "injected", T: inject},
+		{Name: "slow", Kind: "latency", Target: "api", Event: "reverted", T: revert},
+	}
+	return &Header{Stages: []Stage{{ForS: 20, Rate: 100}}}, run
+}
+
+func TestImpacts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name               string
+		stallFrom, stallTo int
+		inject, revert     float64
+		wantTTR            float64 // ms; -1 = never
+		wantDuringP50      float64
+		wantFailed         int64
+	}{
+		{"recovers at revert", 5, 10, 5, 10, 0, 100, 50},
+		{"slow tail after revert", 5, 13, 5, 10, 3000, 100, 50},
+		{"never recovers", 5, 20, 5, 10, -1, 100, 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, run := faultRun(t, tt.stallFrom, tt.stallTo, 100*time.Millisecond, 10, tt.inject, tt.revert)
+			got, err := Impacts(h, run, DefaultRecovery)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("Impacts() = %d faults; want 1", len(got))
+			}
+			fi := got[0]
+			if fi.Before.Requests != 500 || fi.Before.Latency.P50 < 1 || fi.Before.Latency.P50 > 1.001 {
+				t.Errorf("before = %+v; want 500 requests at 1 ms", fi.Before)
+			}
+			if p50 := fi.During.Latency.P50; p50 < tt.wantDuringP50 || p50 > tt.wantDuringP50*1.001 || fi.Failed != tt.wantFailed {
+				t.Errorf("during p50 %v failed %d; want %v, %d", fi.During.Latency.P50, fi.Failed, tt.wantDuringP50, tt.wantFailed)
+			}
+			switch {
+			case tt.wantTTR < 0 && fi.TimeToRecoverMs != nil:
+				t.Errorf("time to recover = %v; want none", *fi.TimeToRecoverMs)
+			case tt.wantTTR >= 0 && (fi.TimeToRecoverMs == nil || *fi.TimeToRecoverMs != tt.wantTTR):
+				t.Errorf("time to recover = %v; want %v ms", fi.TimeToRecoverMs, tt.wantTTR)
+			}
+		})
+	}
+}
