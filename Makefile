@@ -1,6 +1,6 @@
 # gauntlet — build, run, test, bench.
 #   make run    build everything and run the embedded default scenario
-#   make test   format and vet checks, then the whole test suite with -race
+#   make test   install what the tests need, check formatting and vet, run every test with -race
 #   make bench  the bench/ scripts (wrk, vegeta and gauntlet on one target)
 
 GO       ?= go
@@ -10,15 +10,29 @@ SCENARIO ?= quickstart
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run test check bench clean
+.PHONY: all build build-go build-jvm tools-run tools-test run test check bench clean
 
 all: build
 
-build:
+build: build-go build-jvm
+
+build-go:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/gauntlet ./cmd/gauntlet
 	$(GO) build -o bin/baseline-go ./baselines/go
 
-run: build
+# The JVM baseline needs javac; without it the JVM variant is skipped at run time.
+build-jvm:
+	@if command -v javac >/dev/null 2>&1 && [ -f baselines/jvm/build.sh ]; then \
+		bash baselines/jvm/build.sh bin/baseline-jvm.jar; \
+	else echo "build: javac not found or no JVM baseline; skipping bin/baseline-jvm.jar"; fi
+
+tools-run:
+	@bash scripts/ensure-tools.sh jdk || echo "run: continuing without a JDK; the JVM variant will be skipped"
+
+tools-test:
+	bash scripts/ensure-tools.sh jdk chromium
+
+run: tools-run build
 	./bin/gauntlet run $(SCENARIO)
 
 check:
@@ -26,9 +40,9 @@ check:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-# -race needs cgo; the tests build their own binaries where they need them.
-test: build check
-	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 8m ./...
+# -race needs cgo; tests build the binaries they run themselves.
+test: tools-test build check
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 9m ./...
 
 bench: build
 	bash bench/run.sh

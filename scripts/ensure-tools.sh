@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# ensure-tools.sh TOOL... — makes sure the tools gauntlet's tests and default
+# run need are installed: "jdk" (javac, for the JVM baseline) and "chromium"
+# (headless, for the HTML report test). Installs them from Debian packages
+# when missing and apt is usable; otherwise says what to install and fails.
+set -euo pipefail
+
+need_pkgs=()
+for tool in "$@"; do
+  case "$tool" in
+    jdk)
+      command -v javac >/dev/null 2>&1 || need_pkgs+=(default-jdk-headless) ;;
+    chromium)
+      if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+        need_pkgs+=(chromium)
+      fi ;;
+    *) echo "ensure-tools: unknown tool $tool" >&2; exit 2 ;;
+  esac
+done
+[ ${#need_pkgs[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; fi
+fi
+if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || [ -n "$sudo" ]; }; then
+  echo "ensure-tools: installing ${need_pkgs[*]} from Debian packages" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  exit 0
+fi
+echo "ensure-tools: missing ${need_pkgs[*]}; install them (Debian: apt-get install -y ${need_pkgs[*]})" >&2
+exit 1
