@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gauntletbench/gauntlet/metrics"
+	"github.com/gauntletbench/gauntlet/runners"
 	"github.com/gauntletbench/gauntlet/scenarios"
 	"github.com/gauntletbench/gauntlet/services"
 )
@@ -21,11 +22,15 @@ import (
 const RecordName = "record.ndjson"
 
 // loadStartDelay leaves the runner and recorder time to start before t0, so
-// the first requests do not start late.
-const loadStartDelay = 20 * time.Millisecond
+// the first requests do not start late, and the probes time to take the idle
+// readings of the services.
+const loadStartDelay = 300 * time.Millisecond
 
 // Options configure a run.
 type Options struct {
+	// Results, when set, receives a copy of every request's Result, off the
+	// hot path (e.g. a runners.Dump writing vegeta results).
+	Results runners.ResultSink
 	// OutDir receives the record (created if missing).
 	OutDir string
 	// Version is gauntlet's version, written to the record header.
@@ -143,10 +148,13 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	}
 
 	start := time.Now().Add(loadStartDelay)
+	prober := e.startProbes(ctx, variant, group, start)
+	defer prober.stop(context.WithoutCancel(ctx))
 	runner, err := e.plan.runner(group, start)
 	if err != nil {
 		return end(metrics.StatusFailed, err)
 	}
+	runner = e.instrument(runner, variant, start)
 	t0 = start
 	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0,
 		PlannedS: e.plan.planned().Seconds()}); err != nil {
@@ -164,6 +172,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	if err := <-recErr; err != nil && runErr == nil {
 		runErr = err
 	}
+	prober.stop(context.WithoutCancel(ctx))
 	switch {
 	case runErr != nil:
 		return end(metrics.StatusFailed, runErr)

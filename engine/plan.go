@@ -34,12 +34,16 @@ type plan struct {
 	variants   []string
 	stages     []metrics.Stage
 	names      []string
+	flows      []string
+	search     *metrics.SearchPlan
 	thresholds []metrics.Threshold
 	deps       map[string][]string
 }
 
 func newPlan(spec *scenarios.Spec) (*plan, error) {
-	if spec.Load.Model != "" && spec.Load.Model != "open" {
+	switch spec.Load.Model {
+	case "", "open", "closed", "search":
+	default:
 		return nil, fmt.Errorf("load model %q is not supported by this version of gauntlet", spec.Load.Model)
 	}
 	p := &plan{spec: spec, started: time.Now(), seed: spec.Load.Seed, variants: spec.Variants, deps: map[string][]string{}}
@@ -52,11 +56,17 @@ func newPlan(spec *scenarios.Spec) (*plan, error) {
 	}
 	pacer := runners.NewStagePacer(stagesOf(spec.Load.Stages))
 	p.stages = pacer.Stages()
+	if s := spec.Load.Search; spec.Load.Model == "search" && s != nil {
+		p.search = searchPlan(s)
+	}
 	for _, r := range spec.Requests {
-		if len(r.Flow) > 0 {
-			return nil, fmt.Errorf("request %q is a flow: multi-step flows are not supported by this version of gauntlet", r.Name)
-		}
 		p.names = append(p.names, r.Name)
+		if len(r.Flow) > 0 {
+			p.flows = append(p.flows, r.Name)
+		}
+		for _, st := range r.Flow {
+			p.names = append(p.names, r.Name+"/"+st.Name)
+		}
 	}
 	for _, t := range spec.Thresholds {
 		p.thresholds = append(p.thresholds, metrics.Threshold{Expr: t.Expr, Metric: t.Metric, Op: t.Op,
@@ -83,7 +93,8 @@ func newPlan(spec *scenarios.Spec) (*plan, error) {
 func stagesOf(ss []scenarios.Stage) []metrics.Stage {
 	out := make([]metrics.Stage, len(ss))
 	for i, s := range ss {
-		out[i] = metrics.Stage{ForS: time.Duration(s.For).Seconds(), Rate: float64(s.Rate), Ramp: s.Ramp, Warmup: s.Warmup}
+		out[i] = metrics.Stage{ForS: time.Duration(s.For).Seconds(), Rate: float64(s.Rate), Concurrency: s.Concurrency,
+			Ramp: s.Ramp, Warmup: s.Warmup}
 	}
 	return out
 }
@@ -98,7 +109,7 @@ func (p *plan) header(version string) metrics.Header {
 	return metrics.Header{
 		Type: metrics.LineHeader, Format: metrics.RecordFormat, Scenario: p.spec.Name,
 		Description: p.spec.Description, File: p.spec.File, RunID: p.runID, GauntletVersion: version,
-		GoVersion: runtime.Version(), Host: host(), StartedAt: p.started, Model: "open",
+		GoVersion: runtime.Version(), Host: host(), StartedAt: p.started, Model: p.model(), Flows: p.flows, Search: p.search,
 		Variants: p.spec.Variants, Requests: p.names, Stages: p.stages, Thresholds: p.thresholds,
 		IntervalMs: int(metrics.IntervalLength / time.Millisecond), Seed: p.seed,
 		TimeoutMs:   float64(time.Duration(p.spec.Load.Timeout)) / float64(time.Millisecond),
@@ -195,22 +206,47 @@ func (p *plan) runner(group *services.Group, t0 time.Time) (runners.Runner, erro
 	if maxInFlight <= 0 {
 		maxInFlight = 1000
 	}
-	conns := load.Connections
-	if conns <= 0 {
-		conns = maxInFlight
+	idle := load.Connections
+	if idle <= 0 {
+		idle = maxInFlight
 	}
 	client := runners.NewClient(runners.ClientOptions{
-		Timeout: time.Duration(load.Timeout), MaxIdlePerHost: conns,
+		Timeout: time.Duration(load.Timeout), MaxIdlePerHost: idle, MaxConns: load.Connections,
 		DisableKeepAlive: load.KeepAlive != nil && !*load.KeepAlive, AllowRemote: p.spec.AllowRemote,
+		HTTP2: load.HTTP2 || load.H2C, H2C: load.H2C, InsecureSkipVerify: load.InsecureSkipVerify,
 	})
+	grace := max(time.Second, time.Duration(load.Timeout))
+	switch p.model() {
+	case "closed":
+		c := &runners.Closed{Requests: reqs, Stages: p.stages, Start: t0, Client: client, Seed: p.seed,
+			Iterations: uint64(max(load.Iterations, 0))}
+		if tt := load.ThinkTime; tt != nil {
+			c.ThinkMin, c.ThinkMax = time.Duration(tt.Min), time.Duration(tt.Max)
+		}
+		return c, nil
+	case "search":
+		return &runners.Search{Requests: reqs, Plan: *p.search, Start: t0, Client: client,
+			MaxInFlight: maxInFlight, Grace: grace, Seed: p.seed}, nil
+	}
 	return &runners.Open{
 		Requests: reqs, Pacer: runners.NewStagePacer(p.stages), Client: client, Start: t0,
-		MaxInFlight: maxInFlight, Seed: p.seed, Grace: max(time.Second, time.Duration(load.Timeout)),
+		MaxInFlight: maxInFlight, Seed: p.seed, Grace: grace,
 	}, nil
+}
+
+// model is the scenario's load model, "open" when unset.
+func (p *plan) model() string {
+	if p.spec.Load.Model == "" {
+		return "open"
+	}
+	return p.spec.Load.Model
 }
 
 // planned is the planned length of one variant's load.
 func (p *plan) planned() time.Duration {
+	if p.search != nil {
+		return searchPlanned(p.search)
+	}
 	var d float64
 	for _, st := range p.stages {
 		d += st.ForS
@@ -232,28 +268,21 @@ func (p *plan) requests(vars map[string]string) ([]runners.Request, error) {
 	}
 	reqs := make([]runners.Request, 0, len(p.spec.Requests))
 	for _, r := range p.spec.Requests {
-		rr := runners.Request{Name: r.Name, Weight: r.Weight, Method: r.Method, URL: r.URL.Bind(vars)}
-		if u, static := rr.URL.Static(); static {
-			if err := scenarios.CheckTarget(u, p.spec.AllowRemote); err != nil {
-				return nil, fmt.Errorf("request %s: %w", r.Name, err)
+		rr, err := p.request(r.Name, r.Method, r.URL, r.Headers, r.Body, r.JSON, r.Expect, nil, vars, tag)
+		if err != nil {
+			return nil, err
+		}
+		rr.Weight = r.Weight
+		for _, st := range r.Flow {
+			sr, err := p.request(r.Name+"/"+st.Name, st.Method, st.URL, st.Headers, st.Body, st.JSON, st.Expect, st.Extract, vars, tag)
+			if err != nil {
+				return nil, err
 			}
+			sr.Name = st.Name
+			rr.Steps = append(rr.Steps, sr)
 		}
-		for k, v := range r.Headers {
-			rr.Header = append(rr.Header, runners.Header{Key: k, Value: v.Bind(vars)})
-		}
-		if tag != nil {
-			rr.Header = append(rr.Header, *tag)
-		}
-		switch {
-		case r.JSON != nil:
-			b := r.JSON.Bind(vars)
-			rr.Body, rr.ContentType = &b, "application/json"
-		case r.Body != nil:
-			b := r.Body.Bind(vars)
-			rr.Body = &b
-		}
-		if r.Expect != nil {
-			rr.Expect = r.Expect.Status
+		if r.Data != nil {
+			rr.Data = runners.NewFeeder(r.Data)
 		}
 		reqs = append(reqs, rr)
 	}

@@ -1,5 +1,7 @@
 // Package gates judges runs: thresholds a scenario states on a run's
-// summary, and the verdict that decides gauntlet's exit code.
+// summary, regressions of a run against a baseline, and the verdict that
+// decides gauntlet's exit code. Everything here is a pure function of its
+// inputs.
 package gates
 
 import (
@@ -8,22 +10,40 @@ import (
 	"github.com/gauntletbench/gauntlet/metrics"
 )
 
-// Check evaluates every threshold against every run of s, fills each run's
-// Thresholds and sets s.Verdict: "interrupted" when a run did not complete,
-// else "fail" when a threshold failed, else "pass". A threshold on a run or
-// request that measured no request fails: an empty measurement proves
-// nothing.
+// Check evaluates every threshold against the runs of s it applies to (all
+// runs, or the one of its variant), fills each run's Thresholds and sets
+// s.Verdict: "interrupted" when a run did not complete, else "fail" when a
+// threshold failed, else "pass". A threshold that cannot be evaluated
+// (no requests, a figure the summary lacks, a variant that never ran)
+// fails: an empty measurement proves nothing.
 func Check(s *metrics.Summary, ths []metrics.Threshold) {
 	failed, interrupted := false, false
 	for i := range s.Runs {
-		rs := &s.Runs[i]
-		rs.Thresholds = rs.Thresholds[:0]
-		for _, th := range ths {
+		s.Runs[i].Thresholds = s.Runs[i].Thresholds[:0]
+	}
+	for _, th := range ths {
+		judged := false
+		for i := range s.Runs {
+			rs := &s.Runs[i]
+			if th.Variant != "" && rs.Variant != th.Variant {
+				continue
+			}
+			judged = true
 			r := Evaluate(rs, th)
 			failed = failed || !r.Pass
 			rs.Thresholds = append(rs.Thresholds, r)
 		}
-		switch rs.Status {
+		if !judged {
+			failed = true
+			for i := range s.Runs {
+				s.Runs[i].Thresholds = append(s.Runs[i].Thresholds, metrics.ThresholdResult{
+					Expr: th.Expr, Request: th.Request,
+					Error: fmt.Sprintf("variant %q did not run, so its threshold could not be judged", th.Variant)})
+			}
+		}
+	}
+	for i := range s.Runs {
+		switch s.Runs[i].Status {
 		case metrics.StatusInterrupted, metrics.StatusTruncated, metrics.StatusFailed:
 			interrupted = true
 		}
@@ -38,71 +58,40 @@ func Check(s *metrics.Summary, ths []metrics.Threshold) {
 	}
 }
 
-// Evaluate judges one threshold on one run.
+// Evaluate judges one threshold on one run. Value and Unit are the measured
+// figure in the threshold's canonical unit (ms, bytes, ratio, req/s or a
+// count). When the threshold covers several windows or services, each must
+// pass and Value is the worst of them. A figure the summary lacks fails the
+// threshold with Error saying what is missing.
 func Evaluate(rs *metrics.RunSummary, th metrics.Threshold) metrics.ThresholdResult {
 	res := metrics.ThresholdResult{Expr: th.Expr, Request: th.Request}
-	v, unit, err := value(rs, th)
-	res.Value, res.Unit = v, unit
+	ms, unit, err := measure(rs, th)
+	res.Unit = unit
 	if err != nil {
 		res.Error = err.Error()
 		return res
 	}
-	res.Pass = compare(v, th.Op, th.Value)
+	worst := ms[0]
+	for _, m := range ms[1:] {
+		if worse(m.v, worst.v, th.Op) {
+			worst = m
+		}
+	}
+	res.Value = worst.v
+	res.Pass = compare(worst.v, th.Op, th.Value)
 	return res
 }
 
-// view is the part of a run (all requests, or one request name) a threshold
-// looks at.
-type view struct {
-	requests, errors int64
-	rps              float64
-	lat              metrics.Percentiles
+// worse reports whether a is further than b from passing "op limit":
+// larger for < and <=, smaller for > and >=.
+func worse(a, b float64, op string) bool {
+	if op == ">" || op == ">=" {
+		return a < b
+	}
+	return a > b
 }
 
-func value(rs *metrics.RunSummary, th metrics.Threshold) (float64, string, error) {
-	v := view{requests: rs.Requests, errors: rs.Errors, rps: rs.RPS, lat: rs.Latency}
-	if th.Request != "" {
-		found := false
-		for _, r := range rs.ByRequest {
-			if r.Name == th.Request {
-				v = view{requests: r.Requests, errors: r.Errors, rps: r.RPS, lat: r.Latency}
-				found = true
-			}
-		}
-		if !found {
-			return 0, "", fmt.Errorf("no request named %q was measured in this run", th.Request)
-		}
-	}
-	if v.requests == 0 && th.Metric != "requests" && th.Metric != "rps" {
-		return 0, "", fmt.Errorf("no requests were measured")
-	}
-	switch th.Metric {
-	case "p50":
-		return v.lat.P50, "ms", nil
-	case "p90":
-		return v.lat.P90, "ms", nil
-	case "p95":
-		return v.lat.P95, "ms", nil
-	case "p99":
-		return v.lat.P99, "ms", nil
-	case "p99.9":
-		return v.lat.P999, "ms", nil
-	case "p99.99":
-		return v.lat.P9999, "ms", nil
-	case "max":
-		return v.lat.Max, "ms", nil
-	case "mean":
-		return v.lat.Mean, "ms", nil
-	case "error_rate":
-		return float64(v.errors) / float64(v.requests), "ratio", nil
-	case "rps":
-		return v.rps, "req/s", nil
-	case "requests":
-		return float64(v.requests), "requests", nil
-	}
-	return 0, "", fmt.Errorf("unknown metric %q", th.Metric)
-}
-
+// compare reports whether v op limit holds.
 func compare(v float64, op string, limit float64) bool {
 	switch op {
 	case "<":

@@ -77,3 +77,24 @@ func TestImpacts(t *testing.T) {
 		})
 	}
 }
+
+func TestSeries(t *testing.T) {
+	t.Parallel()
+	s := Series{T: []float64{-1, 0.5, 1, 2, 3, 4}, V: []float64{10, 12, 15, 3, 8, 9}}
+	tests := []struct {
+		name string
+		got  float64
+		want float64
+	}{
+		{"peak over all", s.Peak(-10, 10), 15},
+		{"peak in window", s.Peak(2, 4), 9},
+		{"last before load", s.Last(0), 10},
+		{"delta across a reset", s.Delta(0, 3), 2 + 3 + 3 + 5},
+		{"delta from before the window", s.Delta(1, 4), 3 + 5 + 1},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s = %v; want %v", tt.name, tt.got, tt.want)
+		}
+	}
+}

@@ -59,6 +59,12 @@ type Header struct {
 	MaxInFlight     int         `json:"max_in_flight"`
 	// Recovery judges time to recover after faults; nil means DefaultRecovery.
 	Recovery *Recovery `json:"recovery,omitempty"`
+	// Flows names the requests that are multi-step flows: their intervals
+	// count whole flows, whose steps have intervals of their own
+	// ("flow/step"), so run totals leave them out.
+	Flows []string `json:"flows,omitempty"`
+	// Search is the search model's plan; nil for other models.
+	Search *SearchPlan `json:"search,omitempty"`
 }
 
 // Host describes the machine the generator ran on.
@@ -76,20 +82,36 @@ type Stage struct {
 	StartS float64 `json:"start_s"`
 	ForS   float64 `json:"for_s"`
 	Rate   float64 `json:"rate"`
-	Ramp   string  `json:"ramp,omitempty"`
-	Warmup bool    `json:"warmup,omitempty"`
+	// Concurrency is the closed model's number of workers at the end of
+	// the stage (Rate is 0 then).
+	Concurrency int    `json:"concurrency,omitempty"`
+	Ramp        string `json:"ramp,omitempty"`
+	Warmup      bool   `json:"warmup,omitempty"`
 }
 
 // Threshold is a pass/fail condition on a run's summary, as the scenario
-// stated it. Value is in the metric's canonical unit: milliseconds for
-// latency metrics, a 0–1 ratio for error_rate, requests per second for rps.
+// stated it (see scenarios.Threshold for the metrics and scopes). Value is in
+// the metric's canonical unit: milliseconds for latencies, schedule_lag,
+// time_to_recover, startup_ms and cpu_per_1k; bytes for rss_idle and
+// rss_peak; a 0–1 ratio for error_rate, status_rate and tag_coverage;
+// requests per second for rps; a count otherwise.
 type Threshold struct {
 	Expr    string  `json:"expr"`
 	Metric  string  `json:"metric"`
 	Op      string  `json:"op"`
 	Value   float64 `json:"value"`
 	Request string  `json:"request,omitempty"`
-	Window  string  `json:"window,omitempty"`
+	// Service scopes a service metric to one service; empty means every
+	// service gauntlet started.
+	Service string `json:"service,omitempty"`
+	// Variant, when set, judges only the run of that variant.
+	Variant string `json:"variant,omitempty"`
+	// Window is "", "faults", "steady" or "fault:NAME".
+	Window string `json:"window,omitempty"`
+	// AbortOnFail asks the engine to stop the run once the threshold fails,
+	// evaluated no earlier than DelayAbortEvalMs after load start.
+	AbortOnFail      bool    `json:"abort_on_fail,omitempty"`
+	DelayAbortEvalMs float64 `json:"delay_abort_eval_ms,omitempty"`
 }
 
 // RunStart opens the lines of one run (one variant) in the record, before
@@ -274,7 +296,11 @@ type Run struct {
 	Services  []ServiceEvent
 	Readings  []Readings
 	Faults    []FaultEvent
-	End       *RunEnd
+	// Probes are the search model's probes, in order.
+	Probes []Probe
+	// Notes are what the runner said about the run (e.g. data ran out).
+	Notes []Note
+	End   *RunEnd
 }
 
 // ReadFile decodes the record at path.
@@ -349,7 +375,7 @@ func (rec *Record) decodeLine(line []byte, run **Run, seenHeader *bool) error {
 		}
 		rec.Runs = append(rec.Runs, r)
 		*run = r
-	case LineLoad, LineInterval, LineService, LineReadings, LineFault, LineRunEnd:
+	case LineLoad, LineInterval, LineService, LineReadings, LineFault, LineRunEnd, LineProbe, LineNote:
 		if *run == nil {
 			return fmt.Errorf("%s line before any run line", probe.Type)
 		}
@@ -394,6 +420,8 @@ func (r *Run) decode(typ string, line []byte) error {
 	case LineRunEnd:
 		r.End = &RunEnd{}
 		return json.Unmarshal(line, r.End)
+	case LineProbe, LineNote:
+		return r.decodeRunner(typ, line)
 	}
 	return nil
 }

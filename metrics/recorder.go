@@ -109,7 +109,9 @@ func (r *Recorder) add(res *Result) {
 		return
 	}
 	if stage >= len(r.acc[req]) {
-		stage = len(r.acc[req]) - 1
+		// Runners that plan as they go (the capacity search) add stages
+		// during the run.
+		r.acc[req] = append(r.acc[req], make([]*accum, stage+1-len(r.acc[req]))...)
 	}
 	a := r.acc[req][stage]
 	if a == nil {

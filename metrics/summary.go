@@ -54,6 +54,8 @@ type RunSummary struct {
 	Faults        []FaultImpact             `json:"faults,omitempty"`
 	Thresholds    []ThresholdResult         `json:"thresholds"`
 	Warnings      []string                  `json:"warnings"`
+	// Search is the capacity search's outcome (search model only).
+	Search *SearchResult `json:"search,omitempty"`
 }
 
 // RequestSummary is the share of one request name in a run.
@@ -232,9 +234,10 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	dur := to - from
 	total := newMerged()
 	byName := map[string]*merged{}
+	skip := excluded(h, run)
 	for i := range run.Intervals {
 		iv := &run.Intervals[i]
-		if iv.Stage < len(h.Stages) && h.Stages[iv.Stage].Warmup {
+		if iv.Stage < len(h.Stages) && h.Stages[iv.Stage].Warmup || skip.stages[iv.Stage] {
 			continue
 		}
 		m := byName[iv.Request]
@@ -244,6 +247,9 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 		}
 		if err := m.add(iv); err != nil {
 			return RunSummary{}, err
+		}
+		if skip.names[iv.Request] {
+			continue
 		}
 		if err := total.add(iv); err != nil {
 			return RunSummary{}, err
@@ -265,6 +271,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 			ErrorsByClass: m.classes, StatusCodes: m.codes,
 		})
 	}
+	serviceResources(run, from, to, total.requests, rs.Services)
 	rc := DefaultRecovery
 	if h.Recovery != nil {
 		rc = *h.Recovery
@@ -275,6 +282,9 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	}
 	rs.Faults = impacts
 	rs.Warnings = warnings(h, &rs, total)
+	if err := summarizeModel(h, run, &rs); err != nil {
+		return RunSummary{}, err
+	}
 	return rs, nil
 }
 

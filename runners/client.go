@@ -1,6 +1,7 @@
 package runners
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -24,6 +25,17 @@ type ClientOptions struct {
 	DisableKeepAlive bool
 	// AllowRemote permits targets outside 127.0.0.0/8 and ::1.
 	AllowRemote bool
+	// MaxConns caps the connections per target: for HTTP/1.1 the transport's
+	// MaxConnsPerHost (0: no cap), for HTTP/2 the number of connections the
+	// requests are spread over round-robin (0: one).
+	MaxConns int
+	// HTTP2 speaks HTTP/2: over TLS negotiated with ALPN, or over cleartext
+	// with prior knowledge when H2C is set too.
+	HTTP2 bool
+	// H2C speaks HTTP/2 over cleartext TCP to http:// targets; implies HTTP2.
+	H2C bool
+	// InsecureSkipVerify accepts any TLS certificate.
+	InsecureSkipVerify bool
 }
 
 // NewClient returns an HTTP/1.1 client for load: no compression, no proxy,
@@ -34,6 +46,16 @@ func NewClient(o ClientOptions) *http.Client {
 	if !o.AllowRemote {
 		d.Control = loopbackOnly
 	}
+	client := &http.Client{
+		Timeout: o.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+	if o.HTTP2 || o.H2C {
+		client.Transport = newH2Pool(o, d)
+		return client
+	}
 	tr := &http.Transport{
 		DialContext:         d.DialContext,
 		MaxIdleConns:        0,
@@ -43,14 +65,13 @@ func NewClient(o ClientOptions) *http.Client {
 		DisableKeepAlives:   o.DisableKeepAlive,
 		ForceAttemptHTTP2:   false,
 		Proxy:               nil,
+		MaxConnsPerHost:     max(o.MaxConns, 0),
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: o.InsecureSkipVerify},
 	}
-	return &http.Client{
-		Transport: tr,
-		Timeout:   o.Timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
+	// An explicit TLS config turns HTTP/2 off unless asked for: keep 1.1.
+	tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	client.Transport = tr
+	return client
 }
 
 // loopbackOnly is a net.Dialer Control hook: it sees the resolved address,

@@ -2,10 +2,9 @@ package runners
 
 import (
 	"context"
-	"io"
-	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gauntletbench/gauntlet/metrics"
@@ -39,9 +38,19 @@ type Open struct {
 	// Seed seeds the random parts of templates; worker i draws from its own
 	// stream derived from Seed and i.
 	Seed int64
+
+	notes     func(line any)
+	capped    atomic.Bool // every worker was busy at some point
+	exhausted atomic.Bool // a unique data feeder ran out
 }
 
-var _ Runner = (*Open)(nil)
+var (
+	_ Runner = (*Open)(nil)
+	_ Noter  = (*Open)(nil)
+)
+
+// SetNotes implements Noter.
+func (o *Open) SetNotes(fn func(line any)) { o.notes = fn }
 
 // tick is one scheduled request handed to a worker.
 type tick struct {
@@ -62,6 +71,7 @@ func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
 		grace = time.Second
 	}
 	m := newMix(o.Requests)
+	es := entries(o.Requests)
 	ticks := make(chan tick)
 	var wg sync.WaitGroup
 	workers := 0
@@ -71,7 +81,7 @@ func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
 		id := uint64(workers)
 		go func() {
 			defer wg.Done()
-			o.work(ctx, id, m, ticks, out)
+			o.work(ctx, id, m, es, ticks, out)
 		}()
 	}
 	for range min(maxInFlight, 16) {
@@ -94,7 +104,10 @@ func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
 			return nil
 		}
 		if k&255 == 0 && time.Now().After(deadlineAt) {
-			o.drop(ctx, m, k, total, out)
+			o.drop(ctx, m, es, k, total, out)
+			return nil
+		}
+		if o.exhausted.Load() {
 			return nil
 		}
 		t := tick{seq: k, at: at, stage: uint16(stage)}
@@ -105,13 +118,15 @@ func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
 		}
 		if workers < maxInFlight {
 			spawn()
+		} else {
+			o.capped.Store(true)
 		}
 		select {
 		case ticks <- t:
 		case <-ctx.Done():
 			return nil
 		case <-deadline.C:
-			o.drop(ctx, m, k, total, out)
+			o.drop(ctx, m, es, k, total, out)
 			return nil
 		}
 	}
@@ -119,12 +134,12 @@ func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
 }
 
 // drop reports the requests k..total-1 that were never sent.
-func (o *Open) drop(ctx context.Context, m mix, k, total uint64, out chan<- metrics.Result) {
+func (o *Open) drop(ctx context.Context, m mix, es []entry, k, total uint64, out chan<- metrics.Result) {
 	now := time.Since(o.Start)
 	for ; k < total; k++ {
 		at, stage := o.Pacer.At(k)
 		select {
-		case out <- metrics.Result{Request: uint16(m.pick(k)), Stage: uint16(stage), Intended: at,
+		case out <- metrics.Result{Request: es[m.pick(k)].id, Stage: uint16(stage), Intended: at,
 			Sent: now, End: now, Class: metrics.Dropped}:
 		case <-ctx.Done():
 			return
@@ -133,42 +148,25 @@ func (o *Open) drop(ctx context.Context, m mix, k, total uint64, out chan<- metr
 }
 
 // work sends the requests of the ticks it receives until ticks is closed.
-func (o *Open) work(ctx context.Context, id uint64, m mix, ticks <-chan tick, out chan<- metrics.Result) {
-	var b builder
-	b.r.Rand = rand.New(rand.NewPCG(uint64(o.Seed), id))
+// Once a unique data feeder runs out, it stops the schedule and skips the
+// ticks still queued.
+func (o *Open) work(ctx context.Context, id uint64, m mix, es []entry, ticks <-chan tick, out chan<- metrics.Result) {
+	w := newWorker(o.Client, o.Start, o.Seed, id)
 	for t := range ticks {
-		ri := m.pick(t.seq)
-		res := o.do(ctx, &b, ri, t)
-		out <- res
+		if o.exhausted.Load() {
+			continue
+		}
+		e := &es[m.pick(t.seq)]
+		if !w.iterate(ctx, e, t.seq, t.at, true, t.stage, out) && !o.exhausted.Swap(true) {
+			noteExhausted(o.notes, e.req.Name, time.Since(o.Start))
+		}
 	}
 }
 
-func (o *Open) do(ctx context.Context, b *builder, ri int, t tick) metrics.Result {
-	req := &o.Requests[ri]
-	res := metrics.Result{Request: uint16(ri), Stage: t.stage, Intended: t.at}
-	hr, n, err := b.build(ctx, req, t.seq)
-	res.Sent = time.Since(o.Start)
-	if err != nil {
-		res.End = res.Sent
-		res.Class = metrics.Transport
-		return res
+// noteExhausted tells the record that a unique feeder ran out.
+func noteExhausted(notes func(any), request string, at time.Duration) {
+	if notes != nil {
+		notes(metrics.Note{Type: metrics.LineNote, T: at.Seconds(), Kind: metrics.NoteDataExhausted, Request: request,
+			Text: "data mode unique: every row was used once"})
 	}
-	res.BytesOut = n
-	resp, err := o.Client.Do(hr)
-	if err != nil {
-		res.End = time.Since(o.Start)
-		res.Class = metrics.ClassifyError(err, ctx.Err() != nil)
-		return res
-	}
-	in, err := io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	res.End = time.Since(o.Start)
-	res.BytesIn = in
-	res.Code = uint16(resp.StatusCode)
-	if err != nil {
-		res.Class = metrics.ClassifyError(err, ctx.Err() != nil)
-		return res
-	}
-	res.Class = metrics.ClassifyStatus(resp.StatusCode, req.Expect)
-	return res
 }

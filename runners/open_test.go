@@ -21,6 +21,8 @@ func mustTemplate(t *testing.T, src string) scenarios.Template {
 	return tpl
 }
 
+func mustTemplateNoT(src string) scenarios.Template { return scenarios.MustCompileTemplate(src) }
+
 func newOpen(t *testing.T, url string, stages []metrics.Stage, reqs ...Request) *Open {
 	t.Helper()
 	if len(reqs) == 0 {

@@ -23,6 +23,18 @@ type Request struct {
 	ContentType string
 	// Expect lists the accepted statuses; empty means any status below 400.
 	Expect []int
+	// Check holds the expectations beyond the status; nil means none.
+	Check *Check
+	// Extract lists the variables a flow step takes from its response for
+	// the steps after it.
+	Extract []Extract
+	// Steps, when set, make the request a multi-step flow: each iteration
+	// runs the steps in order (their own Weight, Steps and Data are
+	// ignored) and stops at the first that fails.
+	Steps []Request
+	// Data, when set, gives each iteration a row for ${row.COLUMN}; it is
+	// shared by every worker of the run.
+	Data *Feeder
 }
 
 // Header is one request header whose value may be a template.

@@ -16,3 +16,10 @@ import (
 type Runner interface {
 	Run(ctx context.Context, out chan<- metrics.Result) error
 }
+
+// A Noter is a Runner with more to say than Results: record lines such as
+// metrics.Note or metrics.Probe. The engine calls SetNotes before Run and
+// fills in each line's variant; fn is safe for concurrent use.
+type Noter interface {
+	SetNotes(fn func(line any))
+}

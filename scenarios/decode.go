@@ -15,18 +15,21 @@ import (
 
 // Load reads, decodes and validates the scenario file at path. A bad
 // scenario yields Problems; a file that cannot be read, the os error.
-func Load(path string) (*Spec, error) {
+// Each adjust function changes the decoded spec before it is validated
+// (e.g. command-line overrides).
+func Load(path string, adjust ...func(*Spec)) (*Spec, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
-	return Parse(path, data)
+	return Parse(path, data, adjust...)
 }
 
 // Parse decodes, defaults and validates data. file names the source in
 // error messages and becomes Spec.File. Every problem found is returned at
-// once as Problems, in file order.
-func Parse(file string, data []byte) (*Spec, error) {
+// once as Problems, in file order. Each adjust function changes the
+// decoded spec before it is validated.
+func Parse(file string, data []byte, adjust ...func(*Spec)) (*Spec, error) {
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, syntaxProblems(file, err)
@@ -53,6 +56,9 @@ func Parse(file string, data []byte) (*Spec, error) {
 	if s.Name == "" {
 		base := filepath.Base(strings.TrimPrefix(file, "library:"))
 		s.Name = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	for _, fn := range adjust {
+		fn(s)
 	}
 	probs := d.probs
 	var vp Problems

@@ -84,8 +84,8 @@ func TestLoadValid(t *testing.T) {
 			},
 			{Name: "GET /health", Weight: 1, Method: "GET", URL: tmpl("${gateway}/health"), Expect: &Expect{Status: []int{200, 204}}},
 			{Name: "get-order", Weight: 1, Flow: []Step{
-				{Method: "POST", URL: tmpl("${gateway}/orders"), JSON: jsonTmpl(`{"sku":"7"}`), Extract: map[string]string{"id": "$.id"}},
-				{Method: "GET", URL: tmpl("${gateway}/orders/${id}"), Expect: &Expect{Status: []int{200}}},
+				{Name: "POST /orders", Method: "POST", URL: tmpl("${gateway}/orders"), JSON: jsonTmpl(`{"sku":"7"}`), Extract: map[string]string{"id": "$.id"}},
+				{Name: "GET /orders/${id}", Method: "GET", URL: tmpl("${gateway}/orders/${id}"), Expect: &Expect{Status: []int{200}}},
 			}},
 		},
 		Faults: []Fault{

@@ -60,6 +60,7 @@ func (s *Spec) finish() {
 		if s.Requests[i].Name == "" {
 			s.Requests[i].Name = "flow-" + strconv.Itoa(i)
 		}
+		nameSteps(s.Requests[i].Flow)
 	}
 	for i := range s.Faults {
 		if s.Faults[i].Name == "" && s.Faults[i].Kind != "" {
@@ -101,4 +102,24 @@ func orSlash(p string) string {
 		return "/" + p
 	}
 	return p
+}
+
+// nameSteps names the unnamed steps of a flow "METHOD path", adding " #N"
+// (the step's 1-based position) when that name is taken.
+func nameSteps(steps []Step) {
+	taken := map[string]bool{}
+	for _, st := range steps {
+		taken[st.Name] = st.Name != ""
+	}
+	for i := range steps {
+		if steps[i].Name != "" {
+			continue
+		}
+		name := steps[i].Method + " " + urlPath(steps[i].URL.Source())
+		if taken[name] {
+			name += " #" + strconv.Itoa(i+1)
+		}
+		taken[name] = true
+		steps[i].Name = name
+	}
 }

@@ -64,18 +64,19 @@ func LibraryFile(name string) ([]byte, bool) {
 
 // Open resolves ref as a file path when such a file exists, else as the
 // name of a library scenario ("library:NAME" also works), then decodes and
-// validates it. A ref that is neither yields an error wrapping ErrNotFound.
-func Open(ref string) (*Spec, error) {
+// validates it; each adjust function changes the decoded spec before it is
+// validated. A ref that is neither yields an error wrapping ErrNotFound.
+func Open(ref string, adjust ...func(*Spec)) (*Spec, error) {
 	if name, ok := strings.CutPrefix(ref, "library:"); ok {
-		return openLibrary(ref, name)
+		return openLibrary(ref, name, adjust)
 	}
 	if fi, err := os.Stat(ref); err == nil && !fi.IsDir() {
-		return Load(ref)
+		return Load(ref, adjust...)
 	}
-	return openLibrary(ref, ref)
+	return openLibrary(ref, ref, adjust)
 }
 
-func openLibrary(ref, name string) (*Spec, error) {
+func openLibrary(ref, name string, adjust []func(*Spec)) (*Spec, error) {
 	data, ok := LibraryFile(name)
 	if !ok {
 		var names []string
@@ -85,5 +86,5 @@ func openLibrary(ref, name string) (*Spec, error) {
 		return nil, fmt.Errorf("scenario %q is neither a file nor a library scenario%s (library: %s): %w",
 			ref, hint(name, names), strings.Join(names, ", "), ErrNotFound)
 	}
-	return Parse("library:"+strings.TrimSuffix(name, ".yaml"), data)
+	return Parse("library:"+strings.TrimSuffix(name, ".yaml"), data, adjust...)
 }

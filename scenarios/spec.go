@@ -63,8 +63,10 @@ type Service struct {
 // LoadProfile describes how traffic is generated. (It is not named Load
 // because the function Load reads a scenario file.)
 type LoadProfile struct {
-	// Model is "open" (arrival rate, the default) or "closed" (concurrency).
-	Model  string  `yaml:"model"`
+	// Model is "open" (arrival rate, the default), "closed" (concurrency)
+	// or "search" (capacity search: open-model probes at growing rates).
+	Model string `yaml:"model"`
+	// Stages are the open and closed models' plan; the search model has none.
 	Stages []Stage `yaml:"stages"`
 	// Timeout bounds each request; default 10s.
 	Timeout Duration `yaml:"timeout"`
@@ -79,6 +81,20 @@ type LoadProfile struct {
 	// Seed seeds every random choice (request mix, rand_int, uuid); 0 means
 	// derive one from the clock and record it.
 	Seed int64 `yaml:"seed"`
+	// ThinkTime is the closed model's pause after each iteration of a worker.
+	ThinkTime *ThinkTime `yaml:"think_time"`
+	// Iterations caps the closed model's iterations over all workers; 0
+	// means no cap.
+	Iterations int64 `yaml:"iterations"`
+	// Search configures the search model.
+	Search *Search `yaml:"search"`
+	// HTTP2 speaks HTTP/2: over TLS negotiated with ALPN, or with H2C over
+	// cleartext (prior knowledge). HTTP/1.1 is the default.
+	HTTP2 bool `yaml:"http2"`
+	// H2C speaks HTTP/2 over cleartext TCP; it implies HTTP2.
+	H2C bool `yaml:"h2c"`
+	// InsecureSkipVerify accepts any TLS certificate of the target.
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 }
 
 // Tag is the traffic tag header added to every request.
@@ -93,10 +109,14 @@ type Tag struct {
 type Stage struct {
 	// For is the length of the stage, > 0.
 	For Duration `yaml:"for"`
-	// Rate is the arrival rate at the end of the stage, >= 0.
+	// Rate is the arrival rate at the end of the stage, >= 0 (open model).
 	Rate Rate `yaml:"rate"`
-	// Ramp is "step" (the default: jump to Rate when the stage starts) or
-	// "linear" (from the previous stage's rate, 0 for the first, to Rate).
+	// Concurrency is the number of workers at the end of the stage, >= 0
+	// (closed model).
+	Concurrency int `yaml:"concurrency"`
+	// Ramp is "step" (the default: jump to Rate or Concurrency when the
+	// stage starts) or "linear" (from the previous stage's value, 0 for the
+	// first, to this one).
 	Ramp string `yaml:"ramp"`
 	// Warmup stages are excluded from the summary.
 	Warmup bool `yaml:"warmup"`
@@ -123,6 +143,9 @@ type Request struct {
 	// Flow, when set, replaces URL/Body/JSON: steps run in order and may
 	// extract variables that later steps use as ${var}.
 	Flow []Step `yaml:"flow"`
+	// Data feeds one row of a CSV file to each iteration of this request
+	// (or flow): its templates name the row's columns as ${row.COLUMN}.
+	Data *Data `yaml:"data"`
 }
 
 // Expect lists what a response must look like to count as a success.
@@ -130,6 +153,13 @@ type Expect struct {
 	// Status lists the accepted status codes (YAML: 201 or [200, 201]).
 	// Empty means any 2xx or 3xx.
 	Status []int `yaml:"status,oneormany"`
+	// Headers maps a response header name to the value it must have.
+	Headers map[string]string `yaml:"headers"`
+	// BodyContains is a substring the response body must contain.
+	BodyContains string `yaml:"body_contains"`
+	// JSON maps a JSON path into the response body to the value it must
+	// have, written as text: {"$.status": created, "$.qty": 1}.
+	JSON map[string]string `yaml:"json"`
 }
 
 // Step is one request of a Flow.
@@ -140,8 +170,10 @@ type Step struct {
 	Headers map[string]Template `yaml:"headers"`
 	Body    *Template           `yaml:"body"`
 	JSON    *Template           `yaml:"json,json"`
-	// Extract maps a variable name to a JSON path into the response body,
-	// e.g. {id: "$.id"}.
+	// Extract maps a variable name to where its value comes from in the
+	// response: a JSON path into the body ("$.items[0].id"), a header
+	// ("header:Location") or the first group of a regular expression over
+	// the body ("regex:order-(\d+)"). See ParseExtract.
 	Extract map[string]string `yaml:"extract"`
 	Expect  *Expect           `yaml:"expect"`
 }
@@ -172,25 +204,4 @@ type Fault struct {
 	file   string // for DecodeParams errors
 	path   string // field path, e.g. faults[2]
 	params paramsNode
-}
-
-// Threshold is a pass/fail condition on the run's results. Its YAML form is
-// an expression string "p99 < 250ms" or a map
-// {expr: "p99 < 300ms", request: create-order, window: faults}.
-type Threshold struct {
-	// Expr is the expression as written.
-	Expr string
-	// Metric is one of Metrics. Latency metrics and time_to_recover have
-	// Value in milliseconds; error_rate is a ratio 0..1; rps is requests per
-	// second; requests is a count.
-	Metric string
-	// Op is one of < <= > >=.
-	Op    string
-	Value float64
-	// Request, when set, scopes the threshold to the request of that name.
-	Request string
-	// Window is "" (the whole measured run), "faults", "steady" or "fault:NAME".
-	Window string
-	// Line and Col locate the threshold in its file (0 when unknown).
-	Line, Col int
 }

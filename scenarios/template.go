@@ -20,6 +20,7 @@ import (
 //	${uuid}           a random version 4 UUID
 //	${seq}            the request's sequence number
 //	${env NAME}       the environment variable NAME at run start
+//	${row.COLUMN}     the column COLUMN of the request's data row
 //
 // "$${" writes a literal "${". A Template is immutable and safe for
 // concurrent use; the zero Template renders nothing.
@@ -131,6 +132,9 @@ func compilePart(body string) (part, error) {
 	}
 	if len(f) > 1 {
 		return part{}, errors.New("unknown function " + strconv.Quote(f[0]) + " in " + ph + hint(f[0], templateFuncs))
+	}
+	if col, isRow := strings.CutPrefix(f[0], "row."); isRow && validName(col) {
+		return part{kind: partName, text: f[0]}, nil
 	}
 	if !validName(f[0]) {
 		return part{}, errors.New("invalid name in placeholder " + ph + " (use letters, digits, _ and -)")

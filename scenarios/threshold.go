@@ -5,24 +5,186 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/goccy/go-yaml/ast"
 )
 
-// LatencyMetrics are the threshold metrics measured in milliseconds.
-var LatencyMetrics = []string{"p50", "p90", "p95", "p99", "p99.9", "p99.99", "max", "mean"}
+// Threshold is a pass/fail condition on the run's results. Its YAML form is
+// an expression string "p99 < 250ms" or a map
+//
+//	{expr: "p99 < 300ms", request: create-order, window: faults}
+//
+// with the optional scopes request, service, variant and window, and
+// abort_on_fail / delay_abort_eval to stop a run early.
+type Threshold struct {
+	// Expr is the expression as written.
+	Expr string
+	// Metric is one of Metrics, or a family member such as errors.timeout,
+	// error_rate.http_5xx, status.503 or status_rate.5xx (see MetricHelp).
+	Metric string
+	// Op is one of < <= > >=.
+	Op string
+	// Value is in the metric's canonical unit: milliseconds for latencies,
+	// schedule_lag, time_to_recover, startup_ms and cpu_per_1k; bytes for
+	// rss_idle and rss_peak; a 0–1 ratio for error_rate, status_rate and
+	// tag_coverage; requests per second for rps; a count otherwise.
+	Value float64
+	// Request, when set, scopes the threshold to the request of that name.
+	Request string
+	// Service names the service a service metric (startup_ms, rss_idle,
+	// rss_peak, cpu_per_1k, threads_peak, tag_coverage) is judged on. Empty
+	// means every service gauntlet started, each of which must pass.
+	Service string
+	// Variant, when set, judges only the run of that variant.
+	Variant string
+	// Window is "" (the whole measured run), "faults" (every fault's
+	// during-window, each of which must pass), "steady" (the windows before
+	// each fault) or "fault:NAME" (the during-window of one fault).
+	Window string
+	// AbortOnFail asks the engine to stop the run as soon as the threshold
+	// fails, after DelayAbortEval has passed since load start.
+	AbortOnFail    bool
+	DelayAbortEval Duration
+	// Line and Col locate the threshold in its file (0 when unknown).
+	Line, Col int
+}
 
-// Metrics lists every metric a threshold may name.
-var Metrics = append(slices.Clone(LatencyMetrics), "error_rate", "rps", "requests", "time_to_recover")
+// LatencyMetrics are the threshold metrics on the latency distribution,
+// measured in milliseconds.
+var LatencyMetrics = []string{"p50", "p75", "p90", "p95", "p99", "p99.9", "p99.99", "max", "mean"}
+
+// ServiceMetrics are measured per service under test; a threshold on one
+// names its service or applies to every service.
+var ServiceMetrics = []string{"startup_ms", "rss_idle", "rss_peak", "cpu_per_1k", "threads_peak", "tag_coverage"}
+
+// ErrorClasses are the error classes errors.CLASS and error_rate.CLASS name.
+var ErrorClasses = []string{"timeout", "connection_refused", "connection_reset", "transport", "http_4xx", "http_5xx", "expectation_failed"}
+
+// Metrics lists every metric a threshold may name, family members aside.
+var Metrics = slices.Concat(LatencyMetrics,
+	[]string{"rps", "requests", "errors", "error_rate", "schedule_lag", "time_to_recover"}, ServiceMetrics)
+
+// Metric families take a qualifier after a dot: errors.timeout (a count),
+// error_rate.timeout (a ratio), status.503 or status.5xx (a count of
+// responses), status_rate.5xx (their share of requests).
+var metricFamilies = []string{"errors", "error_rate", "status", "status_rate"}
+
+// MetricHelp lists the metrics and their families for messages and help.
+const MetricHelp = "p50 p75 p90 p95 p99 p99.9 p99.99 max mean (latency), rps, requests, errors, error_rate, " +
+	"errors.CLASS, error_rate.CLASS, status.CODE, status_rate.CODE (CODE like 503 or 5xx), schedule_lag, " +
+	"time_to_recover, startup_ms, rss_idle, rss_peak, cpu_per_1k, threads_peak, tag_coverage"
+
+// unitKind is how a metric's value is written and converted.
+type unitKind int
+
+const (
+	durationUnit unitKind = iota // needs us, ms or s; canonical ms
+	msUnit                       // a bare number is ms; durations work too
+	ratioUnit                    // 1% or 0.01; canonical ratio
+	countUnit                    // a whole number
+	rateUnit                     // per second, optional /s
+	bytesUnit                    // needs B, KB, MB or GB; canonical bytes
+)
+
+// scope is a set of the scopes a metric accepts.
+type scope uint8
+
+const (
+	scopeRequest scope = 1 << iota
+	scopeWindow
+	scopeService
+)
+
+type metricSpec struct {
+	unit   unitKind
+	scopes scope
+}
+
+// lookupMetric returns the spec of a metric name, or an error with a
+// did-you-mean hint.
+func lookupMetric(name string) (metricSpec, error) {
+	switch {
+	case slices.Contains(LatencyMetrics, name):
+		return metricSpec{durationUnit, scopeRequest | scopeWindow}, nil
+	case name == "rps":
+		return metricSpec{rateUnit, scopeRequest | scopeWindow}, nil
+	case name == "requests", name == "errors":
+		return metricSpec{countUnit, scopeRequest | scopeWindow}, nil
+	case name == "error_rate":
+		return metricSpec{ratioUnit, scopeRequest | scopeWindow}, nil
+	case name == "schedule_lag":
+		return metricSpec{durationUnit, 0}, nil
+	case name == "time_to_recover":
+		return metricSpec{durationUnit, scopeWindow}, nil
+	case name == "startup_ms", name == "cpu_per_1k":
+		return metricSpec{msUnit, scopeService}, nil
+	case name == "rss_idle", name == "rss_peak":
+		return metricSpec{bytesUnit, scopeService}, nil
+	case name == "threads_peak":
+		return metricSpec{countUnit, scopeService}, nil
+	case name == "tag_coverage":
+		return metricSpec{ratioUnit, scopeService}, nil
+	}
+	family, q, dotted := strings.Cut(name, ".")
+	if dotted && slices.Contains(metricFamilies, family) {
+		switch family {
+		case "errors", "error_rate":
+			if !slices.Contains(ErrorClasses, q) {
+				return metricSpec{}, &metricError{"unknown error class " + strconv.Quote(q),
+					or(hint(q, ErrorClasses), " (classes: "+strings.Join(ErrorClasses, ", ")+")")}
+			}
+		default:
+			if !validStatus(q) {
+				return metricSpec{}, &metricError{"invalid status " + strconv.Quote(q) + " in " + family, " (use a code like 503 or a class like 5xx)"}
+			}
+		}
+		unit := countUnit
+		if strings.HasSuffix(family, "_rate") {
+			unit = ratioUnit
+		}
+		return metricSpec{unit, scopeRequest}, nil
+	}
+	if name == "" {
+		return metricSpec{}, &metricError{"names no metric", ""}
+	}
+	return metricSpec{}, &metricError{"unknown metric " + strconv.Quote(name),
+		or(hint(name, metricCandidates()), " (metrics: "+MetricHelp+")")}
+}
+
+// metricError is an unknown metric: what is wrong, and a hint in
+// parentheses that messages put last.
+type metricError struct{ msg, hint string }
+
+func (e *metricError) Error() string { return e.msg + e.hint }
+
+// metricCandidates is every spelled-out metric, for did-you-mean hints.
+func metricCandidates() []string {
+	out := slices.Clone(Metrics)
+	for _, c := range ErrorClasses {
+		out = append(out, "errors."+c, "error_rate."+c)
+	}
+	return append(out, "status.5xx", "status.4xx", "status_rate.5xx", "status_rate.4xx")
+}
+
+// validStatus accepts an HTTP status code (100–599) or a class like 5xx.
+func validStatus(s string) bool {
+	if len(s) != 3 || s[0] < '1' || s[0] > '5' {
+		return false
+	}
+	if s[1:] == "xx" {
+		return true
+	}
+	return s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9'
+}
 
 var thresholdOps = []string{"<=", ">=", "<", ">"}
 
-var thresholdFields = []string{"expr", "request", "window"}
+var thresholdFields = []string{"expr", "request", "service", "variant", "window", "abort_on_fail", "delay_abort_eval"}
 
-// ParseThreshold parses an expression like "p99 < 250ms" or "error_rate < 1%".
-// Latency metrics and time_to_recover need a unit (us, ms, s) and yield
-// milliseconds; error_rate takes a percentage or a ratio <= 1.
+// ParseThreshold parses an expression like "p99 < 250ms", "error_rate < 1%",
+// "rss_peak < 200MB" or "errors.timeout < 10". The value is converted to the
+// metric's canonical unit (see Threshold.Value); a unit that does not fit
+// the metric is an error.
 func ParseThreshold(expr string) (Threshold, error) {
 	t := Threshold{Expr: expr}
 	i := strings.IndexAny(expr, "<>")
@@ -40,70 +202,23 @@ func ParseThreshold(expr string) (Threshold, error) {
 		rest = rest[1:]
 	}
 	val := strings.TrimSpace(rest)
-	if !slices.Contains(Metrics, t.Metric) {
+	spec, err := lookupMetric(t.Metric)
+	if err != nil {
 		if t.Metric == "" {
-			return t, errors.New("threshold " + strconv.Quote(expr) + " names no metric (use e.g. \"p99 < 250ms\")")
+			return t, errors.New("threshold " + strconv.Quote(expr) + ` names no metric (use e.g. "p99 < 250ms")`)
 		}
-		msg := "unknown metric " + strconv.Quote(t.Metric) + " in threshold " + strconv.Quote(expr)
-		if h := hint(t.Metric, Metrics); h != "" {
-			return t, errors.New(msg + h)
-		}
-		return t, errors.New(msg + " (metrics: " + strings.Join(Metrics, ", ") + ")")
+		me := err.(*metricError)
+		return t, errors.New(me.msg + " in threshold " + strconv.Quote(expr) + me.hint)
 	}
 	if val == "" {
 		return t, errors.New("threshold " + strconv.Quote(expr) + " has no value")
 	}
-	v, err := thresholdValue(t.Metric, val)
+	v, err := thresholdValue(t.Metric, spec.unit, val)
 	if err != nil {
 		return t, errors.New("threshold " + strconv.Quote(expr) + ": " + err.Error())
 	}
 	t.Value = v
 	return t, nil
-}
-
-func thresholdValue(metric, val string) (float64, error) {
-	switch {
-	case slices.Contains(LatencyMetrics, metric) || metric == "time_to_recover":
-		if _, err := strconv.ParseFloat(val, 64); err == nil {
-			return 0, errors.New("add a unit to " + val + ", e.g. " + val + "ms")
-		}
-		d, err := time.ParseDuration(val)
-		if err != nil {
-			return 0, errors.New("invalid duration " + strconv.Quote(val) + " (use e.g. 250ms, 1s)")
-		}
-		if d < 0 {
-			return 0, errors.New("must be >= 0")
-		}
-		return float64(d) / float64(time.Millisecond), nil
-	case metric == "error_rate":
-		if pct, ok := strings.CutSuffix(val, "%"); ok {
-			v, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
-			if err != nil || v < 0 || v > 100 {
-				return 0, errors.New("invalid percentage " + strconv.Quote(val) + " (use 0% to 100%)")
-			}
-			return v / 100, nil
-		}
-		v, err := strconv.ParseFloat(val, 64)
-		if err != nil || v < 0 {
-			return 0, errors.New("invalid error rate " + strconv.Quote(val) + " (use e.g. 1% or 0.01)")
-		}
-		if v > 1 {
-			return 0, errors.New("error_rate is a ratio from 0 to 1; write " + val + "% or " + strconv.FormatFloat(v/100, 'g', -1, 64))
-		}
-		return v, nil
-	case metric == "rps":
-		v, err := strconv.ParseFloat(strings.TrimSuffix(val, "/s"), 64)
-		if err != nil || v < 0 {
-			return 0, errors.New("invalid rate " + strconv.Quote(val) + " (use requests per second, e.g. 1000)")
-		}
-		return v, nil
-	default: // requests
-		v, err := strconv.ParseUint(val, 10, 63)
-		if err != nil {
-			return 0, errors.New("invalid count " + strconv.Quote(val) + " (use a whole number)")
-		}
-		return float64(v), nil
-	}
 }
 
 func (t *Threshold) decodeNode(d *decoder, n ast.Node, path string) {
@@ -119,14 +234,23 @@ func (t *Threshold) decodeNode(d *decoder, n ast.Node, path string) {
 		}
 		exprNode = nil
 		for _, e := range es {
+			fp := joinPath(path, e.key)
 			switch e.key {
 			case "expr":
 				exprNode = d.resolve(e.value)
-				d.decodeValue(e.value, reflectOf(&expr), joinPath(path, "expr"), "")
+				d.decodeValue(e.value, reflectOf(&expr), fp, "")
 			case "request":
-				d.decodeValue(e.value, reflectOf(&t.Request), joinPath(path, "request"), "")
+				d.decodeValue(e.value, reflectOf(&t.Request), fp, "")
+			case "service":
+				d.decodeValue(e.value, reflectOf(&t.Service), fp, "")
+			case "variant":
+				d.decodeValue(e.value, reflectOf(&t.Variant), fp, "")
 			case "window":
-				d.decodeValue(e.value, reflectOf(&t.Window), joinPath(path, "window"), "")
+				d.decodeValue(e.value, reflectOf(&t.Window), fp, "")
+			case "abort_on_fail":
+				d.decodeValue(e.value, reflectOf(&t.AbortOnFail), fp, "")
+			case "delay_abort_eval":
+				d.decodeValue(e.value, reflectOf(&t.DelayAbortEval), fp, "")
 			default:
 				d.unknownField(e, path, thresholdFields)
 			}

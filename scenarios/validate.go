@@ -120,8 +120,6 @@ func validVariant(s string) bool {
 	return true
 }
 
-var loadModels = []string{"open", "closed"}
-
 var ramps = []string{"step", "linear"}
 
 func (v *validator) load() {
@@ -131,13 +129,11 @@ func (v *validator) load() {
 		if h := hint(l.Model, loadModels); h != "" {
 			msg += h
 		} else {
-			msg += " (use open or closed)"
+			msg += " (use open, closed or search)"
 		}
 		v.add("load.model", msg)
 	}
-	if len(l.Stages) == 0 {
-		v.add("load.stages", "no stages (add e.g. - {for: 30s, rate: 100})")
-	}
+	v.loadModel()
 	for i, st := range l.Stages {
 		path := indexPath("load.stages", i)
 		if st.For <= 0 {
@@ -189,8 +185,6 @@ func validToken(s string) bool {
 	return true
 }
 
-var thresholdWindows = []string{"faults", "steady", "fault:"}
-
 func (v *validator) faults() {
 	services := v.serviceNames()
 	for i, f := range v.s.Faults {
@@ -220,38 +214,6 @@ func (v *validator) faults() {
 		}
 		if j := slices.IndexFunc(v.s.Faults[:i], func(g Fault) bool { return g.Name == f.Name }); j >= 0 {
 			v.add(path+".name", "duplicate fault name "+strconv.Quote(f.Name)+" (also faults["+strconv.Itoa(j)+"])")
-		}
-	}
-}
-
-func (v *validator) thresholds() {
-	var requests, faults []string
-	for _, r := range v.s.Requests {
-		requests = append(requests, r.Name)
-	}
-	for _, f := range v.s.Faults {
-		faults = append(faults, f.Name)
-	}
-	for i, t := range v.s.Thresholds {
-		path := indexPath("thresholds", i)
-		if t.Metric == "" {
-			if _, err := ParseThreshold(t.Expr); err != nil {
-				v.add(path, err.Error())
-			}
-		} else if !slices.Contains(Metrics, t.Metric) {
-			v.add(path, "unknown metric "+strconv.Quote(t.Metric)+hint(t.Metric, Metrics))
-		}
-		if t.Request != "" && !slices.Contains(requests, t.Request) {
-			v.add(path+".request", "unknown request "+strconv.Quote(t.Request)+or(hint(t.Request, requests), " (requests: "+strings.Join(requests, ", ")+")"))
-		}
-		switch name, isFault := strings.CutPrefix(t.Window, "fault:"); {
-		case t.Window == "" || t.Window == "faults" || t.Window == "steady":
-		case isFault:
-			if !slices.Contains(faults, name) {
-				v.add(path+".window", "unknown fault "+strconv.Quote(name)+hint(name, faults))
-			}
-		default:
-			v.add(path+".window", "unknown window "+strconv.Quote(t.Window)+or(hint(t.Window, thresholdWindows), " (use faults, steady or fault:NAME)"))
 		}
 	}
 }

@@ -24,14 +24,32 @@ func (v *validator) requests() {
 		if r.Weight < 1 {
 			v.add(path+".weight", "must be >= 1, got "+strconv.Itoa(r.Weight))
 		}
+		rallowed := allowed
+		if r.Data != nil {
+			rallowed = append(slices.Clone(allowed), v.data(path+".data", r.Data)...)
+		}
 		if len(r.Flow) > 0 {
 			if !r.URL.IsZero() || r.Body != nil || r.JSON != nil || len(r.Headers) > 0 || r.Expect != nil {
 				v.add(path, "set either flow or url/headers/body/json/expect, not both")
 			}
-			v.flow(path+".flow", r.Flow, allowed)
+			v.flow(path+".flow", r.Flow, rallowed)
 			continue
 		}
-		v.call(path, r.Method, r.URL, r.Headers, r.Body, r.JSON, r.Expect, allowed)
+		v.call(path, r.Method, r.URL, r.Headers, r.Body, r.JSON, r.Expect, rallowed)
+	}
+}
+
+// expect checks the parts of an expect block beyond the status codes.
+func (v *validator) expect(path string, e *Expect) {
+	for _, k := range slices.Sorted(maps.Keys(e.Headers)) {
+		if !validToken(k) {
+			v.add(joinPath(path+".headers", k), "invalid header name "+strconv.Quote(k))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(e.JSON)) {
+		if _, err := ParseJSONPath(k); err != nil {
+			v.add(joinPath(path+".json", k), err.Error())
+		}
 	}
 }
 
@@ -64,6 +82,7 @@ func (v *validator) call(path, method string, u Template, headers map[string]Tem
 		v.template(path+".json", *json, allowed)
 	}
 	if expect != nil {
+		v.expect(path+".expect", expect)
 		for i, code := range expect.Status {
 			if code < 100 || code > 599 {
 				v.add(indexPath(path+".expect.status", i), "invalid status code "+strconv.Itoa(code)+" (use 100 to 599)")
@@ -92,14 +111,17 @@ func (v *validator) flow(path string, steps []Step, allowed []string) {
 	for i, st := range steps {
 		spath := indexPath(path, i)
 		v.call(spath, st.Method, st.URL, st.Headers, st.Body, st.JSON, st.Expect, allowed)
+		if j := slices.IndexFunc(steps[:i], func(o Step) bool { return o.Name == st.Name }); j >= 0 {
+			v.add(spath+".name", "duplicate step name "+strconv.Quote(st.Name)+" (also "+indexPath(path, j)+")")
+		}
 		for _, name := range slices.Sorted(maps.Keys(st.Extract)) {
 			expr := st.Extract[name]
 			epath := joinPath(spath+".extract", name)
 			if !validName(name) || slices.Contains(reservedNames, name) {
 				v.add(epath, "invalid variable name "+strconv.Quote(name))
 			}
-			if !strings.HasPrefix(expr, "$") {
-				v.add(epath, "invalid json path "+strconv.Quote(expr)+` (use e.g. "$.id")`)
+			if _, err := ParseExtract(expr); err != nil {
+				v.add(epath, err.Error())
 			}
 		}
 		for name := range st.Extract {

@@ -5,6 +5,17 @@
 // Usage:
 //
 //	baseline-go --role micro --addr 127.0.0.1:8080
+//	baseline-go --role inventory --addr 127.0.0.1:8083
+//	baseline-go --role payment --addr 127.0.0.1:8084 --cpu-work 10000 --latency 2ms
+//	baseline-go --role order --addr 127.0.0.1:8082 \
+//	    --inventory http://127.0.0.1:8083 --payment http://127.0.0.1:8084
+//	baseline-go --role gateway --addr 127.0.0.1:8081 --order http://127.0.0.1:8082
+//
+// Roles: micro (the common endpoints only), and the order chain gateway → order →
+// inventory, payment. Every role serves /healthz, /metrics, /ping, /json, /cpu?n= and
+// /sleep?ms=; the chain's own endpoints, its retries and circuit breakers are described in
+// gateway.go, order.go, downstream.go and breaker.go. baselines/jvm implements the same
+// API and behaviour, and baselines/contract tests both.
 //
 // --addr defaults to $ADDR, then 127.0.0.1:8080. The process logs one line to stderr when it
 // listens and one when it has shut down. SIGTERM or SIGINT stops accepting connections and
@@ -49,6 +60,8 @@ func run(args []string, stderr io.Writer) int {
 	}
 	role := fs.String("role", "micro", "service role: "+knownRoles())
 	addr := fs.String("addr", addrDefault, "listen address HOST:PORT (default from $ADDR)")
+	cfg := defaultConfig()
+	cfg.bindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -59,7 +72,11 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "baseline-go: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	handler, err := newMux(*role)
+	if err := cfg.validate(); err != nil {
+		fmt.Fprintf(stderr, "baseline-go: %v\n", err)
+		return 2
+	}
+	handler, err := newMux(*role, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "baseline-go: %v\n", err)
 		return 2

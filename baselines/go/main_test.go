@@ -22,7 +22,7 @@ func TestRunUsageErrors(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{[]string{"--role", "warehouse"}, `unknown role "warehouse" (known: micro)`},
+		{[]string{"--role", "warehouse"}, `unknown role "warehouse" (known: gateway, inventory, micro, order, payment)`},
 		{[]string{"--bogus"}, "flag provided but not defined"},
 		{[]string{"extra"}, "unexpected arguments"},
 	}

@@ -34,6 +34,7 @@ func (rs *routeStats) observe(code int) {
 // registers its endpoints and read-only afterwards; everything per request is atomic.
 type serverMetrics struct {
 	routes   []*routeStats
+	deps     []*depStats
 	tagged   atomic.Uint64
 	inFlight atomic.Int64
 }
@@ -45,6 +46,14 @@ func (m *serverMetrics) route(label string) *routeStats {
 	rs := &routeStats{route: label}
 	m.routes = append(m.routes, rs)
 	return rs
+}
+
+// dependency adds the series of a new downstream dependency. Call it only while building
+// the router.
+func (m *serverMetrics) dependency(name string) *depStats {
+	ds := &depStats{name: name, breaker: newBreaker()}
+	m.deps = append(m.deps, ds)
+	return ds
 }
 
 // instrument wraps the whole handler with the in-flight gauge and the tagged counter.
@@ -99,9 +108,43 @@ func (m *serverMetrics) write(bw *bufio.Writer) {
 	bw.WriteString("# TYPE gauntlet_http_in_flight_requests gauge\n")
 	bw.WriteString("gauntlet_http_in_flight_requests " + strconv.FormatInt(m.inFlight.Load(), 10) + "\n")
 
+	if len(m.deps) > 0 {
+		m.writeDeps(bw)
+	}
+
 	bw.WriteString("# HELP go_goroutines Number of goroutines that currently exist.\n")
 	bw.WriteString("# TYPE go_goroutines gauge\n")
 	bw.WriteString("go_goroutines " + strconv.Itoa(runtime.NumGoroutine()) + "\n")
+}
+
+// writeDeps writes the downstream series. Every outcome of every dependency is written,
+// zeros included, so a rate over them exists from the first scrape.
+func (m *serverMetrics) writeDeps(bw *bufio.Writer) {
+	deps := slices.Clone(m.deps)
+	slices.SortFunc(deps, func(a, b *depStats) int { return strings.Compare(a.name, b.name) })
+
+	bw.WriteString("# HELP gauntlet_downstream_requests_total Downstream calls (all attempts of one call count once), by dependency and outcome.\n")
+	bw.WriteString("# TYPE gauntlet_downstream_requests_total counter\n")
+	for _, d := range deps {
+		for o, name := range outcomeNames {
+			bw.WriteString(`gauntlet_downstream_requests_total{dependency="` + d.name + `",outcome="` + name + `"} `)
+			bw.WriteString(strconv.FormatUint(d.outcomes[o].Load(), 10) + "\n")
+		}
+	}
+	bw.WriteString("# HELP gauntlet_downstream_retries_total Downstream attempts after the first, by dependency.\n")
+	bw.WriteString("# TYPE gauntlet_downstream_retries_total counter\n")
+	for _, d := range deps {
+		bw.WriteString(`gauntlet_downstream_retries_total{dependency="` + d.name + `"} ` + strconv.FormatUint(d.retries.Load(), 10) + "\n")
+	}
+	bw.WriteString("# HELP gauntlet_circuit_breaker_open 1 while the dependency's circuit breaker refuses calls (open or half-open), else 0.\n")
+	bw.WriteString("# TYPE gauntlet_circuit_breaker_open gauge\n")
+	for _, d := range deps {
+		open := "0"
+		if d.breaker.isOpen() {
+			open = "1"
+		}
+		bw.WriteString(`gauntlet_circuit_breaker_open{dependency="` + d.name + `"} ` + open + "\n")
+	}
 }
 
 // appendLabelValue escapes s as a Prometheus label value.

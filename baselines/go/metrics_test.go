@@ -11,7 +11,7 @@ import (
 
 func TestMetricsCountsRoutesAndTags(t *testing.T) {
 	t.Parallel()
-	handler, err := newMux("micro")
+	handler, err := newMux("micro", defaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestAppendLabelValue(t *testing.T) {
 }
 
 func BenchmarkPing(b *testing.B) {
-	handler, err := newMux("micro")
+	handler, err := newMux("micro", defaultConfig())
 	if err != nil {
 		b.Fatal(err)
 	}

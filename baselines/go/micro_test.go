@@ -13,7 +13,7 @@ import (
 
 func TestMicroEndpoints(t *testing.T) {
 	t.Parallel()
-	handler, err := newMux("micro")
+	handler, err := newMux("micro", defaultConfig())
 	if err != nil {
 		t.Fatalf("newMux(micro) error = %v", err)
 	}
@@ -103,7 +103,7 @@ func TestIntParamClamps(t *testing.T) {
 
 func TestSleepStopsWhenClientLeaves(t *testing.T) {
 	t.Parallel()
-	handler, err := newMux("micro")
+	handler, err := newMux("micro", defaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestSleepStopsWhenClientLeaves(t *testing.T) {
 
 func TestUnknownRole(t *testing.T) {
 	t.Parallel()
-	if _, err := newMux("warehouse"); err == nil || !strings.Contains(err.Error(), "micro") {
-		t.Errorf(`newMux("warehouse") error = %v; want an error listing the known roles`, err)
+	if _, err := newMux("warehouse", defaultConfig()); err == nil || !strings.Contains(err.Error(), "micro") {
+		t.Errorf(`newMux("warehouse", defaultConfig()) error = %v; want an error listing the known roles`, err)
 	}
 }

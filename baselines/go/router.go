@@ -7,10 +7,15 @@ import (
 	"strings"
 )
 
-// roles maps a --role value to the function that registers its endpoints. A later role
-// (gateway, order, inventory, payment) lives in its own file and adds one line here.
-var roles = map[string]func(rt *router){
-	"micro": registerMicro,
+// roles maps a --role value to the function that registers its own endpoints, each in its
+// own file. Every role also serves the common and micro-comparison endpoints; micro serves
+// only those. A register function returns an error when cfg lacks what the role needs.
+var roles = map[string]func(rt *router, cfg config) error{
+	"micro":     func(*router, config) error { return nil },
+	"gateway":   registerGateway,
+	"order":     registerOrder,
+	"inventory": registerInventory,
+	"payment":   registerPayment,
 }
 
 // knownRoles lists the role names, sorted, for usage and error messages.
@@ -26,13 +31,14 @@ func knownRoles() string {
 // router is the fixed route table of one role. Every route gets its own counters when it is
 // registered, so counting a request is an atomic add with no lookup and no lock.
 type router struct {
-	mux     *http.ServeMux
-	metrics *serverMetrics
+	mux       *http.ServeMux
+	metrics   *serverMetrics
+	transport *http.Transport // created by the first dependency
 }
 
 // newMux returns the complete handler for role: the common endpoints (/healthz, /metrics),
-// the role's own, 404 for anything else, all counted in /metrics.
-func newMux(role string) (http.Handler, error) {
+// the micro-comparison ones, the role's own, 404 for anything else, all counted in /metrics.
+func newMux(role string, cfg config) (http.Handler, error) {
 	register, ok := roles[role]
 	if !ok {
 		return nil, fmt.Errorf("unknown role %q (known: %s)", role, knownRoles())
@@ -42,13 +48,17 @@ func newMux(role string) (http.Handler, error) {
 		writeText(w, http.StatusOK, "ok")
 	})
 	rt.handle(http.MethodGet, "/metrics", rt.metrics.serveHTTP)
-	register(rt)
+	registerMicro(rt)
+	if err := register(rt, cfg); err != nil {
+		return nil, fmt.Errorf("role %s: %w", role, err)
+	}
 	rt.mux.Handle("/", counted(rt.metrics.route("other"), http.NotFoundHandler()))
 	return rt.metrics.instrument(rt.mux), nil
 }
 
 // handle registers h for exactly path and method (GET also answers HEAD); other methods get
-// 405. The route label in /metrics is path. Registering a path twice panics.
+// 405. path may hold one ServeMux wildcard segment ("/orders/{id}"). The route label in
+// /metrics is path. Registering a path twice panics.
 func (rt *router) handle(method, path string, h http.HandlerFunc) {
 	allowed := func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
@@ -59,6 +69,24 @@ func (rt *router) handle(method, path string, h http.HandlerFunc) {
 		h(w, r)
 	}
 	rt.mux.Handle(path, counted(rt.metrics.route(path), http.HandlerFunc(allowed)))
+}
+
+// dependency returns the client for one downstream service at base and adds its series to
+// /metrics. Call it only while building the router. The role's dependencies share one
+// connection pool.
+func (rt *router) dependency(name, base string, cfg config) *downstream {
+	if rt.transport == nil {
+		rt.transport = newTransport(cfg.timeout)
+	}
+	stats := rt.metrics.dependency(name)
+	return &downstream{
+		name:    name,
+		base:    base,
+		client:  &http.Client{Transport: rt.transport},
+		timeout: cfg.timeout,
+		retries: cfg.retries,
+		stats:   stats,
+	}
 }
 
 // counted wraps h so that each response's status code is added to rs.

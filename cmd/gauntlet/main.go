@@ -90,6 +90,9 @@ Exit codes:
 		newAttackCmd(),
 		newValidateCmd(),
 		newReportCmd(),
+		newCompareCmd(),
+		newGateCmd(),
+		newSearchCmd(),
 		newScenariosCmd(),
 		newVersionCmd(),
 	)

@@ -18,11 +18,16 @@ import (
 // outputFlags are the flags every command that prints a summary shares.
 type outputFlags struct {
 	format string
+	// html, md and junit are files to write the report, the Markdown
+	// summary and the JUnit XML to; empty writes none.
+	html, md, junit string
 }
 
 func (o *outputFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&o.format, "output", "o", "text", "summary format: text or json")
+	cmd.Flags().StringVar(&o.format, "output", "text", "summary format on stdout: text or json")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().StringVar(&o.md, "md", "", "also write a Markdown summary (for a pull-request comment) to `FILE`")
+	cmd.Flags().StringVar(&o.junit, "junit", "", "also write JUnit XML (one test case per threshold and variant) to `FILE`")
 }
 
 func (o *outputFlags) validate() error {
@@ -32,20 +37,23 @@ func (o *outputFlags) validate() error {
 	return nil
 }
 
-// summarize reads a record back, recomputes its summary, judges its
-// thresholds and prints it. It returns the error that sets the exit code:
-// thresholds failed (3) or interrupted (130).
-func summarize(w io.Writer, path string, format string) (*metrics.Summary, error) {
-	rec, err := metrics.ReadFile(path)
+// summarize reads records back, recomputes their summary, judges the
+// thresholds, prints the summary and writes the requested artifacts. Several
+// records are reported together, each run keeping its own figures. It
+// returns the error that sets the exit code: thresholds failed (3) or
+// interrupted (130).
+func summarize(w io.Writer, o *outputFlags, paths ...string) (*metrics.Summary, error) {
+	recs, err := readRecords(paths)
 	if err != nil {
 		return nil, err
 	}
+	rec := combine(recs)
 	s, err := metrics.Summarize(rec)
 	if err != nil {
 		return nil, err
 	}
 	gates.Check(s, rec.Header.Thresholds)
-	if format == "json" {
+	if o.format == "json" {
 		err = reports.JSON(w, s)
 	} else {
 		err = reports.Text(w, s)
@@ -53,13 +61,76 @@ func summarize(w io.Writer, path string, format string) (*metrics.Summary, error
 	if err != nil {
 		return s, err
 	}
+	for _, a := range []struct {
+		path   string
+		render func(io.Writer) error
+	}{
+		{o.html, func(w io.Writer) error { return reports.HTML(w, rec, s) }},
+		{o.md, func(w io.Writer) error { return reports.Markdown(w, s) }},
+		{o.junit, func(w io.Writer) error { return reports.JUnit(w, s) }},
+	} {
+		if a.path == "" {
+			continue
+		}
+		if err := writeArtifact(a.path, a.render); err != nil {
+			return s, err
+		}
+	}
+	if o.html != "" && o.format == "text" {
+		fmt.Fprintf(w, "report: %s\n", o.html)
+	}
+	silent := o.format == "json"
 	switch s.Verdict {
 	case metrics.VerdictFail:
-		return s, &exitError{code: exitThresholds, err: fmt.Errorf("thresholds failed"), silent: format == "json"}
+		return s, &exitError{code: exitThresholds, err: fmt.Errorf("thresholds failed"), silent: silent}
 	case metrics.VerdictInterrupted:
-		return s, &exitError{code: exitInterrupted, err: fmt.Errorf("run interrupted"), silent: format == "json"}
+		return s, &exitError{code: exitInterrupted, err: fmt.Errorf("run interrupted"), silent: silent}
 	}
 	return s, nil
+}
+
+// combine reports several records side by side: the runs of all of them
+// under the first one's header. A run's variant is prefixed with its record's
+// folder when an earlier record has the same variant.
+func combine(recs []*metrics.Record) *metrics.Record {
+	all := recs[0]
+	seen := map[string]bool{}
+	for i, rec := range recs {
+		for _, run := range rec.Runs {
+			if seen[run.Start.Variant] {
+				run.Start.Variant = filepath.Base(filepath.Dir(rec.Path)) + "/" + run.Start.Variant
+			}
+			seen[run.Start.Variant] = true
+		}
+		if i > 0 {
+			all.Runs = append(all.Runs, rec.Runs...)
+			all.Truncated = all.Truncated || rec.Truncated
+		}
+	}
+	return all
+}
+
+// writeArtifact renders into path through a temporary file, so a failed
+// render never leaves half a file behind.
+func writeArtifact(path string, render func(io.Writer) error) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".gauntlet-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := render(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("render %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

@@ -1,38 +1,33 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
-
 	"github.com/spf13/cobra"
-
-	"github.com/gauntletbench/gauntlet/engine"
 )
 
 func newReportCmd() *cobra.Command {
-	var out outputFlags
+	out := outputFlags{}
 	cmd := &cobra.Command{
-		Use:   "report RECORD",
-		Short: "Recompute the summary of a run from its record",
-		Long: `Report reads a run record (record.ndjson, or the folder holding it) and
-prints its summary, recomputed exactly from the recorded histograms. A record
-cut off mid-run (crash, kill) still reports what it holds, marked as such.
-The exit code follows the verdict, as for run.`,
+		Use:   "report RECORD...",
+		Short: "Recompute the summary and reports of runs from their records",
+		Long: `Report reads run records (record.ndjson, or the folders holding them) and
+prints their summary, recomputed exactly from the recorded histograms, and
+renders the HTML report, Markdown and JUnit files on request. Several records
+are reported side by side. A record cut off mid-run (crash, kill) still
+reports what it holds, marked as such. The exit code follows the verdict, as
+for run.`,
 		Example: `  gauntlet report out/quickstart-20261122-031500
-  gauntlet report out/quickstart-20261122-031500/record.ndjson --output json`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+  gauntlet report out/a out/b -o both.html
+  gauntlet report out/run/record.ndjson --output json --junit junit.xml`,
+		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := out.validate(); err != nil {
 				return err
 			}
-			path := args[0]
-			if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-				path = filepath.Join(path, engine.RecordName)
-			}
-			_, err := summarize(cmd.OutOrStdout(), path, out.format)
+			_, err := summarize(cmd.OutOrStdout(), &out, args...)
 			return err
 		},
 	}
 	out.register(cmd)
+	cmd.Flags().StringVarP(&out.html, "html", "o", "", "write the HTML report to `FILE`")
 	return cmd
 }

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gauntletbench/gauntlet/engine"
+	"github.com/gauntletbench/gauntlet/runners"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
 
@@ -19,6 +21,8 @@ type runOptions struct {
 	out      outputFlags
 	outDir   string
 	progress bool
+	// results, when set, gets a copy of every result (attack --dump-results).
+	results runners.ResultSink
 }
 
 func newRunCmd() *cobra.Command {
@@ -55,6 +59,7 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	o.out.register(cmd)
 	cmd.Flags().StringVar(&o.outDir, "out", "", "folder for the record and reports (default out/<scenario>-<timestamp>/)")
 	cmd.Flags().BoolVar(&o.progress, "progress", true, "show a live progress line when stderr is a terminal")
+	cmd.Flags().StringVar(&o.out.html, "html", "", "where to write the HTML report (default report.html beside the record)")
 }
 
 // runSpec runs a validated scenario and prints its summary; shared by run and
@@ -68,7 +73,7 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 		outDir = defaultOutDir(spec.Name)
 	}
 	stderr := cmd.ErrOrStderr()
-	opt := engine.Options{OutDir: outDir, Version: version(), Log: io.Discard}
+	opt := engine.Options{OutDir: outDir, Version: version(), Log: io.Discard, Results: o.results}
 	var prog *progress
 	if f, ok := stderr.(*os.File); ok && o.progress && isTerminal(f) {
 		prog = newProgress(f)
@@ -84,7 +89,11 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 	if path == "" {
 		return runErr
 	}
-	_, sumErr := summarize(cmd.OutOrStdout(), path, o.out.format)
+	out := o.out
+	if out.html == "" {
+		out.html = filepath.Join(filepath.Dir(path), "report.html")
+	}
+	_, sumErr := summarize(cmd.OutOrStdout(), &out, path)
 	switch {
 	case runErr != nil && !errors.Is(runErr, engine.ErrInterrupted):
 		return fmt.Errorf("%w (record: %s)", runErr, path)

@@ -1,0 +1,66 @@
+package gauntlet.baseline;
+
+/**
+ * Breaker is a consecutive-failure circuit breaker for one dependency, the twin of
+ * baselines/go/breaker.go. Closed, it lets every attempt through and opens after THRESHOLD
+ * consecutive failures. Open, it refuses attempts for OPEN_NANOS, then becomes half-open and
+ * lets exactly one trial attempt through: success closes it, failure opens it again. Every
+ * attempt that allow admitted must be followed by exactly one of success, failure or abandon.
+ * The clock (System.nanoTime values) is a parameter. Safe for concurrent use.
+ */
+final class Breaker {
+    static final int THRESHOLD = 5;
+    static final long OPEN_NANOS = 1_000_000_000L;
+
+    private enum State { CLOSED, OPEN, HALF_OPEN }
+
+    private State state = State.CLOSED;
+    private int failures;
+    private long openedAt;
+
+    synchronized boolean allow(long now) {
+        switch (state) {
+            case CLOSED:
+                return true;
+            case OPEN:
+                if (now - openedAt < OPEN_NANOS) {
+                    return false;
+                }
+                state = State.HALF_OPEN; // this caller carries the trial
+                return true;
+            default:
+                return false; // the trial is in flight
+        }
+    }
+
+    synchronized void success() {
+        if (state == State.OPEN) {
+            return; // a late answer to an attempt admitted before the breaker opened
+        }
+        state = State.CLOSED;
+        failures = 0;
+    }
+
+    synchronized void failure(long now) {
+        if (state == State.CLOSED) {
+            if (++failures >= THRESHOLD) {
+                state = State.OPEN;
+                openedAt = now;
+            }
+        } else if (state == State.HALF_OPEN) {
+            state = State.OPEN;
+            openedAt = now;
+        }
+    }
+
+    /** abandon gives up an admitted attempt that says nothing about the dependency. */
+    synchronized void abandon() {
+        if (state == State.HALF_OPEN) {
+            state = State.OPEN;
+        }
+    }
+
+    synchronized boolean isOpen() {
+        return state != State.CLOSED;
+    }
+}

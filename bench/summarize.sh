@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# bench/summarize.sh RESULTS_DIR — median (min–max) per scenario, tool and rate, from the
+# accepted runs (accepted.ndjson; runs.ndjson holds every attempt, disturbed ones included),
+# then whether each requirement held. Needs jq.
+set -euo pipefail
+dir=${1:?usage: summarize.sh bench/results/<timestamp>}
+src=$dir/accepted.ndjson
+[ -s "$src" ] || { echo "no accepted runs in $dir" >&2; exit 1; }
+
+jq -rs '
+def med: sort | length as $n | if $n == 0 then null elif $n % 2 == 1 then .[($n - 1) / 2] else (.[$n/2 - 1] + .[$n/2]) / 2 end;
+def r(d): if . == null then "–" else (. * pow(10; d) | round) / pow(10; d) | tostring end;
+def fmt(d): map(select(. != null)) | if length == 0 then "–"
+  elif length == 1 then (.[0] | r(d))
+  else "\(med | r(d)) (\(min | r(d))–\(max | r(d)))" end;
+def col($runs; $k; d): [$runs[] | .[$k]] | fmt(d);
+
+def table($title; $keys; $labels; $digits):
+  "\n## \($title)\n",
+  "| tool | rate | n | " + ($labels | join(" | ")) + " |",
+  "|---|---|---|" + ($labels | map("---") | join("|")) + "|",
+  (group_by([.tool, .rate]) | sort_by(.[0].tool, .[0].rate)[] as $g |
+    "| \($g[0].tool) | \(if $g[0].rate == 0 then "closed c50" else $g[0].rate end) | \($g | length)\(if any($g[]; .disturbed) then "*" else "" end) | " +
+    ([range(0; $keys | length)] | map(. as $i | col($g; $keys[$i]; $digits[$i])) | join(" | ")) + " |");
+
+(map(select(.scenario == "a")) | if length > 0 then table("a. max throughput (/ping; wrk/vegeta closed loop c50; gauntlet open model ladder)";
+  ["achieved_rps","achieved_pct","dropped","p50","p99","gen_cpu_pct","gen_rss_mb","target_cpu_pct","other_cpu_pct"];
+  ["achieved/s","achieved %","dropped","p50 ms","p99 ms","gen CPU %","gen RSS MB","target CPU %","other CPU %"];
+  [0,2,0,3,3,0,1,0,1]) else empty end),
+(map(select(.scenario == "b")) | if length > 0 then table("b. fixed rate, open model (/ping)";
+  ["achieved_rps","achieved_pct","dropped","errors","p50","p99","max","svc_p50","gen_cpu_pct","gen_rss_mb","other_cpu_pct"];
+  ["achieved/s","achieved %","dropped","errors","p50 ms","p99 ms","max ms","service p50 ms","gen CPU %","gen RSS MB","other CPU %"];
+  [0,2,0,0,3,3,2,3,0,1,1]) else empty end),
+(map(select(.scenario == "c")) | if length > 0 then table("c. low fixed rate (/ping)";
+  ["achieved_pct","p50","svc_p50","lag_p50","p90","p99","max","gen_cpu_pct","gen_rss_mb","other_cpu_pct"];
+  ["achieved %","p50 ms","service p50 ms","sched lag p50 ms","p90 ms","p99 ms","max ms","gen CPU %","gen RSS MB","other CPU %"];
+  [2,3,3,3,3,3,2,0,1,1]) else empty end),
+(map(select(.scenario == "d")) | if length > 0 then table("d. generator memory over a long run (VmRSS sampled every 1 s)";
+  ["rss30_mb","rss_end_mb","rss_growth_pct","rss_min_mb","rss_max_mb","gen_rss_mb","achieved_pct","dropped","p99","gen_cpu_pct","other_cpu_pct"];
+  ["RSS@30s MB","RSS@end MB","end vs 30s %","min MB","max MB","maxRSS (time -v) MB","achieved %","dropped","p99 ms","gen CPU %","other CPU %"];
+  [1,1,1,1,1,1,2,0,3,0,1]) else empty end),
+(map(select(.scenario == "e")) | if length > 0 then table("e. coordinated omission (/sleep?ms=1, target SIGSTOPped 1 s)";
+  ["requests","achieved_pct","dropped","errors","p50","p90","p99","p999","max","svc_p99","svc_p999","other_cpu_pct"];
+  ["requests","achieved %","dropped","errors","p50 ms","p90 ms","p99 ms","p99.9 ms","max ms","service p99 ms","service p99.9 ms","other CPU %"];
+  [0,2,0,0,2,1,0,0,0,1,0,1]) else empty end),
+
+"\n(* = every attempt of at least one rep was disturbed by other processes; gauntlet latency is from the intended send time,",
+" vegeta latency from when a worker picks the request up, wrk per connection with its end-of-run correction)",
+
+"\n## requirements (medians)",
+( [.[] | select(.scenario == "b" and .tool == "gauntlet")] as $b |
+  if ($b | length) > 0 then
+    ([$b[].achieved_pct] | med) as $m | ([$b[].dropped // 0] | add) as $d |
+    "- b: gauntlet achieved \($m | r(2))% of \($b[0].rate)/s (min \([$b[].achieved_pct] | min | r(2))%), dropped total \($d): " +
+    (if ([$b[].achieved_pct] | min) >= 99 and $d == 0 then "HELD (>= 99% in every rep)" elif $m >= 99 then "HELD in the median, not in every rep" else "NOT HELD" end)
+  else empty end),
+( [.[] | select(.scenario == "d" and .tool == "gauntlet" and .rss_growth_pct != null)] as $d |
+  if ($d | length) > 0 then
+    "- d: RSS at end vs at 30 s: \([$d[].rss_growth_pct] | fmt(1))%: " +
+    (if ([$d[].rss_growth_pct | fabs] | max) <= 10 then "HELD (within 10% in every rep)" else "NOT HELD" end)
+  else empty end),
+( [.[] | select(.scenario == "c")] as $c |
+  ([$c[] | select(.tool == "gauntlet") | .p50] | med) as $g | ([$c[] | select(.tool == "vegeta") | .p50] | med) as $v |
+  if $g != null and $v != null then
+    "- c: p50 gauntlet \($g | r(3)) ms vs vegeta \($v | r(3)) ms = \($g / $v | r(2))x (gauntlet service-time p50 \([$c[] | select(.tool == "gauntlet") | .svc_p50] | med | r(3)) ms): " +
+    (if $g / $v <= 1.5 then "HELD (<= 1.5x)" else "NOT HELD (> 1.5x)" end)
+  else empty end),
+( [.[] | select(.scenario == "e" and .tool == "gauntlet")] as $e |
+  if ($e | length) > 0 then
+    "- e: gauntlet p99.9 \([$e[].p999] | fmt(0)) ms, p99 \([$e[].p99] | fmt(0)) ms: " +
+    (if ([$e[].p999] | min) >= 500 then "HELD (stall visible, p99.9 >= 500 ms in every rep)" elif ([$e[].p999] | med) >= 500 then "HELD in the median" else "NOT HELD" end)
+  else empty end),
+( [.[] | select(.scenario == "a" and .tool == "gauntlet")] | group_by(.rate) |
+  map(select(([.[].achieved_pct] | med) >= 99 and ([.[].dropped // 0] | add) == 0) | .[0].rate) |
+  "- a: highest gauntlet rate held (median achieved >= 99%, no drops in any rep): \(if length > 0 then max else "none" end) req/s")
+' "$src"
+
+echo
+echo "attempts: $(wc -l <"$dir/runs.ndjson"), accepted: $(wc -l <"$src"), disturbed attempts logged in noise.log: $(grep -c '^[a-e]_' "$dir/noise.log" || true)"

@@ -1,0 +1,37 @@
+// Package local implements gauntlet's fault kinds on one machine, without Kubernetes:
+//
+//   - network faults through a userspace fault proxy the engine puts in front of a service
+//     (the kernel here has no netem): latency, bandwidth, reset, blackhole, and in HTTP
+//     mode http_error, http_delay; slow_close in both modes;
+//   - process faults by signals to the process group of a service gauntlet started: kill
+//     (optionally restart_after), pause (SIGSTOP/SIGCONT), terminate (SIGTERM), restart;
+//   - resource faults: cpu_stress and memory_stress as separate child processes
+//     (`<gauntlet> stress …`, see StressMain), and cpu_limit and memory_limit by moving a
+//     service into a new cgroup (v1 or v2, where writable; see FindCgroup).
+//
+// Importing the package registers every kind with chaos.Register (blank import in main).
+//
+// # Wiring it into a run
+//
+// For each service a network fault names, before the services start: pick its port
+// (services.FreePort), set Spec.Port, create the proxy with
+// NewProxy(name, "127.0.0.1:PORT", HTTP) (TCP for non-HTTP services), and give every
+// consumer the proxy's URL instead of the service's: the Vars of the other services'
+// Specs (StartGroup keeps a Vars entry that is already there) and the ${name} of the
+// request templates. After the services start, wrap each with NewService so process
+// faults can restart it on the same port, and build a chaos.StaticEnv from the proxies,
+// the Services and a chaos.Journal opened at out/<run>/faults.state.json.
+package local
+
+// NetworkKind reports whether kind acts through a fault proxy, so the engine knows which
+// services need one.
+func NetworkKind(kind string) bool {
+	switch kind {
+	case "latency", "bandwidth", "reset", "blackhole", "http_error", "http_delay", "slow_close":
+		return true
+	}
+	return false
+}
+
+// NeedsHTTP reports whether kind needs a proxy in HTTP mode.
+func NeedsHTTP(kind string) bool { return kind == "http_error" || kind == "http_delay" }

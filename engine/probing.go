@@ -1,0 +1,88 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gauntletbench/gauntlet/metrics"
+	"github.com/gauntletbench/gauntlet/probes"
+	"github.com/gauntletbench/gauntlet/services"
+)
+
+// Probe intervals: process and host readings, and /metrics scrapes (less
+// often: each scrape is a request the service counts).
+const (
+	sampleEvery = 250 * time.Millisecond
+	scrapeEvery = time.Second
+)
+
+// scrapePick maps the baselines' /metrics families to reading names.
+var scrapePick = map[string]string{
+	"go_goroutines":                       "goroutines",
+	"jvm_threads_live":                    "jvm_threads",
+	"gauntlet_http_tagged_requests_total": "tagged_requests_total",
+	"gauntlet_http_requests_total":        "requests_received_total",
+}
+
+// prober samples the services of one variant, the host and the generator
+// into the record from just after the services are ready until stopped.
+type prober struct {
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	once     sync.Once
+	scrapers []probes.Sampler
+	emit     func(metrics.Readings)
+	t0       time.Time
+	variant  string
+}
+
+func (e *engine) startProbes(ctx context.Context, variant string, group *services.Group, t0 time.Time) *prober {
+	pctx, cancel := context.WithCancel(ctx)
+	pr := &prober{cancel: cancel, t0: t0, variant: variant}
+	pr.emit = func(rd metrics.Readings) {
+		// A record write error surfaces at the trailer; readings are best effort.
+		_ = e.w.Write(rd)
+	}
+	onErr := func(owner string, err error) {
+		fmt.Fprintf(e.opt.Log, "%s: probe %s: %v\n", variant, owner, err)
+	}
+	samplers := []probes.Sampler{probes.Host(), probes.Self()}
+	for _, p := range group.Processes() {
+		samplers = append(samplers, probes.ProcessTree(p.Name(), p.PID()))
+		pr.scrapers = append(pr.scrapers, probes.Scrape(p.Name(), p.URL()+"/metrics", scrapePick))
+	}
+	for _, set := range []struct {
+		every time.Duration
+		ss    []probes.Sampler
+	}{{sampleEvery, samplers}, {scrapeEvery, pr.scrapers}} {
+		pr.wg.Add(1)
+		go func() {
+			defer pr.wg.Done()
+			probes.Poll(pctx, set.every, t0, variant, pr.emit, onErr, set.ss...)
+		}()
+	}
+	return pr
+}
+
+// stop ends the sampling and takes one last scrape of every service, so the
+// record holds each service's counters after the load's last request. Only
+// the first call does anything.
+func (pr *prober) stop(ctx context.Context) {
+	pr.once.Do(func() { pr.finish(ctx) })
+}
+
+func (pr *prober) finish(ctx context.Context) {
+	pr.cancel()
+	pr.wg.Wait()
+	for _, s := range pr.scrapers {
+		now := time.Now()
+		rd, err := s.Sample(ctx, now)
+		if err != nil {
+			continue
+		}
+		rd.Type, rd.Variant, rd.T = metrics.LineReadings, pr.variant, now.Sub(pr.t0).Seconds()
+		pr.emit(rd)
+	}
+}

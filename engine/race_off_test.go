@@ -1,0 +1,6 @@
+//go:build !race
+
+package engine
+
+// raceEnabled reports a -race build: timing figures mean nothing there.
+const raceEnabled = false

@@ -1,0 +1,250 @@
+package gates
+
+import (
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gauntletbench/gauntlet/metrics"
+)
+
+func rowOf(t *testing.T, c *Comparison, metric, request string) Row {
+	t.Helper()
+	for _, r := range c.Rows {
+		if r.Metric == metric && r.Request == request && r.Service == "" {
+			return r
+		}
+	}
+	t.Fatalf("comparison has no row %s %s: %+v", metric, request, c.Rows)
+	return Row{}
+}
+
+func regressed(c *Comparison) []string {
+	var out []string
+	for _, r := range c.Rows {
+		if r.Verdict == Regressed {
+			out = append(out, rowName(r))
+		}
+	}
+	return out
+}
+
+func TestRegressSameServerIsUnchanged(t *testing.T) {
+	t.Parallel()
+	s := defaultSynth()
+	for seed := range uint64(10) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		c, err := Regress(s.record(t, rng), s.record(t, rng), DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Regressed {
+			t.Errorf("seed %d: same distribution regressed on %v", seed, regressed(c))
+		}
+		if r := rowOf(t, c, "p50", ""); r.PValue == nil || r.BaseN != 20 || r.CurrentN != 20 {
+			t.Errorf("seed %d: p50 row %+v; want a p-value on 20 vs 20 per-second samples (warm-up excluded)", seed, r)
+		}
+	}
+}
+
+func TestRegressSlowerHandlerRegresses(t *testing.T) {
+	t.Parallel()
+	base, cur := defaultSynth(), defaultSynth()
+	cur.slow = 1.25
+	for seed := range uint64(5) {
+		rng := rand.New(rand.NewPCG(seed, 2))
+		c, err := Regress(base.record(t, rng), cur.record(t, rng), DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range []struct{ metric, request string }{{"p50", ""}, {"p50", "ping"}, {"p50", "json"}} {
+			if r := rowOf(t, c, m.metric, m.request); r.Verdict != Regressed || r.Change < 0.15 || r.Change > 0.35 {
+				t.Errorf("seed %d: %s %s = %s, change %+.3f; want regressed near +25%%", seed, m.metric, m.request, r.Verdict, r.Change)
+			}
+		}
+		if !c.Regressed {
+			t.Errorf("seed %d: Comparison.Regressed = false", seed)
+		}
+	}
+}
+
+func TestRegressFasterHandlerImproves(t *testing.T) {
+	t.Parallel()
+	base, cur := defaultSynth(), defaultSynth()
+	cur.slow = 0.75
+	rng := rand.New(rand.NewPCG(7, 3))
+	c, err := Regress(base.record(t, rng), cur.record(t, rng), DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rowOf(t, c, "p50", ""); r.Verdict != Improved || c.Regressed {
+		t.Errorf("p50 = %s (regressed %v); want improved and no regression", r.Verdict, regressed(c))
+	}
+}
+
+func TestRegressErrorRate(t *testing.T) {
+	t.Parallel()
+	base, cur := defaultSynth(), defaultSynth()
+	cur.errRate = 0.05
+	rng := rand.New(rand.NewPCG(11, 4))
+	c, err := Regress(base.record(t, rng), cur.record(t, rng), DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rowOf(t, c, "error_rate", "")
+	if r.Verdict != Regressed || r.Relative || r.Change < 0.03 {
+		t.Errorf("error_rate row %+v; want regressed by about +5 points", r)
+	}
+	// Half a point more errors is significant but within the 1-point limit.
+	cur.errRate = 0.006
+	c, err = Regress(base.record(t, rng), cur.record(t, rng), DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rowOf(t, c, "error_rate", ""); r.Verdict != Unchanged {
+		t.Errorf("error_rate +0.5 points = %s; want %q", r.Verdict, Unchanged)
+	}
+}
+
+func TestRegressThroughput(t *testing.T) {
+	t.Parallel()
+	base, cur := defaultSynth(), defaultSynth()
+	cur.rate = 80
+	rng := rand.New(rand.NewPCG(5, 5))
+	c, err := Regress(base.record(t, rng), cur.record(t, rng), DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rowOf(t, c, "rps", ""); r.Verdict != Regressed || r.Change > -0.15 {
+		t.Errorf("rps row %+v; want regressed by -20%%", r)
+	}
+	if !strings.Contains(strings.Join(c.Warnings, "\n"), "load plans differ") {
+		t.Errorf("warnings %q; want the differing plans named", c.Warnings)
+	}
+}
+
+func TestRegressPoolsRecordsAndJudgesSingleValuesByEffect(t *testing.T) {
+	t.Parallel()
+	base, cur := defaultSynth(), defaultSynth()
+	cur.startupMs = 40
+	rng := rand.New(rand.NewPCG(9, 6))
+	var bs, cs []*metrics.Record
+	for range 3 {
+		bs = append(bs, base.record(t, rng))
+		cs = append(cs, cur.record(t, rng))
+	}
+	c, err := RegressAll(bs, cs, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rowOf(t, c, "p50", ""); r.BaseN != 60 || r.CurrentN != 60 || r.Verdict != Unchanged {
+		t.Errorf("pooled p50 row %+v; want 60 vs 60 samples, unchanged", r)
+	}
+	var startup *Row
+	for i, r := range c.Rows {
+		if r.Metric == "startup_ms" && r.Service == "api" {
+			startup = &c.Rows[i]
+		}
+	}
+	if startup == nil {
+		t.Fatalf("no startup_ms row in %+v", c.Rows)
+	}
+	// 3 vs 3 samples can never reach p < 0.01: unconfirmed, said so, and
+	// not failing the gate unless asked.
+	if startup.PValue != nil || startup.Verdict != Unconfirmed || !strings.Contains(startup.Note, "too few to test") || c.Regressed {
+		t.Errorf("startup row %+v (regressed %v); want an unconfirmed regression without a p-value", *startup, c.Regressed)
+	}
+	if !strings.Contains(strings.Join(c.Warnings, "\n"), "unconfirmed") {
+		t.Errorf("warnings %q; want one about untested metrics", c.Warnings)
+	}
+	opt := DefaultOptions()
+	opt.FailUnconfirmed = true
+	if c, err := RegressAll(bs, cs, opt); err != nil || !c.Regressed {
+		t.Errorf("with FailUnconfirmed: regressed = %v, %v; want true", c != nil && c.Regressed, err)
+	}
+	// With 5 runs a side, startup is tested for real.
+	for range 2 {
+		bs = append(bs, base.record(t, rng))
+		cs = append(cs, cur.record(t, rng))
+	}
+	c, err = RegressAll(bs, cs, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range c.Rows {
+		if r.Metric == "startup_ms" && (r.PValue == nil || r.Verdict != Regressed) {
+			t.Errorf("startup on 5 vs 5 runs: %+v; want a tested regression", r)
+		}
+	}
+}
+
+func TestRegressIgnoresWarmup(t *testing.T) {
+	t.Parallel()
+	s := defaultSynth()
+	rng := rand.New(rand.NewPCG(3, 7))
+	base, cur := s.record(t, rng), s.record(t, rng)
+	// Make the current warm-up terribly slow: it must not count.
+	slow := s
+	slow.slow = 20
+	warm := slow.record(t, rng)
+	for i, iv := range cur.Runs[0].Intervals {
+		if iv.Stage == 0 {
+			cur.Runs[0].Intervals[i] = warm.Runs[0].Intervals[i]
+		}
+	}
+	c, err := Regress(base, cur, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Regressed {
+		t.Errorf("a slow warm-up regressed %v; warm-up must be excluded", regressed(c))
+	}
+}
+
+// TestRegressErrorRates measures the false-positive rate on runs drawn from
+// one distribution and the power on a 25% slower handler. GAUNTLET_TRIALS
+// sets the number of trials (default 60; the report quotes 1000).
+func TestRegressErrorRates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("statistical trials")
+	}
+	t.Parallel()
+	trials := 60
+	if v, err := strconv.Atoi(os.Getenv("GAUNTLET_TRIALS")); err == nil && v > 0 {
+		trials = v
+	}
+	s := defaultSynth()
+	slow := s
+	slow.slow = 1.25
+	var fp, anySig, hits int
+	for i := range trials {
+		rng := rand.New(rand.NewPCG(uint64(i), 99))
+		c, err := Regress(s.record(t, rng), s.record(t, rng), DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Regressed {
+			fp++
+		}
+		if r := rowOf(t, c, "p50", ""); r.PValue != nil && *r.PValue < 0.01 {
+			anySig++
+		}
+		c, err = Regress(s.record(t, rng), slow.record(t, rng), DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rowOf(t, c, "p50", "").Verdict == Regressed {
+			hits++
+		}
+	}
+	t.Logf("%d trials: false positives %d (%.2f%%), p50 significant without effect guard %d (%.1f%%), power on +25%% p50 %d (%.1f%%)",
+		trials, fp, 100*float64(fp)/float64(trials), anySig, 100*float64(anySig)/float64(trials), hits, 100*float64(hits)/float64(trials))
+	if float64(fp) > 0.02*float64(trials)+1 {
+		t.Errorf("false positives %d of %d; want at most 2%%", fp, trials)
+	}
+	if float64(hits) < 0.95*float64(trials) {
+		t.Errorf("power %d of %d; want at least 95%%", hits, trials)
+	}
+}

@@ -1,0 +1,202 @@
+package probes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gauntletbench/gauntlet/metrics"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// ScrapeTimeout bounds one scrape: connect, request and body.
+const ScrapeTimeout = 500 * time.Millisecond
+
+// maxScrapeBytes bounds the body a scrape reads.
+const maxScrapeBytes = 16 << 20
+
+// ErrNotLoopback is returned by a Scrape sampler whose URL is not an http
+// URL on a loopback address; gauntlet sends nothing off the machine.
+var ErrNotLoopback = errors.New("not a loopback http url")
+
+// Scrape returns a Sampler that reads the Prometheus text exposition at url
+// (e.g. http://127.0.0.1:PORT/metrics) and emits, for each entry of pick,
+// the sum over all label sets of the metric family named by the key as the
+// reading named by the value:
+//
+//	{"go_goroutines": "goroutines", "gauntlet_http_requests_total": "requests_received_total"}
+//
+// Counter, gauge and untyped families are summed; for a histogram or summary
+// family NAME, the keys NAME_count and NAME_sum pick its observation count
+// and sum. Families that are absent, or whose samples are all NaN or
+// infinite, are not emitted. Each scrape has ScrapeTimeout, reuses one
+// keep-alive connection, ignores proxy settings and dials loopback addresses
+// only; another url makes every Sample fail with ErrNotLoopback.
+func Scrape(owner, url string, pick map[string]string) Sampler {
+	s := &scrape{owner: owner, url: url, pick: make(map[string]string, len(pick))}
+	for k, v := range pick {
+		s.pick[k] = v
+	}
+	s.urlErr = checkLoopbackURL(url)
+	dialer := &net.Dialer{Timeout: ScrapeTimeout, Control: loopbackOnly}
+	s.client = &http.Client{
+		Timeout: ScrapeTimeout,
+		Transport: &http.Transport{
+			Proxy:               nil,
+			DialContext:         dialer.DialContext,
+			MaxIdleConnsPerHost: 1,
+			IdleConnTimeout:     30 * time.Second,
+			DisableCompression:  true,
+		},
+		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+			return checkLoopbackURL(req.URL.String())
+		},
+	}
+	return s
+}
+
+type scrape struct {
+	owner  string
+	url    string
+	pick   map[string]string
+	urlErr error
+	client *http.Client
+}
+
+var _ Sampler = (*scrape)(nil)
+
+func (s *scrape) Sample(ctx context.Context, now time.Time) (metrics.Readings, error) {
+	rd := metrics.Readings{Owner: s.owner, Time: now}
+	if s.urlErr != nil {
+		return rd, s.urlErr
+	}
+	families, err := s.fetch(ctx)
+	if err != nil {
+		return rd, fmt.Errorf("scrape %s: %w", s.url, err)
+	}
+	rd.Values = pickValues(families, s.pick)
+	return rd, nil
+}
+
+func (s *scrape) fetch(ctx context.Context) (map[string]*dto.MetricFamily, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		// Drain a little so the connection can be reused.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		return nil, fmt.Errorf("status %s", resp.Status)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(io.LimitReader(resp.Body, maxScrapeBytes))
+	if err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	return families, nil
+}
+
+// pickValues sums the picked families across their label sets. Samples that
+// are NaN or infinite are skipped: they cannot be written to the record.
+func pickValues(families map[string]*dto.MetricFamily, pick map[string]string) map[string]float64 {
+	values := make(map[string]float64, len(pick))
+	for family, reading := range pick {
+		var sum float64
+		n := 0
+		add := func(v float64) {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				sum += v
+				n++
+			}
+		}
+		if mf, ok := families[family]; ok {
+			for _, m := range mf.GetMetric() {
+				switch mf.GetType() {
+				case dto.MetricType_COUNTER:
+					add(m.GetCounter().GetValue())
+				case dto.MetricType_GAUGE:
+					add(m.GetGauge().GetValue())
+				case dto.MetricType_UNTYPED:
+					add(m.GetUntyped().GetValue())
+				}
+			}
+		} else if base, part, ok := histogramPart(family); ok {
+			if mf, ok := families[base]; ok {
+				for _, m := range mf.GetMetric() {
+					switch {
+					case mf.GetType() == dto.MetricType_HISTOGRAM && part == "count":
+						add(float64(m.GetHistogram().GetSampleCount()))
+					case mf.GetType() == dto.MetricType_HISTOGRAM && part == "sum":
+						add(m.GetHistogram().GetSampleSum())
+					case mf.GetType() == dto.MetricType_SUMMARY && part == "count":
+						add(float64(m.GetSummary().GetSampleCount()))
+					case mf.GetType() == dto.MetricType_SUMMARY && part == "sum":
+						add(m.GetSummary().GetSampleSum())
+					}
+				}
+			}
+		}
+		if n > 0 {
+			values[reading] = sum
+		}
+	}
+	return values
+}
+
+func histogramPart(name string) (base, part string, ok bool) {
+	for _, suffix := range []string{"_count", "_sum"} {
+		if b, found := strings.CutSuffix(name, suffix); found {
+			return b, suffix[1:], true
+		}
+	}
+	return "", "", false
+}
+
+// checkLoopbackURL accepts http(s) URLs whose host is a loopback IP or
+// "localhost".
+func checkLoopbackURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q: %w", raw, ErrNotLoopback)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q: %w", raw, ErrNotLoopback)
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%q: %w", raw, ErrNotLoopback)
+}
+
+// loopbackOnly refuses, at dial time, any address that is not loopback:
+// "localhost" could resolve elsewhere.
+func loopbackOnly(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("dial %s: %w", address, ErrNotLoopback)
+	}
+	return nil
+}

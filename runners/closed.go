@@ -1,0 +1,169 @@
+package runners
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gauntletbench/gauntlet/metrics"
+)
+
+// Closed is the closed-model runner: a fixed (or ramping) number of
+// workers, each looping request → think time, as a pool of users who wait
+// for an answer before asking again. There is no schedule: a request's
+// latency is measured from its actual send (Result.Intended = Sent), so a
+// stalled server slows the workers down instead of showing in the tail
+// (coordinated omission), and the throughput is whatever the workers
+// achieved. Use it to measure throughput at a concurrency, not latency.
+type Closed struct {
+	// Requests is the request mix; each request's share is its weight.
+	Requests []Request
+	// Stages set the number of workers over time (Concurrency, Ramp,
+	// ForS); StartS is taken from their order.
+	Stages []metrics.Stage
+	// Start is the load start (t0) every Result offset counts from.
+	Start time.Time
+	// Client sends the requests.
+	Client *http.Client
+	// ThinkMin and ThinkMax bound each worker's pause after an iteration,
+	// drawn uniformly; equal values give a fixed pause.
+	ThinkMin, ThinkMax time.Duration
+	// Iterations caps the iterations over all workers; 0 means no cap.
+	Iterations uint64
+	// Seed seeds the random parts of templates and think times.
+	Seed int64
+
+	notes     func(line any)
+	exhausted atomic.Bool
+}
+
+var (
+	_ Runner = (*Closed)(nil)
+	_ Noter  = (*Closed)(nil)
+)
+
+// SetNotes implements Noter.
+func (c *Closed) SetNotes(fn func(line any)) { c.notes = fn }
+
+// idlePoll is how often a worker beyond the current concurrency checks
+// whether a ramp has reached it.
+const idlePoll = 5 * time.Millisecond
+
+// Run implements Runner. It returns once the stages have ended (requests in
+// flight finish first), the iteration cap is reached, unique data ran out,
+// or ctx is done (requests in flight are cancelled and reported Canceled).
+func (c *Closed) Run(ctx context.Context, out chan<- metrics.Result) error {
+	stages := withStarts(c.Stages)
+	workers := 0
+	var end float64
+	for _, st := range stages {
+		workers = max(workers, st.Concurrency)
+		end = st.StartS + st.ForS
+	}
+	endAt := c.Start.Add(time.Duration(end * float64(time.Second)))
+	m := newMix(c.Requests)
+	es := entries(c.Requests)
+	var seq, iters atomic.Uint64
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.work(ctx, i, stages, endAt, m, es, &seq, &iters, out)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (c *Closed) work(ctx context.Context, i int, stages []metrics.Stage, endAt time.Time, m mix, es []entry,
+	seq, iters *atomic.Uint64, out chan<- metrics.Result) {
+	w := newWorker(c.Client, c.Start, c.Seed, uint64(i)+1)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	if !sleepUntil(ctx, timer, c.Start) {
+		return
+	}
+	for ctx.Err() == nil && !c.exhausted.Load() {
+		now := time.Now()
+		if !now.Before(endAt) {
+			return
+		}
+		el := now.Sub(c.Start)
+		n, stage := ConcurrencyAt(stages, el)
+		if i >= n {
+			if !sleepUntil(ctx, timer, now.Add(min(idlePoll, endAt.Sub(now)))) {
+				return
+			}
+			continue
+		}
+		if c.Iterations > 0 && iters.Add(1) > c.Iterations {
+			return
+		}
+		k := seq.Add(1) - 1
+		e := &es[m.pick(k)]
+		if !w.iterate(ctx, e, k, 0, false, uint16(stage), out) {
+			if !c.exhausted.Swap(true) {
+				noteExhausted(c.notes, e.req.Name, time.Since(c.Start))
+			}
+			return
+		}
+		if !c.pause(ctx, timer, c.think(w)) {
+			return
+		}
+	}
+}
+
+// pause sleeps for d and reports whether ctx is still live.
+func (c *Closed) pause(ctx context.Context, timer *time.Timer, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	return sleepUntil(ctx, timer, time.Now().Add(d))
+}
+
+func (c *Closed) think(w *worker) time.Duration {
+	if c.ThinkMax <= c.ThinkMin {
+		return c.ThinkMin
+	}
+	return c.ThinkMin + time.Duration(w.rng.Int64N(int64(c.ThinkMax-c.ThinkMin)+1))
+}
+
+// withStarts returns a copy of stages with StartS taken from their order.
+func withStarts(stages []metrics.Stage) []metrics.Stage {
+	out := make([]metrics.Stage, len(stages))
+	var start float64
+	for i, st := range stages {
+		st.StartS = start
+		out[i] = st
+		start += st.ForS
+	}
+	return out
+}
+
+// ConcurrencyAt returns the number of workers the closed-model stages call
+// for at elapsed and the index of the stage then; 0 workers past the end.
+// A "linear" stage ramps from the previous stage's concurrency (0 for the
+// first) to its own; any other ramp steps to it at once. Stages must have
+// their StartS set.
+func ConcurrencyAt(stages []metrics.Stage, elapsed time.Duration) (int, int) {
+	t := elapsed.Seconds()
+	for i, st := range stages {
+		if t >= st.StartS+st.ForS {
+			continue
+		}
+		if st.Ramp != "linear" || st.ForS <= 0 {
+			return st.Concurrency, i
+		}
+		c0 := 0
+		if i > 0 {
+			c0 = stages[i-1].Concurrency
+		}
+		frac := max(t-st.StartS, 0) / st.ForS
+		return int(math.Round(float64(c0) + float64(st.Concurrency-c0)*frac)), i
+	}
+	return 0, max(len(stages)-1, 0)
+}
