@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gauntletbench/gauntlet/chaos"
 	"github.com/gauntletbench/gauntlet/metrics"
 	"github.com/gauntletbench/gauntlet/runners"
 	"github.com/gauntletbench/gauntlet/scenarios"
@@ -65,6 +66,13 @@ func Run(ctx context.Context, spec *scenarios.Spec, opt Options) (string, error)
 		return "", err
 	}
 	e := &engine{spec: spec, plan: p, w: w, opt: opt}
+	if len(spec.Faults) > 0 {
+		if e.journal, err = chaos.OpenJournal(filepath.Join(opt.OutDir, JournalName)); err != nil {
+			w.Close()
+			return "", err
+		}
+		defer e.closeJournal()
+	}
 	if opt.Log == nil {
 		e.opt.Log = io.Discard
 	}
@@ -86,10 +94,11 @@ func Run(ctx context.Context, spec *scenarios.Spec, opt Options) (string, error)
 }
 
 type engine struct {
-	spec *scenarios.Spec
-	plan *plan
-	w    *metrics.Writer
-	opt  Options
+	spec    *scenarios.Spec
+	plan    *plan
+	w       *metrics.Writer
+	opt     Options
+	journal *chaos.Journal
 }
 
 func (e *engine) run(ctx context.Context) error {
@@ -125,11 +134,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		return cause
 	}
 
-	specs, err := e.plan.services(variant)
-	if err != nil {
-		return end(metrics.StatusFailed, err)
-	}
-	group, err := services.StartGroup(ctx, specs, e.plan.deps, e.emitter(variant))
+	st, err := e.startStack(ctx, variant)
 	if err != nil {
 		if ctx.Err() != nil {
 			return end(metrics.StatusInterrupted, ErrInterrupted)
@@ -139,22 +144,27 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.plan.stopTimeout())
 		defer cancel()
-		if serr := group.StopAll(stopCtx); serr != nil && err == nil {
+		if serr := st.stop(stopCtx); serr != nil && err == nil {
 			err = fmt.Errorf("stop services: %w", serr)
 		}
 	}()
-	for _, p := range group.Processes() {
+	for _, svc := range st.order {
+		p := svc.Process()
 		fmt.Fprintf(e.opt.Log, "%s: service %s ready at %s in %.1f ms (pid %d)\n", variant, p.Name(), p.URL(), p.StartupMs(), p.PID())
 	}
 
 	start := time.Now().Add(loadStartDelay)
-	prober := e.startProbes(ctx, variant, group, start)
+	prober := e.startProbes(ctx, variant, st, start)
 	defer prober.stop(context.WithoutCancel(ctx))
-	runner, err := e.plan.runner(group, start)
+	runner, err := e.plan.runner(st.urls, start)
 	if err != nil {
 		return end(metrics.StatusFailed, err)
 	}
 	runner = e.instrument(runner, variant, start)
+	faults, err := newFaultRun(e, variant, st.env(e.journal, uint64(e.plan.seed)), start)
+	if err != nil {
+		return end(metrics.StatusFailed, err)
+	}
 	t0 = start
 	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0,
 		PlannedS: e.plan.planned().Seconds()}); err != nil {
@@ -167,7 +177,20 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	results := make(chan metrics.Result, 4096)
 	recErr := make(chan error, 1)
 	go func() { recErr <- rec.Consume(results) }()
+
+	// Faults follow their timeline while the load runs; whatever way this
+	// function is left, every fault still in effect is reverted first.
+	fctx, stopFaults := context.WithCancel(ctx)
+	go faults.run(fctx)
+	revertCtx := context.WithoutCancel(ctx)
+	defer func() {
+		if rerr := faults.revertAll(revertCtx, stopFaults); rerr != nil && (err == nil || errors.Is(err, ErrInterrupted)) {
+			err = rerr
+		}
+	}()
+
 	runErr := runner.Run(ctx, results)
+	revertErr := faults.revertAll(revertCtx, stopFaults)
 	close(results)
 	if err := <-recErr; err != nil && runErr == nil {
 		runErr = err
@@ -178,8 +201,18 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		return end(metrics.StatusFailed, runErr)
 	case ctx.Err() != nil:
 		return end(metrics.StatusInterrupted, ErrInterrupted)
+	case revertErr != nil:
+		return end(metrics.StatusFailed, revertErr)
 	}
 	return end(metrics.StatusCompleted, nil)
+}
+
+// closeJournal removes the state file of active faults once none is left:
+// a file that stays behind means something still needs `gauntlet recover`.
+func (e *engine) closeJournal() {
+	if len(e.journal.Entries()) == 0 {
+		os.Remove(e.journal.Path())
+	}
 }
 
 // emitter returns the callback through which the services package reports

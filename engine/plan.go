@@ -12,6 +12,7 @@ import (
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/mem"
 
+	"github.com/gauntletbench/gauntlet/chaos"
 	"github.com/gauntletbench/gauntlet/metrics"
 	"github.com/gauntletbench/gauntlet/runners"
 	"github.com/gauntletbench/gauntlet/scenarios"
@@ -38,6 +39,8 @@ type plan struct {
 	search     *metrics.SearchPlan
 	thresholds []metrics.Threshold
 	deps       map[string][]string
+	// faultWindows is the fault timeline, the same for every variant.
+	faultWindows []chaos.Window
 }
 
 func newPlan(spec *scenarios.Spec) (*plan, error) {
@@ -56,6 +59,11 @@ func newPlan(spec *scenarios.Spec) (*plan, error) {
 	}
 	pacer := runners.NewStagePacer(stagesOf(spec.Load.Stages))
 	p.stages = pacer.Stages()
+	windows, err := checkFaults(spec, max(p.planned(), time.Second), uint64(p.seed))
+	if err != nil {
+		return nil, err
+	}
+	p.faultWindows = windows
 	if s := spec.Load.Search; spec.Load.Model == "search" && s != nil {
 		p.search = searchPlan(s)
 	}
@@ -180,15 +188,12 @@ func (p *plan) stopTimeout() time.Duration {
 	return longest + 5*time.Second
 }
 
-// vars are the values templates can name once the services are up.
-func (p *plan) vars(group *services.Group) map[string]string {
+// vars are the values templates can name once the services are up: each
+// service's base URL, and the run id.
+func (p *plan) vars(urls map[string]string) map[string]string {
 	vars := map[string]string{"run_id": p.runID}
-	for _, s := range p.spec.Services {
-		if s.URL != "" {
-			vars[s.Name] = strings.TrimSuffix(s.URL, "/")
-		} else if proc := group.Get(s.Name); proc != nil {
-			vars[s.Name] = proc.URL()
-		}
+	for name, u := range urls {
+		vars[name] = u
 	}
 	return vars
 }
@@ -196,8 +201,8 @@ func (p *plan) vars(group *services.Group) map[string]string {
 // runner builds the runner of the scenario's load model for one variant,
 // its templates bound to that variant's service addresses and its clock
 // starting at t0. New load models plug in here.
-func (p *plan) runner(group *services.Group, t0 time.Time) (runners.Runner, error) {
-	reqs, err := p.requests(p.vars(group))
+func (p *plan) runner(urls map[string]string, t0 time.Time) (runners.Runner, error) {
+	reqs, err := p.requests(p.vars(urls))
 	if err != nil {
 		return nil, err
 	}

@@ -2,13 +2,14 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/gauntletbench/gauntlet/chaos/local"
 	"github.com/gauntletbench/gauntlet/metrics"
 	"github.com/gauntletbench/gauntlet/probes"
-	"github.com/gauntletbench/gauntlet/services"
 )
 
 // Probe intervals: process and host readings, and /metrics scrapes (less
@@ -38,7 +39,7 @@ type prober struct {
 	variant  string
 }
 
-func (e *engine) startProbes(ctx context.Context, variant string, group *services.Group, t0 time.Time) *prober {
+func (e *engine) startProbes(ctx context.Context, variant string, st *stack, t0 time.Time) *prober {
 	pctx, cancel := context.WithCancel(ctx)
 	pr := &prober{cancel: cancel, t0: t0, variant: variant}
 	pr.emit = func(rd metrics.Readings) {
@@ -49,9 +50,9 @@ func (e *engine) startProbes(ctx context.Context, variant string, group *service
 		fmt.Fprintf(e.opt.Log, "%s: probe %s: %v\n", variant, owner, err)
 	}
 	samplers := []probes.Sampler{probes.Host(), probes.Self()}
-	for _, p := range group.Processes() {
-		samplers = append(samplers, probes.ProcessTree(p.Name(), p.PID()))
-		pr.scrapers = append(pr.scrapers, probes.Scrape(p.Name(), p.URL()+"/metrics", scrapePick))
+	for _, svc := range st.order {
+		samplers = append(samplers, &following{svc: svc})
+		pr.scrapers = append(pr.scrapers, probes.Scrape(svc.Name(), "http://"+svc.Addr()+"/metrics", scrapePick))
 	}
 	for _, set := range []struct {
 		every time.Duration
@@ -85,4 +86,25 @@ func (pr *prober) finish(ctx context.Context) {
 		rd.Type, rd.Variant, rd.T = metrics.LineReadings, pr.variant, now.Sub(pr.t0).Seconds()
 		pr.emit(rd)
 	}
+}
+
+// following samples the process tree of a service across restarts: when a
+// fault restarts the service, it follows the new process. Its CPU counter
+// then starts again from zero, which metrics.Series.Delta reads as a reset.
+type following struct {
+	svc *local.Service
+	pid int
+	s   probes.Sampler
+}
+
+func (f *following) Sample(ctx context.Context, now time.Time) (metrics.Readings, error) {
+	if pid := f.svc.PID(); pid != f.pid || f.s == nil {
+		f.pid, f.s = pid, probes.ProcessTree(f.svc.Name(), pid)
+	}
+	rd, err := f.s.Sample(ctx, now)
+	if errors.Is(err, probes.ErrGone) {
+		// Killed, maybe to be restarted: keep following the service.
+		return rd, fmt.Errorf("%s is not running: %v", f.svc.Name(), err)
+	}
+	return rd, err
 }

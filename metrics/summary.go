@@ -307,7 +307,7 @@ func services(run *Run) map[string]ServiceSummary {
 			s.StartupMs = ev.StartupMs
 			s.PID = ev.PID
 		case "exited":
-			if ev.Unexpected {
+			if ev.Unexpected && !causedByFault(run, ev) {
 				s.ExitedUnexpectedly = true
 				s.ExitMessage = exitText(ev)
 			}
@@ -315,6 +315,22 @@ func services(run *Run) map[string]ServiceSummary {
 		out[ev.Service] = s
 	}
 	return out
+}
+
+// causedByFault reports whether a service's exit followed a fault that ends
+// processes (kill, terminate, restart) injected on it shortly before.
+func causedByFault(run *Run, ev ServiceEvent) bool {
+	for _, f := range run.Faults {
+		switch f.Kind {
+		case "kill", "terminate", "restart":
+		default:
+			continue
+		}
+		if d := ev.Time.Sub(f.Time); f.Target == ev.Service && f.Event == "injected" && d > -5*time.Second && d < 60*time.Second {
+			return true
+		}
+	}
+	return false
 }
 
 func exitText(ev ServiceEvent) string {

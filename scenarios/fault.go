@@ -14,13 +14,14 @@ import (
 var FaultKinds = []string{
 	"latency", "bandwidth", "reset", "blackhole", "http_error", "http_delay", "slow_close",
 	"kill", "pause", "terminate", "restart", "cpu_stress", "memory_stress",
+	"cpu_limit", "memory_limit",
 }
 
 // hostFaultKinds are the kinds that act on the host rather than on a service.
 var hostFaultKinds = []string{"cpu_stress", "memory_stress"}
 
 // faultFields are the keys of a fault besides its kind.
-var faultFields = []string{"name", "at", "for"}
+var faultFields = []string{"name", "at", "for", "every", "times", "jitter"}
 
 // paramsNode keeps the YAML of a fault's parameters for DecodeParams.
 type paramsNode struct {
@@ -83,6 +84,12 @@ func (f *Fault) decodeNode(d *decoder, n ast.Node, path string) {
 			d.decodeValue(e.value, reflectOf(&f.At), joinPath(path, e.key), "")
 		case e.key == "for":
 			d.decodeValue(e.value, reflectOf(&f.For), joinPath(path, e.key), "")
+		case e.key == "every":
+			d.decodeValue(e.value, reflectOf(&f.Every), joinPath(path, e.key), "")
+		case e.key == "times":
+			d.decodeValue(e.value, reflectOf(&f.Times), joinPath(path, e.key), "")
+		case e.key == "jitter":
+			d.decodeValue(e.value, reflectOf(&f.Jitter), joinPath(path, e.key), "")
 		case slices.Contains(FaultKinds, e.key):
 			kinds = append(kinds, e)
 		default:

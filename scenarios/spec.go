@@ -192,6 +192,13 @@ type Fault struct {
 	// For is how long the fault lasts, >= 0; 0 means until the run ends or,
 	// for one-shot kinds like kill, not applicable.
 	For Duration
+	// Every repeats the fault with this period from At; 0 means once.
+	Every Duration
+	// Times bounds the repeats when Every is set; 0 means until the run ends.
+	Times int
+	// Jitter delays each occurrence by a random offset in [0, Jitter) drawn
+	// from the run's seed.
+	Jitter Duration
 	// Service is the params' "service" value; required for every kind but
 	// cpu_stress and memory_stress, and it names a service of the Spec.
 	Service string

@@ -205,6 +205,20 @@ func (v *validator) faults() {
 		if f.For < 0 {
 			v.add(path+".for", "must be >= 0, got "+f.For.String())
 		}
+		if f.Every < 0 {
+			v.add(path+".every", "must be >= 0, got "+f.Every.String())
+		}
+		if f.Jitter < 0 {
+			v.add(path+".jitter", "must be >= 0, got "+f.Jitter.String())
+		}
+		switch {
+		case f.Times < 0:
+			v.add(path+".times", "must be >= 0, got "+strconv.Itoa(f.Times))
+		case f.Times > 0 && f.Every == 0:
+			v.add(path+".times", "needs every: the period between repeats")
+		case f.Every > 0 && f.Every < f.For+f.Jitter:
+			v.add(path+".every", "must be at least for + jitter ("+(f.For+f.Jitter).String()+"), or the repeats would overlap")
+		}
 		kpath := joinPath(path, f.Kind)
 		switch {
 		case f.Service == "" && !slices.Contains(hostFaultKinds, f.Kind):

@@ -118,7 +118,7 @@ func TestValidateRules(t *testing.T) {
 			"  - {at: -1s, kill: {}}\n" +
 			"  - {at: 1s, cpu_stress: {workers: 1}}\n",
 			[]string{
-				`5:5: faults[0]: no fault kind (add one of latency, bandwidth, reset, blackhole, http_error, http_delay, slow_close, kill, pause, terminate, restart, cpu_stress, memory_stress)`,
+				`5:5: faults[0]: no fault kind (add one of latency, bandwidth, reset, blackhole, http_error, http_delay, slow_close, kill, pause, terminate, restart, cpu_stress, memory_stress, cpu_limit, memory_limit)`,
 				`6:42: faults[1]: several fault kinds (kill, pause); use one per fault`,
 				`7:14: unknown fault kind "latncy" in faults[2] (did you mean "latency"?)`,
 				`8:33: faults[3].latency.service: unknown service "inventroy" (did you mean "inventory"?)`,

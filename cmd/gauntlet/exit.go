@@ -16,6 +16,7 @@ const (
 	exitRuntime     = 1
 	exitUsage       = 2
 	exitThresholds  = 3
+	exitRevert      = 4
 	exitInterrupted = 130
 )
 
@@ -58,6 +59,8 @@ func exitCode(err error) int {
 		return ee.code
 	case errors.As(err, &probs), errors.Is(err, scenarios.ErrNotFound):
 		return exitUsage
+	case errors.Is(err, engine.ErrRevertFailed):
+		return exitRevert
 	case errors.Is(err, engine.ErrInterrupted):
 		return exitInterrupted
 	}

@@ -76,7 +76,8 @@ Exit codes:
   0    ok: the run completed and every threshold passed
   1    runtime error (a service failed to start, the record could not be written)
   2    bad usage or an invalid scenario (nothing was run)
-  3    one or more thresholds failed
+  3    one or more thresholds failed, or a regression against the baseline
+  4    a fault could not be reverted: the system under test may still be degraded
   130  interrupted (Ctrl-C or SIGTERM); the record and summary are still written`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -93,6 +94,8 @@ Exit codes:
 		newCompareCmd(),
 		newGateCmd(),
 		newSearchCmd(),
+		newRecoverCmd(),
+		newStressCmd(),
 		newScenariosCmd(),
 		newVersionCmd(),
 	)

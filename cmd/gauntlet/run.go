@@ -82,6 +82,12 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 	} else if o.out.format == "text" {
 		opt.Log = stderr
 	}
+	if left, err := journals(nil); err == nil && len(left) > 0 {
+		// A gauntlet killed earlier may have left faults in effect.
+		if err := recoverAll(stderr, left); err != nil {
+			fmt.Fprintf(stderr, "gauntlet: %v\n", err)
+		}
+	}
 	path, runErr := engine.Run(cmd.Context(), spec, opt)
 	if prog != nil {
 		prog.finish()

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gauntletbench/gauntlet/chaos"
+	"github.com/gauntletbench/gauntlet/chaos/local"
+	"github.com/gauntletbench/gauntlet/engine"
+)
+
+func newRecoverCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "recover [RUN-FOLDER|STATE-FILE]...",
+		Short: "Undo the faults a killed gauntlet left in effect",
+		Long: `Recover reads the state file of active faults (` + engine.JournalName + `) that
+every run with faults keeps in its output folder, and undoes what it lists:
+paused processes are resumed, stress processes are killed, cgroup limits are
+lifted. gauntlet reverts its faults on every exit it controls (end, error,
+Ctrl-C, SIGTERM); recover is for the one it cannot: SIGKILL. Without an
+argument it looks at every folder under out/. A state file that belongs to a
+gauntlet still running is left alone.`,
+		Example: `  gauntlet recover
+  gauntlet recover out/order-chain-20261122-031500`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			paths, err := journals(args)
+			if err != nil {
+				return err
+			}
+			return recoverAll(cmd.OutOrStdout(), paths)
+		},
+	}
+}
+
+// journals resolves run folders and state files; no argument means every
+// run folder under out/.
+func journals(args []string) ([]string, error) {
+	if len(args) == 0 {
+		return filepath.Glob(filepath.Join("out", "*", engine.JournalName))
+	}
+	var out []string
+	for _, a := range args {
+		if filepath.Base(a) != engine.JournalName {
+			a = filepath.Join(a, engine.JournalName)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// recoverAll undoes the faults listed in each state file and reports each
+// action. A file owned by a running gauntlet is skipped.
+func recoverAll(w io.Writer, paths []string) error {
+	var errs []error
+	for _, p := range paths {
+		report, err := chaos.Recover(p)
+		for _, line := range report {
+			fmt.Fprintf(w, "%s: %s\n", p, line)
+		}
+		switch {
+		case errors.Is(err, chaos.ErrJournalInUse):
+			fmt.Fprintf(w, "%s: skipped, a running gauntlet owns it\n", p)
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", p, err))
+		}
+	}
+	if len(errs) > 0 {
+		return &exitError{code: exitRevert, err: errors.Join(errs...)}
+	}
+	return nil
+}
+
+func newStressCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:                "stress cpu --workers N --load PCT | memory --bytes SIZE",
+		Short:              "Burn CPU or hold memory (the child process of the cpu_stress and memory_stress faults)",
+		Hidden:             true,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return local.StressMain(cmd.Context(), args, cmd.OutOrStdout())
+		},
+	}
+}

@@ -1,0 +1,262 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gauntletbench/gauntlet/chaos"
+	"github.com/gauntletbench/gauntlet/chaos/local"
+	"github.com/gauntletbench/gauntlet/metrics"
+	"github.com/gauntletbench/gauntlet/scenarios"
+)
+
+// ErrRevertFailed is returned by Run when a fault could not be reverted: the
+// system under test may still be degraded (exit code 4).
+var ErrRevertFailed = errors.New("a fault could not be reverted")
+
+// revertTimeout bounds one Revert; a kill's revert restarts the service and
+// waits for it to be ready.
+const revertTimeout = 45 * time.Second
+
+// JournalName is the state file of active faults inside the output folder;
+// `gauntlet recover` undoes what it lists after gauntlet itself was killed.
+const JournalName = "faults.state.json"
+
+// proxyModes returns the services that need a fault proxy in front of them
+// and its mode: HTTP when an HTTP-level fault targets the service, else TCP.
+func proxyModes(spec *scenarios.Spec) map[string]local.Mode {
+	modes := map[string]local.Mode{}
+	for _, f := range spec.Faults {
+		if !local.NetworkKind(f.Kind) {
+			continue
+		}
+		if _, ok := modes[f.Service]; !ok {
+			modes[f.Service] = local.TCP
+		}
+		if local.NeedsHTTP(f.Kind) {
+			modes[f.Service] = local.HTTP
+		}
+	}
+	return modes
+}
+
+// stubTarget stands in for a service process while faults are checked at plan
+// time, before anything runs.
+type stubTarget struct{ name string }
+
+func (s stubTarget) Name() string                  { return s.name }
+func (s stubTarget) PID() int                      { return 0 }
+func (s stubTarget) Restart(context.Context) error { return nil }
+
+// checkFaults builds every fault of spec against stand-in targets, so that a
+// bad parameter is reported with its position before any service starts,
+// and computes the fault timeline.
+func checkFaults(spec *scenarios.Spec, length time.Duration, seed uint64) ([]chaos.Window, error) {
+	if len(spec.Faults) == 0 {
+		return nil, nil
+	}
+	env := &chaos.StaticEnv{Proxies: map[string]chaos.Proxy{}, Processes: map[string]chaos.ProcessTarget{}, RunSeed: seed}
+	for name, mode := range proxyModes(spec) {
+		p, err := local.NewProxy(name, "127.0.0.1:1", mode)
+		if err != nil {
+			return nil, err
+		}
+		defer p.Close()
+		env.Proxies[name] = p
+	}
+	for _, s := range spec.Services {
+		if s.URL == "" {
+			env.Processes[s.Name] = stubTarget{s.Name}
+		}
+	}
+	var errs []error
+	planned := make([]chaos.Planned, 0, len(spec.Faults))
+	for _, f := range spec.Faults {
+		if _, err := chaos.New(f.Kind, env, f.DecodeParams); err != nil {
+			errs = append(errs, faultError(f, err))
+		}
+		planned = append(planned, chaos.Planned{Name: f.Name, Kind: f.Kind, At: time.Duration(f.At),
+			For: time.Duration(f.For), Every: time.Duration(f.Every), Times: f.Times, Jitter: time.Duration(f.Jitter)})
+	}
+	windows, err := chaos.Timeline(planned, length, seed)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return windows, errors.Join(errs...)
+}
+
+// faultError keeps a positioned scenario problem as it is and places any
+// other error at the fault.
+func faultError(f scenarios.Fault, err error) error {
+	var probs scenarios.Problems
+	if errors.As(err, &probs) {
+		return probs
+	}
+	if errors.Is(err, chaos.ErrNoTarget) {
+		err = fmt.Errorf("%w (faults on a service given by url need it to be started by gauntlet, or a proxy)", err)
+	}
+	return fmt.Errorf("fault %s (%s, line %d): %w", f.Name, f.Kind, f.Line, err)
+}
+
+// faultRun injects and reverts one variant's faults on their timeline and
+// writes every inject and revert, with its real time, to the record. Every
+// fault that was injected — or whose injection was attempted — is reverted
+// by revertAll, which the engine calls on every exit path.
+type faultRun struct {
+	w       *metrics.Writer
+	log     io.Writer
+	variant string
+	t0      time.Time
+	windows []chaos.Window
+	faults  map[string]chaos.Fault
+	target  map[string]string
+
+	mu       sync.Mutex
+	active   []string // names, in order of injection
+	failed   bool
+	done     chan struct{}
+	reverted bool
+}
+
+func newFaultRun(e *engine, variant string, env chaos.Env, t0 time.Time) (*faultRun, error) {
+	fr := &faultRun{w: e.w, log: e.opt.Log, variant: variant, t0: t0, windows: e.plan.faultWindows,
+		faults: map[string]chaos.Fault{}, target: map[string]string{}, done: make(chan struct{})}
+	for _, f := range e.spec.Faults {
+		ft, err := chaos.New(f.Kind, env, f.DecodeParams)
+		if err != nil {
+			return nil, faultError(f, err)
+		}
+		fr.faults[f.Name], fr.target[f.Name] = ft, f.Service
+	}
+	return fr, nil
+}
+
+// action is one step of the timeline.
+type action struct {
+	at     time.Duration
+	inject bool
+	w      chaos.Window
+}
+
+// run walks the timeline until it ends or ctx is done. Instant faults and
+// faults lasting to the end of the load are left for revertAll.
+func (fr *faultRun) run(ctx context.Context) {
+	defer close(fr.done)
+	var acts []action
+	for _, w := range fr.windows {
+		acts = append(acts, action{at: w.Start, inject: true, w: w})
+		if !chaos.Instant(w.Kind) && w.End > w.Start {
+			acts = append(acts, action{at: w.End, w: w})
+		}
+	}
+	sort.SliceStable(acts, func(i, j int) bool { return acts[i].at < acts[j].at })
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for _, a := range acts {
+		timer.Reset(time.Until(fr.t0.Add(a.at)))
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		if a.inject {
+			fr.inject(ctx, a.w)
+		} else {
+			fr.revert(context.WithoutCancel(ctx), a.w.Name, a.w.Kind)
+		}
+	}
+}
+
+func (fr *faultRun) inject(ctx context.Context, w chaos.Window) {
+	fr.mu.Lock()
+	if fr.reverted {
+		fr.mu.Unlock()
+		return
+	}
+	fr.active = append(fr.active, w.Name)
+	fr.mu.Unlock()
+	ictx, cancel := context.WithTimeout(ctx, revertTimeout)
+	err := fr.faults[w.Name].Inject(ictx)
+	cancel()
+	ev := "injected"
+	if err != nil {
+		ev = "inject_failed"
+		fmt.Fprintf(fr.log, "%s: fault %s (%s) could not be injected: %v\n", fr.variant, w.Name, w.Kind, err)
+	}
+	fr.record(w.Name, w.Kind, ev, err)
+}
+
+// revert undoes one fault if it is active.
+func (fr *faultRun) revert(ctx context.Context, name, kind string) {
+	fr.mu.Lock()
+	i := -1
+	for k, n := range fr.active {
+		if n == name {
+			i = k
+		}
+	}
+	if i < 0 {
+		fr.mu.Unlock()
+		return
+	}
+	fr.active = append(fr.active[:i], fr.active[i+1:]...)
+	fr.mu.Unlock()
+	rctx, cancel := context.WithTimeout(ctx, revertTimeout)
+	err := fr.faults[name].Revert(rctx)
+	cancel()
+	ev := "reverted"
+	if err != nil {
+		ev = "revert_failed"
+		fr.mu.Lock()
+		fr.failed = true
+		fr.mu.Unlock()
+		fmt.Fprintf(fr.log, "%s: fault %s (%s) could not be reverted: %v\n", fr.variant, name, kind, err)
+	}
+	fr.record(name, kind, ev, err)
+}
+
+// revertAll stops the timeline, waits for it and reverts every active fault,
+// most recent first. It is safe to call more than once and returns
+// ErrRevertFailed when any revert of the run failed.
+func (fr *faultRun) revertAll(ctx context.Context, stop context.CancelFunc) error {
+	stop()
+	<-fr.done
+	fr.mu.Lock()
+	fr.reverted = true
+	active := append([]string(nil), fr.active...)
+	fr.mu.Unlock()
+	for i := len(active) - 1; i >= 0; i-- {
+		fr.revert(ctx, active[i], fr.kind(active[i]))
+	}
+	fr.mu.Lock()
+	defer fr.mu.Unlock()
+	if fr.failed {
+		return ErrRevertFailed
+	}
+	return nil
+}
+
+func (fr *faultRun) kind(name string) string {
+	for _, w := range fr.windows {
+		if w.Name == name {
+			return w.Kind
+		}
+	}
+	return ""
+}
+
+func (fr *faultRun) record(name, kind, event string, err error) {
+	now := time.Now()
+	line := metrics.FaultEvent{Type: metrics.LineFault, Variant: fr.variant, Time: now, T: now.Sub(fr.t0).Seconds(),
+		Name: name, Kind: kind, Target: fr.target[name], Event: event}
+	if err != nil {
+		line.Error = err.Error()
+	}
+	// A record write error surfaces at the trailer; the fault's fate is logged too.
+	_ = fr.w.Write(line)
+}
