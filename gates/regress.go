@@ -180,6 +180,13 @@ func RegressAll(base, cur []*metrics.Record, opt Options) (*Comparison, error) {
 				if r.status != metrics.StatusCompleted {
 					c.Warnings = append(c.Warnings, fmt.Sprintf("a %s run of variant %s did not complete (%s): its samples cover only the part that ran", side.name, v, r.status))
 				}
+				// A disturbed run (a saturated generator or host) skews the
+				// comparison either way; say so next to it.
+				for _, w := range r.warnings {
+					if r.status == metrics.StatusCompleted { // else said above
+						c.Warnings = append(c.Warnings, fmt.Sprintf("%s run of variant %s: %s", side.name, v, w))
+					}
+				}
 			}
 		}
 	}

@@ -18,6 +18,7 @@ type runSamples struct {
 	reqOrder         []string
 	services         map[string]metrics.ServiceSummary
 	status           string
+	warnings         []string // the run summary's, e.g. a saturated generator
 }
 
 type latencySeries struct{ p50, p99 []float64 }
@@ -82,7 +83,7 @@ func sampleRun(h *metrics.Header, run *metrics.Run, sum *metrics.RunSummary) (*r
 		}
 		names[iv.Request] = true
 	}
-	rs := &runSamples{byReq: map[string]*latencySeries{}, services: map[string]metrics.ServiceSummary{}, status: sum.Status}
+	rs := &runSamples{byReq: map[string]*latencySeries{}, services: map[string]metrics.ServiceSummary{}, status: sum.Status, warnings: sum.Warnings}
 	for _, n := range h.Requests {
 		if names[n] {
 			rs.reqOrder = append(rs.reqOrder, n)

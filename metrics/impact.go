@@ -24,7 +24,7 @@ type Recovery struct {
 }
 
 // DefaultRecovery is used when a scenario sets no recovery block.
-var DefaultRecovery = Recovery{HoldS: 3, P99Tolerance: 0.5, P99FloorMs: 2, ErrorRateTolerance: 0.01, BeforeS: 10}
+var DefaultRecovery = Recovery{HoldS: 3, P99Tolerance: 0.5, P99FloorMs: 10, ErrorRateTolerance: 0.01, BeforeS: 10}
 
 // FaultSpan is one fault's real time in a run, from its events.
 type FaultSpan struct {
@@ -115,7 +115,8 @@ func Impacts(h *Header, run *Run, rc Recovery) ([]FaultImpact, error) {
 			// An instant fault (kill, restart) does its damage afterwards.
 			fi.Failed = fi.After.Errors
 		}
-		fi.TimeToRecoverMs = timeToRecover(secs, fi.Before, sp.Reverted, min(float64(last+1), to), rc)
+		// Recovery must show before the next fault starts.
+		fi.TimeToRecoverMs = timeToRecover(secs, fi.Before, sp.Reverted, min(float64(last+1), next), rc)
 		out = append(out, fi)
 	}
 	return out, nil

@@ -118,7 +118,12 @@ func Start(ctx context.Context, spec Spec, emit func(Event)) (*Process, error) {
 	cmd.Dir = spec.Dir
 	cmd.Stdout = outW
 	cmd.Stderr = outW
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A session of its own (which is also a process group of its own, so
+	// signals reach the whole tree): a service that a fault paused stays
+	// paused if gauntlet itself is killed, instead of getting the SIGHUP the
+	// kernel sends a newly orphaned process group with a stopped member —
+	// `gauntlet recover` resumes it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	began := time.Now()
 	err = cmd.Start()
 	outW.Close() // the child holds its own copy
