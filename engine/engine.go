@@ -134,6 +134,11 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		return cause
 	}
 
+	if reason := e.plan.unavailable(variant); reason != "" {
+		fmt.Fprintf(e.opt.Log, "%s: skipped: %s\n", variant, reason)
+		re := metrics.RunEnd{Type: metrics.LineRunEnd, Variant: variant, End: time.Now(), Status: metrics.StatusSkipped, Error: reason}
+		return e.w.Write(re)
+	}
 	st, err := e.startStack(ctx, variant)
 	if err != nil {
 		if ctx.Err() != nil {

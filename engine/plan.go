@@ -4,8 +4,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"net/http"
 	"os"
+	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,6 +80,11 @@ func newPlan(spec *scenarios.Spec) (*plan, error) {
 			p.names = append(p.names, r.Name+"/"+st.Name)
 		}
 	}
+	for _, st := range p.stages {
+		if st.Kind == "idle" && !slices.Contains(p.names, idleName(st.Target)) {
+			p.names = append(p.names, idleName(st.Target))
+		}
+	}
 	for _, t := range spec.Thresholds {
 		p.thresholds = append(p.thresholds, metrics.Threshold{Expr: t.Expr, Metric: t.Metric, Op: t.Op,
 			Value: t.Value, Request: t.Request, Window: t.Window})
@@ -102,7 +111,10 @@ func stagesOf(ss []scenarios.Stage) []metrics.Stage {
 	out := make([]metrics.Stage, len(ss))
 	for i, s := range ss {
 		out[i] = metrics.Stage{ForS: time.Duration(s.For).Seconds(), Rate: float64(s.Rate), Concurrency: s.Concurrency,
-			Ramp: s.Ramp, Warmup: s.Warmup}
+			Ramp: s.Ramp, Warmup: s.Warmup, Name: s.Name, Kind: s.Kind()}
+		if ic := s.IdleConnections; ic != nil {
+			out[i].IdleConnections, out[i].Target = ic.Count, ic.Service
+		}
 	}
 	return out
 }
@@ -121,7 +133,7 @@ func (p *plan) header(version string) metrics.Header {
 		Variants: p.spec.Variants, Requests: p.names, Stages: p.stages, Thresholds: p.thresholds,
 		IntervalMs: int(metrics.IntervalLength / time.Millisecond), Seed: p.seed,
 		TimeoutMs:   float64(time.Duration(p.spec.Load.Timeout)) / float64(time.Millisecond),
-		MaxInFlight: p.spec.Load.MaxInFlight,
+		MaxInFlight: p.spec.Load.MaxInFlight, Runtimes: p.runtimes(),
 	}
 }
 
@@ -164,15 +176,23 @@ func (p *plan) services(variant string) ([]services.Spec, error) {
 		for k, v := range remote {
 			vars[k] = v
 		}
-		command := s.Command
+		command, env := s.Command, s.Env
 		if s.Baseline != "" {
 			var err error
 			if command, err = services.ResolveBaseline(impl(variant), s.Baseline); err != nil {
 				return nil, fmt.Errorf("service %s: %w", s.Name, err)
 			}
+			// The reference services find their downstreams in NAME_URL.
+			env = maps.Clone(env)
+			if env == nil {
+				env = map[string]string{}
+			}
+			for _, d := range s.DependsOn {
+				env[strings.ToUpper(d)+"_URL"] = "${" + d + "}"
+			}
 		}
 		out = append(out, services.Spec{
-			Name: s.Name, Command: command, Env: s.Env, Dir: s.Dir, Ready: s.Ready, Vars: vars,
+			Name: s.Name, Command: command, Env: env, Dir: s.Dir, Ready: s.Ready, Vars: vars,
 			StartTimeout: time.Duration(s.StartTimeout), StopTimeout: time.Duration(s.StopTimeout),
 		})
 	}
@@ -221,6 +241,9 @@ func (p *plan) runner(urls map[string]string, t0 time.Time) (runners.Runner, err
 		HTTP2: load.HTTP2 || load.H2C, H2C: load.H2C, InsecureSkipVerify: load.InsecureSkipVerify,
 	})
 	grace := max(time.Second, time.Duration(load.Timeout))
+	if p.model() == "open" && mixedKinds(p.stages) {
+		return p.phased(reqs, client, urls, t0, maxInFlight, grace), nil
+	}
 	switch p.model() {
 	case "closed":
 		c := &runners.Closed{Requests: reqs, Stages: p.stages, Start: t0, Client: client, Seed: p.seed,
@@ -292,4 +315,104 @@ func (p *plan) requests(vars map[string]string) ([]runners.Request, error) {
 		reqs = append(reqs, rr)
 	}
 	return reqs, nil
+}
+
+// mixedKinds reports whether an open plan has closed or idle stages.
+func mixedKinds(stages []metrics.Stage) bool {
+	for _, st := range stages {
+		if st.Kind != "" && st.Kind != "open" {
+			return true
+		}
+	}
+	return false
+}
+
+// idleName is the request name of an idle-connections stage's requests.
+func idleName(target string) string { return "idle-connections:" + target }
+
+// phased builds the runner of an open plan with closed or idle stages: one
+// segment per run of consecutive stages of the same kind.
+func (p *plan) phased(reqs []runners.Request, client *http.Client, urls map[string]string, t0 time.Time,
+	maxInFlight int, grace time.Duration) runners.Runner {
+	load := p.spec.Load
+	var ph runners.Phased
+	for first := 0; first < len(p.stages); {
+		last := first
+		for last+1 < len(p.stages) && p.stages[last+1].Kind == p.stages[first].Kind && p.stages[first].Kind != "idle" {
+			last++
+		}
+		sub := append([]metrics.Stage(nil), p.stages[first:last+1]...)
+		off := time.Duration(p.stages[first].StartS * float64(time.Second))
+		start := t0.Add(off)
+		var r runners.Runner
+		switch p.stages[first].Kind {
+		case "closed":
+			c := &runners.Closed{Requests: reqs, Stages: sub, Start: start, Client: client, Seed: p.seed}
+			if tt := load.ThinkTime; tt != nil {
+				c.ThinkMin, c.ThinkMax = time.Duration(tt.Min), time.Duration(tt.Max)
+			}
+			r = c
+		case "idle":
+			st := sub[0]
+			path := p.spec.Load.Stages[first].IdleConnections.Path
+			if path == "" {
+				path = "/healthz"
+			}
+			r = &runners.Idle{URL: urls[st.Target] + path, Count: st.IdleConnections, Start: start,
+				Hold: time.Duration(st.ForS * float64(time.Second)), Request: uint16(slices.Index(p.names, idleName(st.Target))),
+				Timeout: time.Duration(load.Timeout), AllowRemote: p.spec.AllowRemote}
+		default:
+			r = &runners.Open{Requests: reqs, Pacer: runners.NewStagePacer(sub), Client: client, Start: start,
+				MaxInFlight: maxInFlight, Seed: p.seed, Grace: grace}
+		}
+		ph.Segments = append(ph.Segments, runners.Segment{Offset: off, FirstStage: first, Runner: r})
+		first = last + 1
+	}
+	return &ph
+}
+
+// usesBaselines reports whether the scenario runs reference services.
+func (p *plan) usesBaselines() bool {
+	for _, s := range p.spec.Services {
+		if s.Baseline != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// unavailable says why variant cannot run on this machine, or "" when it
+// can: the JVM variant needs a JDK and the JVM baseline jar.
+func (p *plan) unavailable(variant string) string {
+	if impl(variant) != "jvm" || !p.usesBaselines() {
+		return ""
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		return "no JDK on this machine (java not found): install a JDK 17+, e.g. apt-get install -y default-jdk-headless"
+	}
+	if _, err := services.ResolveBaseline("jvm", "micro"); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// runtimes names the runtime of each reference implementation the scenario
+// uses: the Go toolchain the baselines are built with, and `java -version`.
+func (p *plan) runtimes() map[string]string {
+	if !p.usesBaselines() {
+		return nil
+	}
+	out := map[string]string{}
+	for _, v := range p.variants {
+		switch impl(v) {
+		case "go":
+			out["go"] = runtime.Version()
+		case "jvm":
+			if b, err := exec.Command("java", "-version").CombinedOutput(); err == nil {
+				out["jvm"] = strings.Join(strings.Fields(strings.SplitN(string(b), "\n", 2)[0]), " ") +
+					"; flags: -Dsun.net.httpserver.nodelay=true"
+			}
+		}
+	}
+	return out
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gauntletbench/gauntlet/chaos"
 	"github.com/gauntletbench/gauntlet/chaos/local"
+	"github.com/gauntletbench/gauntlet/metrics"
+	"github.com/gauntletbench/gauntlet/runners"
 	"github.com/gauntletbench/gauntlet/services"
 )
 
@@ -20,6 +22,7 @@ import (
 // services — the proxy's where there is one, so a fault on a hop affects
 // everyone who calls it.
 type stack struct {
+	specs   []services.Spec
 	order   []*local.Service
 	byName  map[string]*local.Service
 	proxies map[string]*local.Proxy
@@ -56,7 +59,7 @@ func (e *engine) startStack(ctx context.Context, variant string) (_ *stack, err 
 		}
 		st.urls[s.Name] = strings.TrimSuffix(s.URL, "/")
 		if u, err := url.Parse(s.URL); err == nil {
-			upstream[s.Name] = hostPort(u)
+			upstream[s.Name] = runners.HostPort(u)
 		}
 	}
 	for name, mode := range proxyModes(e.spec) {
@@ -74,7 +77,13 @@ func (e *engine) startStack(ctx context.Context, variant string) (_ *stack, err 
 			}
 		}
 	}
+	st.specs = specs
 	emit := e.emitter(variant)
+	for _, spec := range specs {
+		// How each service is started goes on record before it starts.
+		_ = e.w.Write(metrics.ServiceEvent{Type: metrics.LineService, Variant: variant, Time: time.Now(),
+			Service: spec.Name, Kind: "command", Command: spec.Command})
+	}
 	group, err := services.StartGroup(ctx, specs, e.plan.deps, emit)
 	if err != nil {
 		return nil, err
@@ -85,16 +94,6 @@ func (e *engine) startStack(ctx context.Context, variant string) (_ *stack, err 
 		st.byName[spec.Name] = svc
 	}
 	return st, nil
-}
-
-func hostPort(u *url.URL) string {
-	if u.Port() != "" {
-		return u.Host
-	}
-	if u.Scheme == "https" {
-		return net.JoinHostPort(u.Hostname(), "443")
-	}
-	return net.JoinHostPort(u.Hostname(), "80")
 }
 
 // env is what faults act on in this stack.

@@ -22,18 +22,21 @@ func Check(s *metrics.Summary, ths []metrics.Threshold) {
 		s.Runs[i].Thresholds = s.Runs[i].Thresholds[:0]
 	}
 	for _, th := range ths {
-		judged := false
+		present := false // a run of th's variant exists, even a skipped one
 		for i := range s.Runs {
 			rs := &s.Runs[i]
 			if th.Variant != "" && rs.Variant != th.Variant {
 				continue
 			}
-			judged = true
+			present = true
+			if rs.Status == metrics.StatusSkipped {
+				continue
+			}
 			r := Evaluate(rs, th)
 			failed = failed || !r.Pass
 			rs.Thresholds = append(rs.Thresholds, r)
 		}
-		if !judged {
+		if th.Variant != "" && !present {
 			failed = true
 			for i := range s.Runs {
 				s.Runs[i].Thresholds = append(s.Runs[i].Thresholds, metrics.ThresholdResult{
@@ -44,8 +47,10 @@ func Check(s *metrics.Summary, ths []metrics.Threshold) {
 	}
 	for i := range s.Runs {
 		switch s.Runs[i].Status {
-		case metrics.StatusInterrupted, metrics.StatusTruncated, metrics.StatusFailed:
+		case metrics.StatusInterrupted, metrics.StatusTruncated:
 			interrupted = true
+		case metrics.StatusFailed:
+			failed = true
 		}
 	}
 	switch {

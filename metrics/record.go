@@ -34,6 +34,9 @@ const (
 	StatusInterrupted = "interrupted"
 	StatusFailed      = "failed"
 	StatusTruncated   = "truncated"
+	// StatusSkipped marks a variant that could not run here (e.g. no JDK
+	// for the JVM variant); it does not fail the verdict.
+	StatusSkipped = "skipped"
 )
 
 // Header is the first line of a record: what was run, where, and the plan.
@@ -57,6 +60,9 @@ type Header struct {
 	Seed            int64       `json:"seed"`
 	TimeoutMs       float64     `json:"timeout_ms"`
 	MaxInFlight     int         `json:"max_in_flight"`
+	// Runtimes names the runtime of each reference implementation used, e.g.
+	// {"jvm": "openjdk 17.0.15", "go": "go1.26.8"}.
+	Runtimes map[string]string `json:"runtimes,omitempty"`
 	// Recovery judges time to recover after faults; nil means DefaultRecovery.
 	Recovery *Recovery `json:"recovery,omitempty"`
 	// Flows names the requests that are multi-step flows: their intervals
@@ -87,6 +93,12 @@ type Stage struct {
 	Concurrency int    `json:"concurrency,omitempty"`
 	Ramp        string `json:"ramp,omitempty"`
 	Warmup      bool   `json:"warmup,omitempty"`
+	// Name labels the stage; Kind is "open", "closed" or "idle".
+	Name string `json:"name,omitempty"`
+	Kind string `json:"kind,omitempty"`
+	// IdleConnections and Target describe an idle-connections stage.
+	IdleConnections int    `json:"idle_connections,omitempty"`
+	Target          string `json:"target,omitempty"`
 }
 
 // Threshold is a pass/fail condition on a run's summary, as the scenario

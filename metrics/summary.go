@@ -20,7 +20,9 @@ type Summary struct {
 	GauntletVersion string       `json:"gauntlet_version"`
 	Runs            []RunSummary `json:"runs"`
 	Record          string       `json:"record,omitempty"`
-	Truncated       bool         `json:"truncated,omitempty"`
+	// Runtimes names the reference implementations' runtimes and flags.
+	Runtimes  map[string]string `json:"runtimes,omitempty"`
+	Truncated bool              `json:"truncated,omitempty"`
 }
 
 // Verdicts of a summary.
@@ -52,8 +54,11 @@ type RunSummary struct {
 	ByRequest     []RequestSummary          `json:"by_request"`
 	Services      map[string]ServiceSummary `json:"services"`
 	Faults        []FaultImpact             `json:"faults,omitempty"`
-	Thresholds    []ThresholdResult         `json:"thresholds"`
-	Warnings      []string                  `json:"warnings"`
+	// Stages breaks the run down by planned stage (only for plans of two
+	// or more stages).
+	Stages     []StageSummary    `json:"stages,omitempty"`
+	Thresholds []ThresholdResult `json:"thresholds"`
+	Warnings   []string          `json:"warnings"`
 	// Search is the capacity search's outcome (search model only).
 	Search *SearchResult `json:"search,omitempty"`
 }
@@ -92,6 +97,10 @@ type ServiceSummary struct {
 	PID                int     `json:"pid,omitempty"`
 	ExitedUnexpectedly bool    `json:"exited_unexpectedly,omitempty"`
 	ExitMessage        string  `json:"exit_message,omitempty"`
+	// Restarts counts the starts after the first (faults restart services).
+	Restarts int `json:"restarts,omitempty"`
+	// Command is how the service was started, placeholders unexpanded.
+	Command []string `json:"command,omitempty"`
 	// RSSIdleBytes is the resident memory before load began.
 	RSSIdleBytes float64 `json:"rss_idle_bytes"`
 	// RSSPeakBytes is the highest resident memory seen during the run.
@@ -164,7 +173,7 @@ func Summarize(rec *Record) (*Summary, error) {
 	s := &Summary{
 		Scenario: h.Scenario, Description: h.Description, RunID: h.RunID, StartedAt: h.StartedAt,
 		Model: h.Model, Host: h.Host, GauntletVersion: h.GauntletVersion, Record: rec.Path,
-		Truncated: rec.Truncated, Runs: []RunSummary{},
+		Truncated: rec.Truncated, Runs: []RunSummary{}, Runtimes: h.Runtimes,
 	}
 	for _, run := range rec.Runs {
 		rs, err := summarizeRun(&h, run, rec.Truncated)
@@ -237,7 +246,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	skip := excluded(h, run)
 	for i := range run.Intervals {
 		iv := &run.Intervals[i]
-		if iv.Stage < len(h.Stages) && h.Stages[iv.Stage].Warmup || skip.stages[iv.Stage] {
+		if iv.Stage < len(h.Stages) && (h.Stages[iv.Stage].Warmup || h.Stages[iv.Stage].Kind == "idle") || skip.stages[iv.Stage] {
 			continue
 		}
 		m := byName[iv.Request]
@@ -281,7 +290,10 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 		return RunSummary{}, err
 	}
 	rs.Faults = impacts
-	rs.Warnings = warnings(h, &rs, total)
+	if rs.Stages, err = summarizeStages(h, run); err != nil {
+		return RunSummary{}, err
+	}
+	rs.Warnings = warnings(h, run, &rs, total)
 	if err := summarizeModel(h, run, &rs); err != nil {
 		return RunSummary{}, err
 	}
@@ -304,8 +316,16 @@ func services(run *Run) map[string]ServiceSummary {
 		s := out[ev.Service]
 		switch ev.Kind {
 		case "ready":
-			s.StartupMs = ev.StartupMs
+			// The first start is the service's startup time; later ones
+			// are restarts (by a fault).
+			if s.PID == 0 {
+				s.StartupMs = ev.StartupMs
+			} else {
+				s.Restarts++
+			}
 			s.PID = ev.PID
+		case "command":
+			s.Command = ev.Command
 		case "exited":
 			if ev.Unexpected && !causedByFault(run, ev) {
 				s.ExitedUnexpectedly = true
@@ -340,7 +360,14 @@ func exitText(ev ServiceEvent) string {
 	return "exit code " + strconv.Itoa(ev.ExitCode)
 }
 
-func warnings(h *Header, rs *RunSummary, total *merged) []string {
+func skipReason(run *Run) string {
+	if run.End != nil && run.End.Error != "" {
+		return run.End.Error
+	}
+	return "the variant could not run here"
+}
+
+func warnings(h *Header, run *Run, rs *RunSummary, total *merged) []string {
 	w := []string{}
 	switch rs.Status {
 	case StatusInterrupted:
@@ -349,6 +376,8 @@ func warnings(h *Header, rs *RunSummary, total *merged) []string {
 		w = append(w, "the record ends early (the run crashed or was killed): figures cover only the part recorded")
 	case StatusFailed:
 		w = append(w, "the run failed before it finished")
+	case StatusSkipped:
+		w = append(w, "skipped: "+skipReason(run))
 	}
 	if rs.Dropped > 0 {
 		w = append(w, fmt.Sprintf("the generator could not keep the schedule: %d planned requests were never sent", rs.Dropped))
@@ -359,6 +388,10 @@ func warnings(h *Header, rs *RunSummary, total *merged) []string {
 	}
 	if rs.PlannedRPS > 0 && rs.Status == StatusCompleted && rs.RPS < 0.95*rs.PlannedRPS {
 		w = append(w, fmt.Sprintf("achieved %.0f req/s of %.0f planned", rs.RPS, rs.PlannedRPS))
+	}
+	if floor := total.svc.Min(); rs.Requests >= 100 && floor >= 35*time.Millisecond && floor <= 48*time.Millisecond {
+		w = append(w, fmt.Sprintf("no request was faster than %s: a latency floor near 40 ms is the signature of Nagle's algorithm meeting delayed ACKs (a JDK HttpServer without -Dsun.net.httpserver.nodelay=true, say), not of the service's speed",
+			fmtMs(floor)))
 	}
 	if total.lat.Clamped > 0 {
 		w = append(w, fmt.Sprintf("%d latencies exceeded one hour and were recorded as one hour", total.lat.Clamped))

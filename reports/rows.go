@@ -26,6 +26,7 @@ const (
 	unitRatio
 	unitCount
 	unitMB
+	unitKB
 	unitCores
 )
 
@@ -207,6 +208,8 @@ func (u unit) format(v float64) string {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	case unitMB:
 		return strconv.FormatFloat(v, 'f', 1, 64) + " MB"
+	case unitKB:
+		return strconv.FormatFloat(v, 'f', 1, 64) + " KB"
 	case unitCores:
 		return strconv.FormatFloat(v, 'f', 2, 64) + " cores"
 	}

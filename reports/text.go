@@ -23,6 +23,9 @@ func Text(w io.Writer, s *metrics.Summary) error {
 	for i := range s.Runs {
 		textRun(ew, &s.Runs[i])
 	}
+	if err := textHeadline(ew, s); err != nil {
+		return err
+	}
 	if s.Record != "" {
 		ew.printf("\nrecord: %s\n", s.Record)
 	}

@@ -176,17 +176,32 @@ func (v *validator) loadModel() {
 		switch {
 		case l.Model == "closed" && st.Rate != 0:
 			v.add(path+".rate", "rate applies to the open model; the closed model's stages set concurrency")
-		case l.Model == "open" && st.Concurrency != 0:
-			v.add(path+".concurrency", "concurrency applies to the closed model; the open model's stages set rate")
+		case l.Model == "open" && st.Concurrency != 0 && st.Rate != 0:
+			v.add(path+".concurrency", "a stage sets either rate (arrivals) or concurrency (workers), not both")
+		case st.IdleConnections != nil && (st.Rate != 0 || st.Concurrency != 0):
+			v.add(path+".idle_connections", "an idle-connections stage sends no other load: remove rate and concurrency")
 		case st.Concurrency < 0:
 			v.add(path+".concurrency", "must be >= 0, got "+strconv.Itoa(st.Concurrency))
+		}
+	}
+	for i, st := range l.Stages {
+		ic := st.IdleConnections
+		if ic == nil {
+			continue
+		}
+		path := indexPath("load.stages", i) + ".idle_connections"
+		if ic.Count <= 0 {
+			v.add(path+".count", "must be > 0, got "+strconv.Itoa(ic.Count))
+		}
+		if !v.isService(ic.Service) {
+			v.add(path+".service", "unknown service "+strconv.Quote(ic.Service))
 		}
 	}
 	if l.Model == "closed" && len(l.Stages) > 0 && !anyConcurrency(l.Stages) {
 		v.add("load.stages", "no stage has concurrency > 0 (add e.g. concurrency: 20)")
 	}
 	if l.ThinkTime != nil {
-		if l.Model != "closed" {
+		if l.Model != "closed" && !anyConcurrency(l.Stages) {
 			v.add("load.think_time", "think_time applies to the closed model")
 		}
 		if l.ThinkTime.Min < 0 {
@@ -251,4 +266,14 @@ func (v *validator) search(s *Search) {
 	if s.MaxGeneratorCPU <= 0 {
 		v.add(p+".max_generator_cpu", "must be > 0 (cores), got "+num(s.MaxGeneratorCPU))
 	}
+}
+
+// isService reports whether name is a service of the scenario.
+func (v *validator) isService(name string) bool {
+	for _, s := range v.s.Services {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -25,8 +25,7 @@ func TestLoadModels(t *testing.T) {
 			"4:28: load.stages[0].rate: rate applies to the open model; the closed model's stages set concurrency",
 		}},
 		{"open with think time", svc + "load:\n  stages: [{for: 5s, rate: 20, concurrency: 3}]\n  think_time: {min: 5ms, max: 1ms}\nrequests: [{url: \"${api}/\"}]\n", []string{
-			"3:45: load.stages[0].concurrency: concurrency applies to the closed model; the open model's stages set rate",
-			"4:15: load.think_time: think_time applies to the closed model",
+			"3:45: load.stages[0].concurrency: a stage sets either rate (arrivals) or concurrency (workers), not both",
 			"4:31: load.think_time.max: must be >= min (5ms), got 1ms",
 		}},
 		{"search", svc + "load: {model: search, search: {slo: {p99: 50ms}}}\nrequests: [{url: \"${api}/\"}]\n", nil},

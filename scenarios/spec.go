@@ -107,6 +107,8 @@ type Tag struct {
 
 // Stage is one phase of the load profile.
 type Stage struct {
+	// Name labels the stage in summaries and reports (e.g. "saturation").
+	Name string `yaml:"name"`
 	// For is the length of the stage, > 0.
 	For Duration `yaml:"for"`
 	// Rate is the arrival rate at the end of the stage, >= 0 (open model).
@@ -120,6 +122,34 @@ type Stage struct {
 	Ramp string `yaml:"ramp"`
 	// Warmup stages are excluded from the summary.
 	Warmup bool `yaml:"warmup"`
+	// IdleConnections makes the stage open that many keep-alive connections
+	// to a service, send one request on each and hold them open for the
+	// stage, to measure the service's memory per idle connection.
+	IdleConnections *IdleConnections `yaml:"idle_connections"`
+}
+
+// IdleConnections is the idle-connection stage's target.
+type IdleConnections struct {
+	// Count is how many connections to open, > 0.
+	Count int `yaml:"count"`
+	// Service is the service to connect to.
+	Service string `yaml:"service"`
+	// Path is requested once on each connection; default /healthz.
+	Path string `yaml:"path"`
+}
+
+// Kind is what a stage does: "open" (an arrival rate), "closed" (a number
+// of workers) or "idle" (idle connections). In an open plan a stage that
+// sets concurrency is a closed stage, so one run can measure saturation
+// throughput and latency at a fixed rate in turn.
+func (s Stage) Kind() string {
+	switch {
+	case s.IdleConnections != nil:
+		return "idle"
+	case s.Concurrency > 0:
+		return "closed"
+	}
+	return "open"
 }
 
 // Request is one kind of request in the mix, or a multi-step Flow.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -50,14 +51,19 @@ thresholds:
   - %s
 `
 
-// runSleep runs the sleep scenario and returns its output folder.
+// runSleep runs the sleep scenario with the binary built by TestMain (not
+// in-process: under -race the generator itself would lag) and returns its
+// output folder.
 func runSleep(t *testing.T, ms int, threshold string, wantCode int) string {
 	t.Helper()
 	dir := t.TempDir()
 	path := writeFile(t, "s.yaml", fmt.Sprintf(sleepScenario, ms, threshold))
-	code, _, stderr := gauntlet(t, "run", path, "--output", "json", "--out", dir)
-	if code != wantCode {
-		t.Fatalf("run /sleep?ms=%d: exit %d; want %d\n%s", ms, code, wantCode, stderr)
+	cmd := exec.Command(filepath.Join(binDir, "gauntlet"), "run", path, "--output", "json", "--out", dir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	_ = cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != wantCode {
+		t.Fatalf("run /sleep?ms=%d: exit %d; want %d\n%s", ms, code, wantCode, stderr.String())
 	}
 	return dir
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // defaultScenario is what `gauntlet run` runs without an argument.
-const defaultScenario = "quickstart"
+const defaultScenario = "go-vs-jvm"
 
 type runOptions struct {
 	out      outputFlags
@@ -71,6 +71,7 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 	outDir := o.outDir
 	if outDir == "" {
 		outDir = defaultOutDir(spec.Name)
+		defer linkLatest(outDir)
 	}
 	stderr := cmd.ErrOrStderr()
 	opt := engine.Options{OutDir: outDir, Version: version(), Log: io.Discard, Results: o.results}
@@ -107,4 +108,18 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 		return sumErr
 	}
 	return runErr
+}
+
+// linkLatest points out/latest at the newest run folder, so its report is
+// always at out/latest/report.html. Failing to is not worth an error.
+func linkLatest(dir string) {
+	latest := filepath.Join(filepath.Dir(dir), "latest")
+	if fi, err := os.Lstat(latest); err == nil && fi.Mode()&os.ModeSymlink == 0 {
+		return // not ours: leave it alone
+	}
+	tmp := latest + ".tmp"
+	os.Remove(tmp)
+	if err := os.Symlink(filepath.Base(dir), tmp); err == nil {
+		os.Rename(tmp, latest)
+	}
 }
