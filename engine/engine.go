@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/gauntletbench/gauntlet/chaos"
@@ -43,6 +44,10 @@ type Options struct {
 	// length, and returns the function the recorder calls after each
 	// interval (may be nil). Used for progress displays.
 	OnLoad func(variant string, planned time.Duration) func(metrics.Live)
+	// Fails judges one threshold on a run's figures so far and reports
+	// whether it failed; with it, thresholds marked abort_on_fail stop the
+	// load once they fail (after their delay_abort_eval).
+	Fails func(th metrics.Threshold, rs *metrics.RunSummary) bool
 }
 
 // ErrInterrupted is returned by Run when ctx was cancelled (Ctrl-C): the
@@ -176,16 +181,20 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		return end(metrics.StatusFailed, err)
 	}
 	rec := metrics.NewRecorder(e.w, variant, e.plan.names, len(e.plan.stages), t0)
+	rec.Excluded = e.plan.excluded
 	if e.opt.OnLoad != nil {
 		rec.OnInterval = e.opt.OnLoad(variant, e.plan.planned())
 	}
+	loadCtx, cancelLoad := context.WithCancel(ctx)
+	defer cancelLoad()
+	abort := e.abortOnFail(variant, rec, cancelLoad)
 	results := make(chan metrics.Result, 4096)
 	recErr := make(chan error, 1)
 	go func() { recErr <- rec.Consume(results) }()
 
 	// Faults follow their timeline while the load runs; whatever way this
 	// function is left, every fault still in effect is reverted first.
-	fctx, stopFaults := context.WithCancel(ctx)
+	fctx, stopFaults := context.WithCancel(loadCtx)
 	go faults.run(fctx)
 	revertCtx := context.WithoutCancel(ctx)
 	defer func() {
@@ -194,7 +203,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		}
 	}()
 
-	runErr := runner.Run(ctx, results)
+	runErr := runner.Run(loadCtx, results)
 	revertErr := faults.revertAll(revertCtx, stopFaults)
 	close(results)
 	if err := <-recErr; err != nil && runErr == nil {
@@ -208,6 +217,10 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		return end(metrics.StatusInterrupted, ErrInterrupted)
 	case revertErr != nil:
 		return end(metrics.StatusFailed, revertErr)
+	case abort.reason() != "":
+		re := metrics.RunEnd{Type: metrics.LineRunEnd, Variant: variant, End: time.Now(), Status: metrics.StatusAborted,
+			DurationS: time.Since(t0).Seconds(), Error: "threshold " + strconv.Quote(abort.reason()) + " failed (abort_on_fail)"}
+		return e.w.Write(re)
 	}
 	return end(metrics.StatusCompleted, nil)
 }

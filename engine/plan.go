@@ -86,8 +86,9 @@ func newPlan(spec *scenarios.Spec) (*plan, error) {
 		}
 	}
 	for _, t := range spec.Thresholds {
-		p.thresholds = append(p.thresholds, metrics.Threshold{Expr: t.Expr, Metric: t.Metric, Op: t.Op,
-			Value: t.Value, Request: t.Request, Window: t.Window})
+		p.thresholds = append(p.thresholds, metrics.Threshold{Expr: t.Expr, Metric: t.Metric, Op: t.Op, Value: t.Value,
+			Request: t.Request, Service: t.Service, Variant: t.Variant, Window: t.Window, AbortOnFail: t.AbortOnFail,
+			DelayAbortEvalMs: float64(t.DelayAbortEval.Std()) / 1e6})
 	}
 	managed := map[string]bool{}
 	for _, s := range spec.Services {
@@ -139,6 +140,10 @@ func (p *plan) header(version string) metrics.Header {
 
 func host() metrics.Host {
 	h := metrics.Host{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU()}
+	// The machine's cores, not the ones this process is pinned to.
+	if n, err := cpu.Counts(true); err == nil && n > 0 {
+		h.CPUs = n
+	}
 	h.Hostname, _ = os.Hostname()
 	if infos, err := cpu.Info(); err == nil && len(infos) > 0 {
 		h.CPUModel = strings.TrimSpace(infos[0].ModelName)

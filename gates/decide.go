@@ -42,7 +42,7 @@ func Decide(base, cur []*metrics.Record, opt Options) (*Decision, error) {
 		Check(s, rec.Header.Thresholds)
 		for _, rs := range s.Runs {
 			d.Runs = append(d.Runs, RunDecision{Record: rec.Path, Variant: rs.Variant, Status: rs.Status, Thresholds: rs.Thresholds})
-			if rs.Status != metrics.StatusCompleted {
+			if rs.Status != metrics.StatusCompleted && rs.Status != metrics.StatusSkipped {
 				d.Reasons = append(d.Reasons, fmt.Sprintf("run %s of %s did not complete (%s)", rs.Variant, rec.Path, rs.Status))
 			}
 			for _, t := range rs.Thresholds {

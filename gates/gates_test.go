@@ -103,7 +103,6 @@ func TestEvaluateFailsWithoutData(t *testing.T) {
 		{&empty, metrics.Threshold{Metric: "threads_peak", Op: "<", Value: 9, Service: "nope"}, `service "nope" is not in`},
 		{&full, metrics.Threshold{Metric: "p99", Op: "<", Value: 10, Request: "nope"}, `no request named "nope"`},
 		{&full, metrics.Threshold{Metric: "p99", Op: "<", Value: 10, Request: "ping", Window: "faults"}, "no per-request figures"},
-		{&full, metrics.Threshold{Metric: "p75", Op: "<", Value: 10}, "no p75"},
 		{&full, metrics.Threshold{Metric: "errors.timeout", Op: "<", Value: 10, Window: "faults"}, "no error classes"},
 		{&full, metrics.Threshold{Metric: "p99", Op: "<", Value: 10, Window: "fault:gone"}, `fault "gone" is not in`},
 		{&full, metrics.Threshold{Metric: "tag_coverage", Op: ">", Value: 0.4}, "service remote"},

@@ -145,7 +145,7 @@ func requestFigure(v view, metric, family string) (float64, string, error) {
 	case "p50":
 		return v.lat.P50, unitMs, nil
 	case "p75":
-		return 0, unitMs, errors.New("the summary has no p75 (this version of gauntlet does not record it)")
+		return v.lat.P75, unitMs, nil
 	case "p90":
 		return v.lat.P90, unitMs, nil
 	case "p95":

@@ -37,6 +37,8 @@ const (
 	// StatusSkipped marks a variant that could not run here (e.g. no JDK
 	// for the JVM variant); it does not fail the verdict.
 	StatusSkipped = "skipped"
+	// StatusAborted marks a run an abort_on_fail threshold stopped early.
+	StatusAborted = "aborted"
 )
 
 // Header is the first line of a record: what was run, where, and the plan.

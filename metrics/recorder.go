@@ -28,7 +28,11 @@ type Recorder struct {
 
 	total   Live
 	liveLat *Histogram
+	cumLat  *Histogram
 	live    atomic.Pointer[Live]
+	// Excluded, when set, tells which stages (warm-up) the measured totals
+	// of Live leave out.
+	Excluded func(stage int) bool
 	// OnInterval, when set, is called from the recorder goroutine after each
 	// interval is written. It must return quickly.
 	OnInterval func(Live)
@@ -43,6 +47,16 @@ type Live struct {
 	// RPS and P99 describe the last finished interval.
 	RPS float64
 	P99 time.Duration
+	// Measured holds the totals so far outside excluded (warm-up) stages,
+	// from MeasuredFrom on: what thresholds are judged on mid-run.
+	Measured     RunTotals
+	MeasuredFrom time.Duration
+}
+
+// RunTotals are the cumulative figures of a run in progress.
+type RunTotals struct {
+	Requests, Errors int64
+	Latency          Percentiles
 }
 
 type accum struct {
@@ -67,7 +81,7 @@ func NewRecorder(w *Writer, variant string, names []string, stages int, t0 time.
 	for i := range acc {
 		acc[i] = make([]*accum, max(stages, 1))
 	}
-	return &Recorder{w: w, variant: variant, names: names, t0: t0, acc: acc, liveLat: NewHistogram()}
+	return &Recorder{w: w, variant: variant, names: names, t0: t0, acc: acc, liveLat: NewHistogram(), cumLat: NewHistogram(), total: Live{MeasuredFrom: -1}}
 }
 
 // Consume reads results until in is closed, writing each interval once it
@@ -184,6 +198,14 @@ func (r *Recorder) flush() {
 			ivErr += a.errors
 			ivDrop += a.dropped
 			r.liveLat.Merge(a.lat)
+			if r.Excluded == nil || !r.Excluded(stage) {
+				r.cumLat.Merge(a.lat)
+				r.total.Measured.Requests += a.requests
+				r.total.Measured.Errors += a.errors
+				if r.total.MeasuredFrom < 0 {
+					r.total.MeasuredFrom = time.Duration(r.cur) * IntervalLength
+				}
+			}
 			a.reset()
 		}
 	}
@@ -198,6 +220,7 @@ func (r *Recorder) flush() {
 	r.total.Dropped += ivDrop
 	r.total.RPS = float64(ivReq) / IntervalLength.Seconds()
 	r.total.P99 = r.liveLat.Quantile(0.99)
+	r.total.Measured.Latency = percentiles(r.cumLat)
 	snap := r.total
 	r.live.Store(&snap)
 	if r.OnInterval != nil {

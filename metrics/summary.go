@@ -79,6 +79,7 @@ type RequestSummary struct {
 // Percentiles of a duration distribution, in milliseconds.
 type Percentiles struct {
 	P50  float64 `json:"p50"`
+	P75  float64 `json:"p75"`
 	P90  float64 `json:"p90"`
 	P95  float64 `json:"p95"`
 	P99  float64 `json:"p99"`
@@ -378,6 +379,8 @@ func warnings(h *Header, run *Run, rs *RunSummary, total *merged) []string {
 		w = append(w, "the run failed before it finished")
 	case StatusSkipped:
 		w = append(w, "skipped: "+skipReason(run))
+	case StatusAborted:
+		w = append(w, "the run was stopped early: "+skipReason(run))
 	}
 	if rs.Dropped > 0 {
 		w = append(w, fmt.Sprintf("the generator could not keep the schedule: %d planned requests were never sent", rs.Dropped))
@@ -461,7 +464,7 @@ func requestOrder(h *Header, seen map[string]*merged) []string {
 
 func percentiles(h *Histogram) Percentiles {
 	return Percentiles{
-		P50: ms(h.Quantile(0.50)), P90: ms(h.Quantile(0.90)), P95: ms(h.Quantile(0.95)),
+		P50: ms(h.Quantile(0.50)), P75: ms(h.Quantile(0.75)), P90: ms(h.Quantile(0.90)), P95: ms(h.Quantile(0.95)),
 		P99: ms(h.Quantile(0.99)), P999: ms(h.Quantile(0.999)), P9999: ms(h.Quantile(0.9999)), Max: ms(h.Max()), Mean: ms(h.Mean()),
 	}
 }

@@ -52,6 +52,11 @@ var (
 // SetNotes implements Noter.
 func (o *Open) SetNotes(fn func(line any)) { o.notes = fn }
 
+// handoffLead is how long before its due time a request is handed to a
+// worker, which waits out the rest: about what waking a parked goroutine
+// takes.
+const handoffLead = 150 * time.Microsecond
+
 // tick is one scheduled request handed to a worker.
 type tick struct {
 	seq   uint64
@@ -100,7 +105,9 @@ func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
 	total := o.Pacer.Total()
 	for k := uint64(0); k < total; k++ {
 		at, stage := o.Pacer.At(k)
-		if !sleepUntil(ctx, timer, o.Start.Add(at)) {
+		// Hand the request over a little early; the worker waits out the
+		// rest itself, so waking it up is not part of the request's lag.
+		if !sleepUntil(ctx, timer, o.Start.Add(at-handoffLead)) {
 			return nil
 		}
 		if k&255 == 0 && time.Now().After(deadlineAt) {
@@ -155,6 +162,9 @@ func (o *Open) work(ctx context.Context, id uint64, m mix, es []entry, ticks <-c
 	for t := range ticks {
 		if o.exhausted.Load() {
 			continue
+		}
+		if d := time.Until(o.Start.Add(t.at)); d > 0 {
+			preciseSleep(d)
 		}
 		e := &es[m.pick(t.seq)]
 		if !w.iterate(ctx, e, t.seq, t.at, true, t.stage, out) && !o.exhausted.Swap(true) {

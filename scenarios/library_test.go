@@ -7,8 +7,15 @@ import (
 func TestLibrary(t *testing.T) {
 	t.Parallel()
 	entries := Library()
-	if len(entries) == 0 || entries[0].Name != "quickstart" {
-		t.Fatalf("Library() = %v; want quickstart first", entries)
+	names := map[string]bool{}
+	for i, e := range entries {
+		names[e.Name] = true
+		if i > 0 && entries[i-1].Name >= e.Name {
+			t.Errorf("Library() not sorted by name: %q before %q", entries[i-1].Name, e.Name)
+		}
+	}
+	if !names["quickstart"] || !names["go-vs-jvm"] {
+		t.Fatalf("Library() = %v; want quickstart and go-vs-jvm", entries)
 	}
 	for _, e := range entries {
 		if e.Description == "" {

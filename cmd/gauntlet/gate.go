@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,6 +22,70 @@ type gateOptions struct {
 	out       outputFlags
 	baselines []string
 	opt       gates.Options
+}
+
+// register adds the flags that judge a run against a baseline; run shares
+// them with gate.
+func (o *gateOptions) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVar(&o.baselines, "baseline", nil, "baseline record or folder (repeat to pool several runs)")
+	f.Float64Var(&o.opt.Alpha, "alpha", o.opt.Alpha, "significance level of the Mann–Whitney U test")
+	f.BoolVar(&o.opt.FailUnconfirmed, "fail-unconfirmed", false, "also fail on changes too few samples could test (one run per side for startup and memory)")
+	for _, p := range []struct {
+		name string
+		v    *float64
+		help string
+	}{
+		{"max-latency-increase", &o.opt.MaxLatencyIncrease, "median p50/p99 rise that counts as a regression"},
+		{"max-throughput-decrease", &o.opt.MaxThroughputDecrease, "median throughput fall that counts as a regression"},
+		{"max-error-rate-increase", &o.opt.MaxErrorRateIncrease, "error rate rise, in percentage points, that counts as a regression"},
+		{"max-memory-increase", &o.opt.MaxMemoryIncrease, "idle or peak RSS rise that counts as a regression"},
+		{"max-startup-increase", &o.opt.MaxStartupIncrease, "startup time rise that counts as a regression"},
+		{"max-cpu-increase", &o.opt.MaxCPUIncrease, "CPU per 1k requests rise that counts as a regression"},
+	} {
+		f.Var((*percentFlag)(p.v), p.name, p.help+" (e.g. 10% or 0.1)")
+	}
+}
+
+// judge decides current records by their thresholds and against the
+// baselines, prints the decision, writes it as Markdown when out.md is set,
+// and returns the exit error of a failed gate.
+func (o *gateOptions) judge(w io.Writer, out *outputFlags, current []string) error {
+	cur, err := readRecords(current)
+	if err != nil {
+		return err
+	}
+	base, err := readRecords(o.baselines)
+	if err != nil {
+		return err
+	}
+	d, err := gates.Decide(base, cur, o.opt)
+	if err != nil {
+		return err
+	}
+	if out.md != "" {
+		var b strings.Builder
+		if err := gates.WriteDecisionMarkdown(&b, d); err != nil {
+			return err
+		}
+		if err := os.WriteFile(out.md, []byte(b.String()), 0o644); err != nil {
+			return fmt.Errorf("write markdown: %w", err)
+		}
+	}
+	if out.format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(d)
+	} else {
+		err = gates.WriteDecisionText(w, d)
+	}
+	if err != nil {
+		return err
+	}
+	if !d.Pass {
+		return &exitError{code: exitThresholds, err: errors.New("gate failed"), silent: out.format == "json"}
+	}
+	return nil
 }
 
 func newGateCmd() *cobra.Command {
@@ -54,63 +119,11 @@ that cannot be read.`,
 			if err := o.out.validate(); err != nil {
 				return err
 			}
-			base, err := readRecords(o.baselines)
-			if err != nil {
-				return err
-			}
-			cur, err := readRecords(args)
-			if err != nil {
-				return err
-			}
-			d, err := gates.Decide(base, cur, o.opt)
-			if err != nil {
-				return err
-			}
-			if o.out.md != "" {
-				var b strings.Builder
-				if err := gates.WriteDecisionMarkdown(&b, d); err != nil {
-					return err
-				}
-				if err := os.WriteFile(o.out.md, []byte(b.String()), 0o644); err != nil {
-					return fmt.Errorf("write markdown: %w", err)
-				}
-			}
-			w := cmd.OutOrStdout()
-			if o.out.format == "json" {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(d)
-			} else {
-				err = gates.WriteDecisionText(w, d)
-			}
-			if err != nil {
-				return err
-			}
-			if !d.Pass {
-				return &exitError{code: exitThresholds, err: errors.New("gate failed"), silent: o.out.format == "json"}
-			}
-			return nil
+			return o.judge(cmd.OutOrStdout(), &o.out, args)
 		},
 	}
 	o.out.register(cmd)
-	f := cmd.Flags()
-	f.StringArrayVar(&o.baselines, "baseline", nil, "baseline record or folder (repeat to pool several runs)")
-	f.Float64Var(&o.opt.Alpha, "alpha", o.opt.Alpha, "significance level of the Mann–Whitney U test")
-	f.BoolVar(&o.opt.FailUnconfirmed, "fail-unconfirmed", false, "also fail on changes too few samples could test (one run per side for startup and memory)")
-	for _, p := range []struct {
-		name string
-		v    *float64
-		help string
-	}{
-		{"max-latency-increase", &o.opt.MaxLatencyIncrease, "median p50/p99 rise that counts as a regression"},
-		{"max-throughput-decrease", &o.opt.MaxThroughputDecrease, "median throughput fall that counts as a regression"},
-		{"max-error-rate-increase", &o.opt.MaxErrorRateIncrease, "error rate rise, in percentage points, that counts as a regression"},
-		{"max-memory-increase", &o.opt.MaxMemoryIncrease, "idle or peak RSS rise that counts as a regression"},
-		{"max-startup-increase", &o.opt.MaxStartupIncrease, "startup time rise that counts as a regression"},
-		{"max-cpu-increase", &o.opt.MaxCPUIncrease, "CPU per 1k requests rise that counts as a regression"},
-	} {
-		f.Var((*percentFlag)(p.v), p.name, p.help+" (e.g. 10% or 0.1)")
-	}
+	o.register(cmd)
 	return cmd
 }
 

@@ -318,3 +318,36 @@ func TestInterruptStopsLoadAndServices(t *testing.T) {
 		t.Errorf("record has no stopped event for the service")
 	}
 }
+
+func TestAbortOnFailStopsEarlyAndStillReports(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := writeFile(t, "abort.yaml", `name: abort
+services:
+  api: {baseline: micro}
+load:
+  stages:
+    - {for: 30s, rate: 100}
+requests:
+  - {name: slow, url: "${api}/sleep?ms=20"}
+thresholds:
+  - {expr: "p50 < 1ms", abort_on_fail: true, delay_abort_eval: 2s}
+`)
+	began := time.Now()
+	code, out, stderr := gauntlet(t, "run", path, "--output", "json", "--out", dir, "--junit", filepath.Join(dir, "junit.xml"))
+	if code != exitThresholds {
+		t.Fatalf("exit %d; want %d\n%s", code, exitThresholds, stderr)
+	}
+	if took := time.Since(began); took > 20*time.Second {
+		t.Errorf("run took %v; want it stopped well before its 30 s", took)
+	}
+	s := decodeSummary(t, out)
+	if r := s.Runs[0]; r.Status != metrics.StatusAborted || r.Requests == 0 {
+		t.Errorf("status %q with %d requests; want aborted after some requests", r.Status, r.Requests)
+	}
+	for _, f := range []string{"record.ndjson", "report.html", "junit.xml"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s missing after an aborted run: %v", f, err)
+		}
+	}
+}

@@ -6,10 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gauntletbench/gauntlet/engine"
+	"github.com/gauntletbench/gauntlet/gates"
+	"github.com/gauntletbench/gauntlet/metrics"
 	"github.com/gauntletbench/gauntlet/runners"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
@@ -18,6 +21,10 @@ import (
 const defaultScenario = "go-vs-jvm"
 
 type runOptions struct {
+	// ci turns the gate on and writes every artifact into the output folder.
+	ci       bool
+	count    int
+	gate     gateOptions
 	out      outputFlags
 	outDir   string
 	progress bool
@@ -59,6 +66,10 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	o.out.register(cmd)
 	cmd.Flags().StringVar(&o.outDir, "out", "", "folder for the record and reports (default out/<scenario>-<timestamp>/)")
 	cmd.Flags().BoolVar(&o.progress, "progress", true, "show a live progress line when stderr is a terminal")
+	cmd.Flags().BoolVar(&o.ci, "ci", false, "CI mode: no progress line; record, report.html, summary.md and junit.xml in --out; exit 3 on a failed threshold or a regression")
+	cmd.Flags().IntVar(&o.count, "count", 1, "run the scenario `N` times (into run-1 … run-N) and pool the runs for the baseline comparison")
+	o.gate.opt = gates.DefaultOptions()
+	o.gate.register(cmd)
 	cmd.Flags().StringVar(&o.out.html, "html", "", "where to write the HTML report (default report.html beside the record)")
 }
 
@@ -68,13 +79,86 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 	if err := o.out.validate(); err != nil {
 		return err
 	}
+	if o.count < 1 {
+		return usageErr(fmt.Errorf("--count must be at least 1, got %d", o.count))
+	}
 	outDir := o.outDir
 	if outDir == "" {
 		outDir = defaultOutDir(spec.Name)
 		defer linkLatest(outDir)
 	}
+	out := o.out
+	if o.ci {
+		o.progress = false
+		if out.md == "" {
+			out.md = filepath.Join(outDir, "summary.md")
+		}
+		if out.junit == "" {
+			out.junit = filepath.Join(outDir, "junit.xml")
+		}
+	}
+	if out.html == "" {
+		out.html = filepath.Join(outDir, "report.html")
+	}
 	stderr := cmd.ErrOrStderr()
-	opt := engine.Options{OutDir: outDir, Version: version(), Log: io.Discard, Results: o.results}
+	if left, err := journals(nil); err == nil && len(left) > 0 {
+		// A gauntlet killed earlier may have left faults in effect.
+		if err := recoverAll(stderr, left); err != nil {
+			fmt.Fprintf(stderr, "gauntlet: %v\n", err)
+		}
+	}
+	var paths []string
+	var runErr error
+	for i := 1; i <= o.count && runErr == nil; i++ {
+		dir := outDir
+		if o.count > 1 {
+			dir = filepath.Join(outDir, fmt.Sprintf("run-%d", i))
+		}
+		var path string
+		path, runErr = o.runOnce(cmd, spec, dir)
+		if path != "" {
+			paths = append(paths, path)
+		}
+	}
+	if len(paths) == 0 {
+		return runErr
+	}
+	_, sumErr := summarize(cmd.OutOrStdout(), &out, paths...)
+	var gateErr error
+	if len(o.gate.baselines) > 0 {
+		gout := out
+		if out.format == "json" {
+			// stdout holds the summary; the decision goes beside it.
+			gout.md, gout.format = "", "text"
+			var b strings.Builder
+			gateErr = o.gate.judge(&b, &gout, paths)
+			if err := os.WriteFile(filepath.Join(outDir, "gate.txt"), []byte(b.String()), 0o644); err != nil && gateErr == nil {
+				gateErr = err
+			}
+		} else {
+			fmt.Fprintln(cmd.OutOrStdout())
+			gateErr = o.gate.judge(cmd.OutOrStdout(), &gout, paths)
+		}
+	}
+	switch {
+	case runErr != nil && !errors.Is(runErr, engine.ErrInterrupted):
+		return fmt.Errorf("%w (record: %s)", runErr, paths[len(paths)-1])
+	case errors.Is(runErr, engine.ErrInterrupted):
+		return runErr
+	case sumErr != nil:
+		return sumErr
+	}
+	return gateErr
+}
+
+// runOnce runs the scenario once into dir and returns its record's path.
+func (o *runOptions) runOnce(cmd *cobra.Command, spec *scenarios.Spec, dir string) (string, error) {
+	stderr := cmd.ErrOrStderr()
+	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results,
+		Fails: func(th metrics.Threshold, rs *metrics.RunSummary) bool {
+			r := gates.Evaluate(rs, th)
+			return !r.Pass && r.Error == ""
+		}}
 	var prog *progress
 	if f, ok := stderr.(*os.File); ok && o.progress && isTerminal(f) {
 		prog = newProgress(f)
@@ -83,31 +167,11 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 	} else if o.out.format == "text" {
 		opt.Log = stderr
 	}
-	if left, err := journals(nil); err == nil && len(left) > 0 {
-		// A gauntlet killed earlier may have left faults in effect.
-		if err := recoverAll(stderr, left); err != nil {
-			fmt.Fprintf(stderr, "gauntlet: %v\n", err)
-		}
-	}
-	path, runErr := engine.Run(cmd.Context(), spec, opt)
+	path, err := engine.Run(cmd.Context(), spec, opt)
 	if prog != nil {
 		prog.finish()
 	}
-	if path == "" {
-		return runErr
-	}
-	out := o.out
-	if out.html == "" {
-		out.html = filepath.Join(filepath.Dir(path), "report.html")
-	}
-	_, sumErr := summarize(cmd.OutOrStdout(), &out, path)
-	switch {
-	case runErr != nil && !errors.Is(runErr, engine.ErrInterrupted):
-		return fmt.Errorf("%w (record: %s)", runErr, path)
-	case sumErr != nil:
-		return sumErr
-	}
-	return runErr
+	return path, err
 }
 
 // linkLatest points out/latest at the newest run folder, so its report is

@@ -1,0 +1,6 @@
+//go:build !race
+
+package gates
+
+// raceEnabled is set under -race, which slows the statistical trials tenfold.
+const raceEnabled = false
