@@ -51,11 +51,11 @@ func (o *gateOptions) register(cmd *cobra.Command) {
 // baselines, prints the decision, writes it as Markdown when out.md is set,
 // and returns the exit error of a failed gate.
 func (o *gateOptions) judge(w io.Writer, out *outputFlags, current []string) error {
-	cur, err := readRecords(current)
+	base, err := readRecords(o.baselines)
 	if err != nil {
 		return err
 	}
-	base, err := readRecords(o.baselines)
+	cur, err := readRecords(current)
 	if err != nil {
 		return err
 	}

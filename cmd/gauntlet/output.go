@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/gauntletbench/gauntlet/gates"
 	"github.com/gauntletbench/gauntlet/metrics"
@@ -144,8 +145,9 @@ func defaultOutDir(scenario string) string {
 	return filepath.Join("out", name+"-"+time.Now().Format("20060102-150405"))
 }
 
-// isTerminal reports whether f is a character device (a terminal).
+// isTerminal reports whether f is a terminal. A character device is not
+// enough: /dev/null is one too.
 func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }

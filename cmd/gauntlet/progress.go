@@ -17,9 +17,10 @@ import (
 // planned time, the last second's rate and p99, and the errors so far. Log
 // lines written to it appear above the bar.
 type progress struct {
-	p   *mpb.Progress
-	mu  sync.Mutex
-	bar *mpb.Bar
+	p     *mpb.Progress
+	mu    sync.Mutex
+	bar   *mpb.Bar
+	total int64
 }
 
 func newProgress(w io.Writer) *progress {
@@ -44,29 +45,37 @@ func (pr *progress) onLoad(variant string, planned time.Duration) func(metrics.L
 	clock := decor.Any(func(decor.Statistics) string {
 		return fmt.Sprintf("%4.0fs/%.0fs", time.Since(start).Seconds(), planned.Seconds())
 	})
-	bar := pr.p.AddBar(int64(planned/time.Millisecond),
+	total := max(int64(planned/time.Millisecond), 1)
+	bar := pr.p.AddBar(total,
 		mpb.PrependDecorators(decor.Name(variant+" ", decor.WCSyncSpaceR), clock),
 		mpb.AppendDecorators(stats),
 		mpb.BarRemoveOnComplete(),
 	)
 	pr.mu.Lock()
-	if pr.bar != nil {
-		pr.bar.SetTotal(-1, true)
-	}
-	pr.bar = bar
+	pr.complete()
+	pr.bar, pr.total = bar, total
 	pr.mu.Unlock()
 	return func(l metrics.Live) {
 		live.Store(&l)
-		bar.SetCurrent(min(int64(l.Elapsed/time.Millisecond), int64(planned/time.Millisecond)-1))
+		// The bar completes (and goes) when it reaches its total: only
+		// complete() may take it there.
+		bar.SetCurrent(min(int64(l.Elapsed/time.Millisecond), total-1))
+	}
+}
+
+// complete ends the current bar; the caller holds mu. A bar built with a
+// total completes only by reaching it (SetTotal does nothing to it).
+func (pr *progress) complete() {
+	if pr.bar != nil {
+		pr.bar.SetCurrent(pr.total)
+		pr.bar = nil
 	}
 }
 
 // finish completes the current bar and waits for the display to settle.
 func (pr *progress) finish() {
 	pr.mu.Lock()
-	if pr.bar != nil {
-		pr.bar.SetTotal(-1, true)
-	}
+	pr.complete()
 	pr.mu.Unlock()
 	pr.p.Wait()
 }
