@@ -415,7 +415,7 @@ func (p *plan) runtimes() map[string]string {
 		case "jvm":
 			if b, err := exec.Command("java", "-version").CombinedOutput(); err == nil {
 				out["jvm"] = strings.Join(strings.Fields(strings.SplitN(string(b), "\n", 2)[0]), " ") +
-					"; flags: -Dsun.net.httpserver.nodelay=true"
+					"; flags: " + strings.Join(services.JVMFlags, " ")
 			}
 		}
 	}

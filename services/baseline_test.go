@@ -26,8 +26,8 @@ func TestResolveBaseline(t *testing.T) {
 		wantErr    string
 	}{
 		{"go", "micro", []string{filepath.Join(dir, "baseline-go"), "--role", "micro", "--addr", "${addr}"}, ""},
-		{"jvm", "gateway", []string{"java", "-Dsun.net.httpserver.nodelay=true", "-jar", filepath.Join(dir, "baseline-jvm.jar"),
-			"--role", "gateway", "--addr", "${addr}"}, ""},
+		{"jvm", "gateway", []string{"java", "-Dsun.net.httpserver.nodelay=true", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+			"-Xmx256m", "-jar", filepath.Join(dir, "baseline-jvm.jar"), "--role", "gateway", "--addr", "${addr}"}, ""},
 		{"rust", "micro", nil, `unknown baseline implementation "rust" (known: go, jvm)`},
 		{"go", "", nil, "baseline role must not be empty"},
 	}
