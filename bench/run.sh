@@ -3,12 +3,15 @@
 #
 #   make bench                      # builds bin/gauntlet and bin/baseline-go, then runs this
 #   REPS=1 DURATION=5 MEM_DURATION=40 bash bench/run.sh     # a quick pass
-#   SCENARIOS="b c" bash bench/run.sh                      # a subset (a b c d e)
+#   SCENARIOS="b c" bash bench/run.sh                      # a subset (a b c d e f)
 #   GAUNTLET_BIN=/path/gauntlet bash bench/run.sh          # bench another build (TARGET_BIN too)
 #
 # Target: bin/baseline-go --role micro on 127.0.0.1:$PORT, pinned to core 1 (taskset -c 1).
 # Every generator is pinned to core 0 (taskset -c 0); both run at nice -15 when allowed.
 # Every generator run is wrapped in /usr/bin/time -v (CPU%, max RSS) and a hard `timeout`.
+# Scenario f puts a fault proxy between generator and target: gauntlet's own (chaos/local,
+# driven by bench/proxy in TCP and HTTP mode) and toxiproxy (server from bench/tools), each
+# pinned to the target's core with it, no faults attached; direct runs are the reference.
 # Reps are interleaved (the rep loop is outermost). Before each run we wait (up to
 # QUIET_WAIT s) for a quiet machine; after it, the CPU used by all other processes during
 # the run is computed from /proc/stat (total busy - generator - target) and a run whose
@@ -35,14 +38,19 @@ LADDER=${LADDER:-"10000 20000 30000 40000"}
 CO_RATE=${CO_RATE:-1000}
 CO_STALL_AT=${CO_STALL_AT:-4}     # s after the generator starts
 CO_STALL_FOR=${CO_STALL_FOR:-1}   # s
-SCENARIOS=${SCENARIOS:-"a b c e d"}
+SCENARIOS=${SCENARIOS:-"a b c e d f"}
+F_RATE=${F_RATE:-5000}            # req/s, scenario f (gauntlet attack through each path)
+F_PATHS=${F_PATHS:-"direct gproxy-tcp gproxy-http toxiproxy"}
 PORT=${PORT:-18090}
+TOXI_API_PORT=${TOXI_API_PORT:-18474}
+TOXI_PORT=${TOXI_PORT:-18092}     # toxiproxy's listener for scenario f
 QUIET_WAIT=${QUIET_WAIT:-20}      # s to wait for a quiet machine before a run
 QUIET_MAX=${QUIET_MAX:-15}        # % of one core busy (all processes) that counts as quiet
 OTHER_MAX=${OTHER_MAX:-25}        # % of one core used by other processes that disturbs a run
 TRIES=${TRIES:-3}                 # attempts per run when disturbed
 GEN_CORE=${GEN_CORE:-0}
-GMP2=${GMP2-1}                    # also run gauntlet with GOMAXPROCS=2 in b, c, e (empty: skip)
+GMP2=${GMP2-}                     # 1: also run gauntlet with GOMAXPROCS=2 in b, c, e. Since c3ae75f gauntlet
+                                  # forces two Ps itself, so this variant is the same binary state; off by default.
 TARGET_CORE=${TARGET_CORE:-1}
 
 ADDR=127.0.0.1:$PORT
@@ -79,6 +87,15 @@ if [ ! -x "$BIN/vegeta" ] || [ "$BENCH_DIR/tools/go.mod" -nt "$BIN/vegeta" ]; th
 	log "building vegeta from bench/tools (pinned in go.mod)"
 	(cd "$BENCH_DIR/tools" && CGO_ENABLED=0 go build -o "$BIN/vegeta" github.com/tsenart/vegeta/v12)
 fi
+case " $SCENARIOS " in *" f "*)
+	if [ ! -x "$BIN/toxiproxy-server" ] || [ "$BENCH_DIR/tools/go.mod" -nt "$BIN/toxiproxy-server" ]; then
+		log "building toxiproxy-server from bench/tools (pinned in go.mod)"
+		(cd "$BENCH_DIR/tools" && CGO_ENABLED=0 go build -o "$BIN/toxiproxy-server" github.com/Shopify/toxiproxy/v2/cmd/server)
+	fi
+	# gauntlet's fault proxy has no binary of its own; bench/proxy wraps chaos/local.NewProxy
+	(cd "$ROOT" && CGO_ENABLED=0 go build -o "$BIN/bench-proxy" ./bench/proxy)
+	;;
+esac
 
 NICE=()
 if nice -n -15 true 2>/dev/null; then NICE=(nice -n -15); fi
@@ -96,6 +113,7 @@ TGT=("${NICE[@]}" taskset -c "$TARGET_CORE")
 	echo "wrk: $(wrk -v 2>&1 | head -1)"
 	echo "vegeta: $(go version -m "$BIN/vegeta" | awk '$1=="mod"{print $2, $3}')"
 	echo "gauntlet: $("$GAUNTLET" version 2>/dev/null | head -1) $GAUNTLET (repo at $(cd "$ROOT" && git describe --always --dirty 2>/dev/null))"
+	[ -x "$BIN/toxiproxy-server" ] && echo "toxiproxy: $(go version -m "$BIN/toxiproxy-server" | awk '$1=="mod"{print $2, $3}')"
 	echo "pinning: generator taskset -c $GEN_CORE, target taskset -c $TARGET_CORE, nice: ${NICE[*]:-none}"
 	echo "reps: $REPS, duration: ${DURATION}s (c: ${C_DURATION}s, d: ${MEM_DURATION}s)"
 } >"$OUT/env.txt"
@@ -113,7 +131,38 @@ start_target() {
 	echo "bench: target did not become ready" >&2
 	exit 1
 }
+# scenario f: the proxies, pinned to the target's core, started once and kept for all reps
+declare -A PROXY_ADDR=([direct]=$ADDR) PROXY_PID_OF=()
+start_proxies() {
+	local mode addr
+	for mode in tcp http; do
+		"${TGT[@]}" "$BIN/bench-proxy" -upstream "$ADDR" -mode "$mode" >"$OUT/gproxy-$mode.addr" 2>"$OUT/gproxy-$mode.log" &
+		PROXY_PID_OF[gproxy-$mode]=$!
+		for _ in $(seq 100); do [ -s "$OUT/gproxy-$mode.addr" ] && break; sleep 0.05; done
+		addr=$(head -1 "$OUT/gproxy-$mode.addr")
+		[ -n "$addr" ] || { echo "bench: bench-proxy ($mode) did not start" >&2; exit 1; }
+		PROXY_ADDR[gproxy-$mode]=$addr
+	done
+	"${TGT[@]}" "$BIN/toxiproxy-server" -host 127.0.0.1 -port "$TOXI_API_PORT" >"$OUT/toxiproxy.log" 2>&1 &
+	PROXY_PID_OF[toxiproxy]=$!
+	for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$TOXI_API_PORT/version" 2>/dev/null && break; sleep 0.05; done
+	curl -fsS -X POST "http://127.0.0.1:$TOXI_API_PORT/proxies" \
+		-d "{\"name\":\"bench\",\"listen\":\"127.0.0.1:$TOXI_PORT\",\"upstream\":\"$ADDR\"}" >"$OUT/toxiproxy.create.json" ||
+		{ echo "bench: could not create the toxiproxy proxy" >&2; exit 1; }
+	PROXY_ADDR[toxiproxy]=127.0.0.1:$TOXI_PORT
+	local p
+	for p in $F_PATHS; do
+		curl -fsS -o /dev/null "http://${PROXY_ADDR[$p]}/ping" || { echo "bench: /ping via $p failed" >&2; exit 1; }
+	done
+	{
+		echo "proxies (pinned with the target, ${TGT[*]}):"
+		for p in gproxy-tcp gproxy-http toxiproxy; do echo "  $p: ${PROXY_ADDR[$p]} pid ${PROXY_PID_OF[$p]}"; done
+	} >>"$OUT/env.txt"
+	log "proxies: tcp ${PROXY_ADDR[gproxy-tcp]}, http ${PROXY_ADDR[gproxy-http]}, toxiproxy ${PROXY_ADDR[toxiproxy]}"
+}
 cleanup() {
+	local p
+	for p in "${PROXY_PID_OF[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 	if [ -n "$TARGET_PID" ]; then
 		kill -CONT "$TARGET_PID" 2>/dev/null || true
 		kill "$TARGET_PID" 2>/dev/null || true
@@ -170,13 +219,13 @@ probe_gauntlet() {
 gauntlet_cmd() { # gauntlet_cmd NAME PATH RATE DURATION_S MAX_IN_FLIGHT -> sets CMD
 	local name=$1 path=$2 rate=$3 dur=$4 mif=$5
 	if [ "$GAUNTLET_MODE" = attack ]; then
-		CMD=("${GAUNTLET_ENV[@]}" "$GAUNTLET" attack "http://$ADDR$path" --rate "$rate" --duration "${dur}s"
+		CMD=("${GAUNTLET_ENV[@]}" "$GAUNTLET" attack "http://${HOSTPORT:-$ADDR}$path" --rate "$rate" --duration "${dur}s"
 			--max-in-flight "$mif" --output json --progress=false --out "$RAW/$name.gout")
 	else
 		cat >"$RAW/$name.yaml" <<-EOF
 			name: bench
 			services:
-			  target: {url: "http://$ADDR"}
+			  target: {url: "http://${HOSTPORT:-$ADDR}"}
 			load:
 			  model: open
 			  stages: [{for: ${dur}s, rate: $rate}]
@@ -192,13 +241,16 @@ gauntlet_cmd() { # gauntlet_cmd NAME PATH RATE DURATION_S MAX_IN_FLIGHT -> sets 
 # the target's CPU and everyone else's CPU measured around it. Output to $RAW/NAME.*.
 # Hooks: BG_HOOK (a function run in the background with the generator's pid of `time`).
 BG_HOOK=
+PROXY_PID=   # scenario f: the proxy in the path, measured like the target
+HOSTPORT=    # scenario f: where generators connect (default: the target, $ADDR)
 measure() {
 	local name=$1 cap=$2
 	shift 3
-	local b0 s0 t0 b1 s1 t1 w0 w1 pid hook_pid=
+	local b0 s0 t0 b1 s1 t1 w0 w1 pid hook_pid= x0=0 x1=0 xrss=0
 	printf '%s\t%s /usr/bin/time -v -o %s timeout -s INT -k 5 %s %s\n' "$name" "${GEN[*]}" "$RAW/$name.time" "$cap" "$*" >>"$CMDS"
 	read -r b0 s0 < <(cpu_busy)
 	t0=$(proc_ticks "$TARGET_PID")
+	[ -n "$PROXY_PID" ] && x0=$(proc_ticks "$PROXY_PID")
 	w0=$(date +%s.%N)
 	"${GEN[@]}" /usr/bin/time -v -o "$RAW/$name.time" timeout -s INT -k 5 "$cap" "$@" \
 		>"$RAW/$name.out" 2>"$RAW/$name.err" &
@@ -212,6 +264,10 @@ measure() {
 	if [ -n "$hook_pid" ]; then wait "$hook_pid" || true; fi
 	w1=$(date +%s.%N)
 	t1=$(proc_ticks "$TARGET_PID")
+	if [ -n "$PROXY_PID" ]; then
+		x1=$(proc_ticks "$PROXY_PID")
+		xrss=$(awk '$1=="VmRSS:"{print $2}' "/proc/$PROXY_PID/status" 2>/dev/null || echo 0)
+	fi
 	read -r b1 s1 < <(cpu_busy)
 	local user sys wall rss
 	user=$(time_field "$RAW/$name.time" 'User time (seconds)')
@@ -221,13 +277,15 @@ measure() {
 	MEAS=$(jq -nc --argjson rc "$rc" --argjson user "${user:-0}" --argjson sys "${sys:-0}" \
 		--argjson wall "${wall:-0}" --argjson rss "${rss:-0}" \
 		--argjson busy "$((b1 - b0))" --argjson steal "$((s1 - s0))" --argjson tgt "$((t1 - t0))" \
-		--argjson hz "$CLK_TCK" --argjson w0 "$w0" --argjson w1 "$w1" '
+		--argjson hz "$CLK_TCK" --argjson w0 "$w0" --argjson w1 "$w1" \
+		--argjson px "$((x1 - x0))" --argjson pxrss "${xrss:-0}" --argjson haspx "$([ -n "$PROXY_PID" ] && echo true || echo false)" '
 		($w1 - $w0) as $win |
 		{rc: $rc, gen_cpu_pct: (if $wall > 0 then (($user + $sys) / $wall * 100) else null end),
 		 gen_rss_mb: ($rss / 1024), gen_wall_s: $wall,
 		 target_cpu_pct: ($tgt / $hz / $win * 100),
-		 other_cpu_pct: ((($busy / $hz) - ($user + $sys) - ($tgt / $hz)) / $win * 100 | if . < 0 then 0 else . end),
-		 steal_pct: ($steal / $hz / $win * 100), window_s: $win}')
+		 other_cpu_pct: ((($busy / $hz) - ($user + $sys) - ($tgt / $hz) - ($px / $hz)) / $win * 100 | if . < 0 then 0 else . end),
+		 steal_pct: ($steal / $hz / $win * 100), window_s: $win}
+		+ (if $haspx then {proxy_cpu_pct: ($px / $hz / $win * 100), proxy_rss_mb: ($pxrss / 1024)} else {} end)')
 }
 
 # ---------------------------------------------------------------- parsers (-> JSON object)
@@ -317,7 +375,7 @@ one() {
 
 # ---------------------------------------------------------------- runners
 run_wrk() { # path conns dur
-	measure "$NAME" $(($3 + 5)) -- wrk -t1 -c"$2" -d"$3"s --latency "http://$ADDR$1"
+	measure "$NAME" $(($3 + 5)) -- wrk -t1 -c"$2" -d"$3"s --latency "http://${HOSTPORT:-$ADDR}$1"
 	PARSED=$(parse_wrk "$NAME" "$3") || PARSED='{"parse_error":true}'
 }
 run_vegeta() { # path rate dur extra-flags...
@@ -329,6 +387,15 @@ run_vegeta() { # path rate dur extra-flags...
 	PARSED=$(parse_vegeta "$NAME" "$rate" "$dur") || PARSED='{"parse_error":true}'
 }
 with_gmp2() { GAUNTLET_ENV=(env GOMAXPROCS=2); "$@"; GAUNTLET_ENV=(env); }
+via() { # via PATH runner args...  (scenario f: connect through a proxy, measure its CPU)
+	local path=$1
+	shift
+	HOSTPORT=${PROXY_ADDR[$path]}
+	PROXY_PID=${PROXY_PID_OF[$path]:-}
+	"$@"
+	HOSTPORT=
+	PROXY_PID=
+}
 run_gauntlet() { # path rate dur max-in-flight
 	gauntlet_cmd "$NAME" "$1" "$2" "$3" "$4"
 	measure "$NAME" $(($3 + 15)) -- "${CMD[@]}"
@@ -401,6 +468,7 @@ run_co_vegeta() { # rate dur
 # ---------------------------------------------------------------- main
 start_target
 probe_gauntlet
+case " $SCENARIOS " in *" f "*) start_proxies ;; esac
 log "results in $OUT (gauntlet mode: $GAUNTLET_MODE)"
 
 for rep in $(seq "$REPS"); do
@@ -442,6 +510,16 @@ for rep in $(seq "$REPS"); do
 				one e gauntlet-gmp2 "$CO_RATE" "$rep" "$DURATION" 0 -- with_gmp2 run_co_gauntlet "$CO_RATE" "$DURATION"
 			fi
 			one e vegeta "$CO_RATE" "$rep" "$DURATION" 0 -- run_co_vegeta "$CO_RATE" "$DURATION"
+			;;
+		f)
+			log "f: proxy overhead, $F_PATHS: gauntlet attack $F_RATE/s and wrk -t1 -c50, ${DURATION}s each"
+			# rotate the order of the paths each rep so no path always runs first
+			local_paths=($F_PATHS)
+			off=$(((rep - 1) % ${#local_paths[@]}))
+			for p in "${local_paths[@]:off}" "${local_paths[@]:0:off}"; do
+				one f "$p" "$F_RATE" "$rep" "$DURATION" 0 -- via "$p" run_gauntlet /ping "$F_RATE" "$DURATION" 1000
+				one f "$p" 0 "$rep" "$DURATION" 0 -- via "$p" run_wrk /ping 50 "$DURATION"
+			done
 			;;
 		*) echo "bench: unknown scenario $s" >&2; exit 2 ;;
 		esac

@@ -43,9 +43,33 @@ def table($title; $keys; $labels; $digits):
   ["requests","achieved_pct","dropped","errors","p50","p90","p99","p999","max","svc_p99","svc_p999","other_cpu_pct"];
   ["requests","achieved %","dropped","errors","p50 ms","p90 ms","p99 ms","p99.9 ms","max ms","service p99 ms","service p99.9 ms","other CPU %"];
   [0,2,0,0,2,1,0,0,0,1,0,1]) else empty end),
+(map(select(.scenario == "f")) | if length > 0 then table("f. proxy overhead, no faults (/ping; tool = path: direct, gauntlet proxy tcp/http, toxiproxy; rate = gauntlet attack open model, closed c50 = wrk -t1 -c50)";
+  ["achieved_rps","achieved_pct","errors","p50","p90","p99","max","svc_p50","target_cpu_pct","proxy_cpu_pct","proxy_rss_mb","gen_cpu_pct","other_cpu_pct"];
+  ["achieved/s","achieved %","errors","p50 ms","p90 ms","p99 ms","max ms","service p50 ms","target CPU %","proxy CPU %","proxy RSS MB","gen CPU %","other CPU %"];
+  [0,2,0,3,3,3,1,3,0,0,1,0,1]) else empty end),
 
 "\n(* = every attempt of at least one rep was disturbed by other processes; gauntlet latency is from the intended send time,",
 " vegeta latency from when a worker picks the request up, wrk per connection with its end-of-run correction)",
+
+( [.[] | select(.scenario == "f")] as $f |
+  if ($f | length) > 0 then
+    "\n## f. proxy overhead, paired by rep (each rep ran every path back to back)",
+    "| path | added p50 ms at \([$f[] | select(.rate > 0) | .rate] | first) req/s | added service p50 ms | added p99 ms | wrk c50 req/s | vs direct | vs toxiproxy | proxy CPU µs per request (wrk) |",
+    "|---|---|---|---|---|---|---|---|",
+    ( ([$f[] | .tool] | unique | map(select(. != "direct"))) as $paths |
+      $paths[] as $p |
+      def pair($k; $rate): [ $f[] | select(.tool == $p and .rate == $rate) as $x |
+          ($f[] | select(.tool == "direct" and .rate == $rate and .rep == $x.rep) | .[$k]) as $d |
+          if $x[$k] != null and $d != null then $x[$k] - $d else empty end ];
+      def ratio($to): [ $f[] | select(.tool == $p and .rate == 0) as $x |
+          ($f[] | select(.tool == $to and .rate == 0 and .rep == $x.rep) | .achieved_rps) as $d |
+          if $d > 0 then $x.achieved_rps / $d else empty end ];
+      ([$f[] | select(.rate > 0) | .rate] | first) as $r |
+      "| \($p) | \(pair("p50"; $r) | fmt(3)) | \(pair("svc_p50"; $r) | fmt(3)) | \(pair("p99"; $r) | fmt(3)) | " +
+      "\([$f[] | select(.tool == $p and .rate == 0) | .achieved_rps] | fmt(0)) | \(ratio("direct") | map(. * 100) | fmt(0))% | " +
+      "\(if $p == "toxiproxy" then "–" else (ratio("toxiproxy") | map(. * 100) | fmt(0)) + "%" end) | " +
+      "\([$f[] | select(.tool == $p and .rate == 0 and .achieved_rps > 0) | .proxy_cpu_pct / 100 / .achieved_rps * 1e6] | fmt(1)) |" )
+  else empty end),
 
 "\n## requirements (medians)",
 ( [.[] | select(.scenario == "b" and .tool == "gauntlet")] as $b |
@@ -70,10 +94,20 @@ def table($title; $keys; $labels; $digits):
     "- e: gauntlet p99.9 \([$e[].p999] | fmt(0)) ms, p99 \([$e[].p99] | fmt(0)) ms: " +
     (if ([$e[].p999] | min) >= 500 then "HELD (stall visible, p99.9 >= 500 ms in every rep)" elif ([$e[].p999] | med) >= 500 then "HELD in the median" else "NOT HELD" end)
   else empty end),
-( [.[] | select(.scenario == "a" and .tool == "gauntlet")] | group_by(.rate) |
+( [.[] | select(.scenario == "a" and .tool == "gauntlet")] | if length == 0 then empty else . end | group_by(.rate) |
   map(select(([.[].achieved_pct] | med) >= 99 and ([.[].dropped // 0] | add) == 0) | .[0].rate) |
-  "- a: highest gauntlet rate held (median achieved >= 99%, no drops in any rep): \(if length > 0 then max else "none" end) req/s")
+  "- a: highest gauntlet rate held (median achieved >= 99%, no drops in any rep): \(if length > 0 then max else "none" end) req/s"),
+( [.[] | select(.scenario == "f" and .rate > 0)] as $f |
+  ($f | map(select(.tool == "direct"))) as $dir |
+  if ($dir | length) > 0 then
+    ( ["gproxy-tcp", "gproxy-http"][] as $p |
+      [ $f[] | select(.tool == $p) as $x | ($dir[] | select(.rep == $x.rep) | .p50) as $d | $x.p50 - $d ] as $add |
+      if ($add | length) > 0 then
+        "- f: \($p) added p50 at \($f[0].rate)/s: \($add | fmt(3)) ms (paired by rep): " +
+        (if ($add | max) <= 0.1 then "HELD (<= 0.1 ms in every rep)" elif ($add | med) <= 0.1 then "HELD in the median, not in every rep" else "NOT HELD (> 0.1 ms)" end)
+      else empty end )
+  else empty end)
 ' "$src"
 
 echo
-echo "attempts: $(wc -l <"$dir/runs.ndjson"), accepted: $(wc -l <"$src"), disturbed attempts logged in noise.log: $(grep -c '^[a-e]_' "$dir/noise.log" || true)"
+echo "attempts: $(wc -l <"$dir/runs.ndjson"), accepted: $(wc -l <"$src"), disturbed attempts logged in noise.log: $(grep -c '^[a-f]_' "$dir/noise.log" || true)"

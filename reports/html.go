@@ -59,10 +59,15 @@ type htmlView struct {
 	Thresholds  *thresholdTable
 	Warnings    []string
 	Compare     []*compareTable
-	Overlay     *chartView
-	Dist        *chartView
-	Runs        []runView
-	Footer      footer
+	// Lead is the headline comparison (startup, memory, throughput, p99 at
+	// a fixed rate, CPU) when there are two runs or more.
+	Lead *compareTable
+	// Runtimes names the reference implementations' runtimes and flags.
+	Runtimes map[string]string
+	Overlay  *chartView
+	Dist     *chartView
+	Runs     []runView
+	Footer   footer
 }
 
 type thresholdTable struct {
@@ -105,6 +110,7 @@ type compareRow struct {
 type compareCell struct {
 	Text string
 	Best bool
+	Note string
 }
 
 type runView struct {
@@ -150,10 +156,16 @@ func buildView(rec *metrics.Record, s *metrics.Summary) (*htmlView, error) {
 		Thresholds:  thresholds(s),
 		Warnings:    allWarnings(s),
 		Footer:      footerOf(rec, s),
+		Runtimes:    s.Runtimes,
 	}
 	runs := make([]*metrics.RunSummary, len(s.Runs))
 	for i := range s.Runs {
 		runs[i] = &s.Runs[i]
+	}
+	if len(runs) > 1 {
+		rows, notes := headlineRows(runs)
+		v.Lead = tableOf(rows, notes, variants(s))
+		v.Lead.Title = "Headline"
 	}
 	if len(runs) > 0 {
 		all := compareOf(runs, variants(s), false)
@@ -330,19 +342,29 @@ func allWarnings(s *metrics.Summary) []string {
 }
 
 func compareOf(runs []*metrics.RunSummary, names []string, perRequest bool) *compareTable {
-	t := &compareTable{Variants: names, Marked: len(runs) >= 2, Cols: len(names) + 1}
+	return tableOf(comparisonRows(runs, perRequest), nil, names)
+}
+
+// tableOf lays comparison rows out as a table; notes[i][j], when given, is
+// a remark on row i's value of run j (e.g. the machine was saturated).
+func tableOf(rows []cmpRow, notes [][]string, names []string) *compareTable {
+	t := &compareTable{Variants: names, Marked: len(names) >= 2, Cols: len(names) + 1}
 	if len(names) == 2 {
 		t.DeltaHead = names[1] + " vs " + names[0]
 		t.Cols++
 	}
-	for _, r := range comparisonRows(runs, perRequest) {
+	for k, r := range rows {
 		best := -1
 		if t.Marked {
 			best = r.best()
 		}
 		row := compareRow{Label: r.Label}
 		for i, v := range r.Values {
-			row.Cells = append(row.Cells, compareCell{Text: r.Unit.format(v), Best: i == best})
+			c := compareCell{Text: r.Unit.format(v), Best: i == best}
+			if notes != nil && notes[k][i] != "" {
+				c.Note = "saturated: " + notes[k][i]
+			}
+			row.Cells = append(row.Cells, c)
 		}
 		if len(r.Values) == 2 {
 			row.Delta, row.Pct = r.Unit.delta(r.Values[0], r.Values[1]), deltaPct(r.Values[0], r.Values[1])
