@@ -1,6 +1,8 @@
 package chaos
 
 import (
+	"github.com/gauntletbench/gauntlet/metrics"
+
 	"cmp"
 	"errors"
 	"fmt"
@@ -10,13 +12,10 @@ import (
 	"time"
 )
 
-// instantKinds are the kinds that happen at one moment: their windows have End == Start.
-var instantKinds = []string{"kill", "restart", "terminate"}
-
 // Instant reports whether kind is a one-shot fault (kill, restart, terminate). The engine
 // injects it at the window's Start and reverts it when the run ends (its Revert makes
 // sure the service runs again), not at End.
-func Instant(kind string) bool { return slices.Contains(instantKinds, kind) }
+func Instant(kind string) bool { return metrics.InstantFault(kind) }
 
 // Planned is one fault entry of a scenario as the schedule sees it. Durations are offsets
 // from the start of the load.

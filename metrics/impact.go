@@ -55,7 +55,12 @@ func FaultSpans(run *Run, end float64) []FaultSpan {
 		}
 	}
 	for i := range spans {
-		if math.IsNaN(spans[i].Reverted) {
+		switch {
+		case InstantFault(spans[i].Kind):
+			// Its revert (making sure the service runs again) comes at the
+			// end of the run; the fault itself is a moment.
+			spans[i].Reverted = spans[i].Injected
+		case math.IsNaN(spans[i].Reverted):
 			spans[i].Reverted = max(end, spans[i].Injected)
 		}
 	}
@@ -63,9 +68,16 @@ func FaultSpans(run *Run, end float64) []FaultSpan {
 	return spans
 }
 
+// InstantFault reports whether a fault kind acts in a moment (kill,
+// restart, terminate) rather than over a window.
+func InstantFault(kind string) bool {
+	return kind == "kill" || kind == "restart" || kind == "terminate"
+}
+
 // second is one interval's figures merged across request names.
 type second struct {
 	requests, errors int64
+	classes          map[string]int64
 	lat              *Histogram
 }
 
@@ -83,13 +95,19 @@ func Impacts(h *Header, run *Run, rc Recovery) ([]FaultImpact, error) {
 	last := 0
 	for i := range run.Intervals {
 		iv := &run.Intervals[i]
+		if iv.Stage < len(h.Stages) && (h.Stages[iv.Stage].Warmup || h.Stages[iv.Stage].Kind == "idle") {
+			continue
+		}
 		s := secs[iv.T]
 		if s == nil {
-			s = &second{lat: NewHistogram()}
+			s = &second{lat: NewHistogram(), classes: map[string]int64{}}
 			secs[iv.T] = s
 		}
 		s.requests += iv.Requests
 		s.errors += iv.Errors
+		for k, v := range iv.Classes {
+			s.classes[k] += v
+		}
 		if err := s.lat.MergeEncoded(iv.Latency); err != nil {
 			return nil, err
 		}
@@ -110,10 +128,10 @@ func Impacts(h *Header, run *Run, rc Recovery) ([]FaultImpact, error) {
 		fi.Before = window(secs, max(prevEnd, sp.Injected-rc.BeforeS), sp.Injected)
 		fi.During = window(secs, sp.Injected, sp.Reverted)
 		fi.After = window(secs, sp.Reverted, next)
-		fi.Failed = fi.During.Errors
+		fi.Failed, fi.FailedByClass = fi.During.Errors, fi.During.ErrorsByClass
 		if sp.Reverted == sp.Injected {
 			// An instant fault (kill, restart) does its damage afterwards.
-			fi.Failed = fi.After.Errors
+			fi.Failed, fi.FailedByClass = fi.After.Errors, fi.After.ErrorsByClass
 		}
 		// Recovery must show before the next fault starts.
 		fi.TimeToRecoverMs = timeToRecover(secs, fi.Before, sp.Reverted, min(float64(last+1), next), rc)
@@ -132,6 +150,12 @@ func window(secs map[int]*second, from, to float64) Window {
 		}
 		w.Requests += s.requests
 		w.Errors += s.errors
+		for k, v := range s.classes {
+			if w.ErrorsByClass == nil {
+				w.ErrorsByClass = map[string]int64{}
+			}
+			w.ErrorsByClass[k] += v
+		}
 		lat.Merge(s.lat)
 		n++
 	}

@@ -134,20 +134,25 @@ type FaultImpact struct {
 	// until error rate and p99 are back within tolerance of Before and stay
 	// there; nil when they never recovered within the run.
 	TimeToRecoverMs *float64 `json:"time_to_recover_ms"`
-	// Failed counts the requests that failed during the fault.
-	Failed int64  `json:"failed"`
-	Error  string `json:"error,omitempty"`
+	// Failed counts the requests that failed during the fault (after it,
+	// for instant faults), and FailedByClass splits them: after a
+	// terminate, connection_refused are requests the service never
+	// accepted, every other class failed after it had accepted them.
+	Failed        int64            `json:"failed"`
+	FailedByClass map[string]int64 `json:"failed_by_class,omitempty"`
+	Error         string           `json:"error,omitempty"`
 }
 
 // Window summarises a span of a run.
 type Window struct {
-	FromS     float64     `json:"from_s"`
-	ToS       float64     `json:"to_s"`
-	Requests  int64       `json:"requests"`
-	Errors    int64       `json:"errors"`
-	ErrorRate float64     `json:"error_rate"`
-	RPS       float64     `json:"rps"`
-	Latency   Percentiles `json:"latency_ms"`
+	FromS         float64          `json:"from_s"`
+	ToS           float64          `json:"to_s"`
+	Requests      int64            `json:"requests"`
+	Errors        int64            `json:"errors"`
+	ErrorsByClass map[string]int64 `json:"errors_by_class,omitempty"`
+	ErrorRate     float64          `json:"error_rate"`
+	RPS           float64          `json:"rps"`
+	Latency       Percentiles      `json:"latency_ms"`
 }
 
 // ThresholdResult is one threshold's verdict on a run. Value is the measured
@@ -342,9 +347,7 @@ func services(run *Run) map[string]ServiceSummary {
 // processes (kill, terminate, restart) injected on it shortly before.
 func causedByFault(run *Run, ev ServiceEvent) bool {
 	for _, f := range run.Faults {
-		switch f.Kind {
-		case "kill", "terminate", "restart":
-		default:
+		if !InstantFault(f.Kind) {
 			continue
 		}
 		if d := ev.Time.Sub(f.Time); f.Target == ev.Service && f.Event == "injected" && d > -5*time.Second && d < 60*time.Second {

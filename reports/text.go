@@ -73,6 +73,27 @@ func textRun(ew *errWriter, r *metrics.RunSummary) {
 		}
 		ew.printf("\n")
 	}
+	for _, f := range r.Faults {
+		target := ""
+		if f.Target != "" {
+			target = " on " + f.Target
+		}
+		ew.printf("   fault %s (%s%s) %.1f–%.1f s: p99 %s → %s → %s ms, failed %d",
+			f.Name, f.Kind, target, f.InjectedAt, f.RevertedAt,
+			num(f.Before.Latency.P99), num(f.During.Latency.P99), num(f.After.Latency.P99), f.Failed)
+		if len(f.FailedByClass) > 0 {
+			ew.printf(" (%s)", counts(f.FailedByClass))
+		}
+		if f.TimeToRecoverMs != nil {
+			ew.printf(", recovered in %s ms", num(*f.TimeToRecoverMs))
+		} else {
+			ew.printf(", no recovery seen before the next fault or the end")
+		}
+		if f.Error != "" {
+			ew.printf(" — %s", f.Error)
+		}
+		ew.printf("\n")
+	}
 	if len(r.Thresholds) > 0 {
 		ew.printf("   thresholds:\n")
 		for _, t := range r.Thresholds {

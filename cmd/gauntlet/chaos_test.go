@@ -197,3 +197,29 @@ func TestRecoverAfterSIGKILL(t *testing.T) {
 		t.Errorf("recover report %q; want it to say the process was resumed", out)
 	}
 }
+
+// TestTerminateDrainsAcceptedRequests sends SIGTERM to a service under 500
+// req/s: requests it had accepted must all succeed (it drains them); only
+// requests that arrive after it stopped listening may fail, as refused.
+func TestTerminateDrainsAcceptedRequests(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, "term.yaml", fmt.Sprintf(chaosScenario, "6s", 500, `
+  - {name: sigterm, at: 2s, terminate: {service: api}}`))
+	code, out, stderr := gauntlet(t, "run", path, "--output", "json", "--out", t.TempDir())
+	if code != exitOK {
+		t.Fatalf("exit %d; want 0\n%s", code, stderr)
+	}
+	r := decodeSummary(t, out).Runs[0]
+	if len(r.Faults) != 1 {
+		t.Fatalf("faults = %+v; want the terminate", r.Faults)
+	}
+	f := r.Faults[0]
+	if f.Failed == 0 {
+		t.Errorf("no request failed after SIGTERM; want the refused ones counted")
+	}
+	for class, n := range f.FailedByClass {
+		if class != "connection_refused" {
+			t.Errorf("%d requests failed with %s after SIGTERM; want only connection_refused (never accepted)", n, class)
+		}
+	}
+}
