@@ -80,6 +80,25 @@ func (o jsonObject) int(key string, lo, hi int64) (int64, bool) {
 	return v, true
 }
 
+// readSKUQty reads a {"sku":S,"qty":N} request body, answering 400 and
+// returning ok false when it is not one.
+func readSKUQty(w http.ResponseWriter, r *http.Request) (sku string, qty int64, ok bool) {
+	obj, ok := readObject(w, r)
+	if !ok {
+		writeError(w, http.StatusBadRequest, msgBadBody)
+		return "", 0, false
+	}
+	if sku, ok = obj.str("sku"); !ok {
+		writeError(w, http.StatusBadRequest, msgBadSKU)
+		return "", 0, false
+	}
+	if qty, ok = obj.int("qty", 1, maxQty); !ok {
+		writeError(w, http.StatusBadRequest, msgBadQty)
+		return "", 0, false
+	}
+	return sku, qty, true
+}
+
 // appendString appends s as a JSON string. It escapes only what JSON requires (quote,
 // backslash, control characters), as the JVM baseline does, so both give the same bytes.
 func appendString(buf []byte, s string) []byte {

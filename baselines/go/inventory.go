@@ -10,19 +10,8 @@ import (
 // memory stays flat however many skus a run uses: it is a benchmark target.
 func registerInventory(rt *router, _ config) error {
 	rt.handle(http.MethodPost, "/reserve", func(w http.ResponseWriter, r *http.Request) {
-		obj, ok := readObject(w, r)
+		sku, qty, ok := readSKUQty(w, r)
 		if !ok {
-			writeError(w, http.StatusBadRequest, msgBadBody)
-			return
-		}
-		sku, ok := obj.str("sku")
-		if !ok {
-			writeError(w, http.StatusBadRequest, msgBadSKU)
-			return
-		}
-		qty, ok := obj.int("qty", 1, maxQty)
-		if !ok {
-			writeError(w, http.StatusBadRequest, msgBadQty)
 			return
 		}
 		body := append([]byte(`{"reserved":true,"sku":`), appendString(nil, sku)...)

@@ -35,19 +35,8 @@ func registerOrder(rt *router, cfg config) error {
 	store := newOrderStore(cfg.maxOrders)
 
 	rt.handle(http.MethodPost, "/orders", func(w http.ResponseWriter, r *http.Request) {
-		obj, ok := readObject(w, r)
+		sku, qty, ok := readSKUQty(w, r)
 		if !ok {
-			writeError(w, http.StatusBadRequest, msgBadBody)
-			return
-		}
-		sku, ok := obj.str("sku")
-		if !ok {
-			writeError(w, http.StatusBadRequest, msgBadSKU)
-			return
-		}
-		qty, ok := obj.int("qty", 1, maxQty)
-		if !ok {
-			writeError(w, http.StatusBadRequest, msgBadQty)
 			return
 		}
 		tag := r.Header.Get(TagHeader)

@@ -120,6 +120,26 @@ type processFault struct {
 	entry string
 }
 
+// signal journals the fault and sends sig to the running target's process
+// group. The returned Proc is the victim once the fault is on record (even
+// if the signal then failed), zero before.
+func (f *processFault) signal(ctx context.Context, sig syscall.Signal) (chaos.Proc, error) {
+	if !running(f.Target) {
+		return chaos.Proc{}, f.errorf("not running")
+	}
+	proc, err := identify(f.Target)
+	if err != nil {
+		return chaos.Proc{}, f.errorf("%w", err)
+	}
+	if err := f.begin(ctx, chaos.Entry{}); err != nil {
+		return chaos.Proc{}, err
+	}
+	if err := proc.Signal(sig); err != nil {
+		return proc, f.errorf("%s: %w", sig, err)
+	}
+	return proc, nil
+}
+
 func (f *processFault) errorf(format string, args ...any) error {
 	return fmt.Errorf("%s %s: "+format, append([]any{f.kind, f.Target.Name()}, args...)...)
 }
@@ -248,19 +268,12 @@ func (f *Kill) Inject(ctx context.Context) error {
 	if f.victim.PID != 0 {
 		return nil
 	}
-	if !running(f.Target) {
-		return f.errorf("not running")
+	proc, err := f.signal(ctx, syscall.SIGKILL)
+	if proc.PID != 0 {
+		f.victim = proc
 	}
-	proc, err := identify(f.Target)
 	if err != nil {
-		return f.errorf("%w", err)
-	}
-	if err := f.begin(ctx, chaos.Entry{}); err != nil {
 		return err
-	}
-	f.victim = proc
-	if err := proc.Signal(syscall.SIGKILL); err != nil {
-		return f.errorf("SIGKILL: %w", err)
 	}
 	// Wait until the target itself saw the exit, so that a Restart right after works.
 	if !waitFor(ctx, signalWait, func() bool { return !running(f.Target) || f.Target.PID() != proc.PID }) {
@@ -393,21 +406,11 @@ func (f *Terminate) Inject(ctx context.Context) error {
 	if f.victim.PID != 0 {
 		return nil
 	}
-	if !running(f.Target) {
-		return f.errorf("not running")
+	proc, err := f.signal(ctx, syscall.SIGTERM)
+	if proc.PID != 0 {
+		f.victim = proc
 	}
-	proc, err := identify(f.Target)
-	if err != nil {
-		return f.errorf("%w", err)
-	}
-	if err := f.begin(ctx, chaos.Entry{}); err != nil {
-		return err
-	}
-	f.victim = proc
-	if err := proc.Signal(syscall.SIGTERM); err != nil {
-		return f.errorf("SIGTERM: %w", err)
-	}
-	return nil
+	return err
 }
 
 // Revert waits up to Grace for the terminated process to exit and restarts the service

@@ -9,18 +9,12 @@ final class Inventory {
 
     static void register(Router rt, Config cfg) {
         rt.handle("POST", "/reserve", req -> {
-            Json.Obj o = Json.parseObject(req.body(Json.MAX_BODY));
-            if (o == null) {
-                return Json.error(400, Json.MSG_BAD_BODY);
+            Json.SkuQty in = Json.SkuQty.parse(req.body(Json.MAX_BODY));
+            if (in.error != null) {
+                return in.error;
             }
-            String sku = o.str("sku");
-            if (sku == null) {
-                return Json.error(400, Json.MSG_BAD_SKU);
-            }
-            Long qty = o.integer("qty", 1, Json.MAX_QTY);
-            if (qty == null) {
-                return Json.error(400, Json.MSG_BAD_QTY);
-            }
+            String sku = in.sku;
+            long qty = in.qty;
             StringBuilder b = Json.quote(new StringBuilder("{\"reserved\":true,\"sku\":"), sku);
             return Router.Response.json(200, b.append(",\"qty\":").append(qty).append('}').toString());
         });

@@ -288,6 +288,35 @@ final class Json {
         return b.append('"');
     }
 
+    /** A {"sku":S,"qty":N} request body, or the 400 answer when it is not one. */
+    static final class SkuQty {
+        final String sku;
+        final long qty;
+        final Router.Response error;
+
+        private SkuQty(String sku, long qty, Router.Response error) {
+            this.sku = sku;
+            this.qty = qty;
+            this.error = error;
+        }
+
+        static SkuQty parse(byte[] body) {
+            Obj o = parseObject(body);
+            if (o == null) {
+                return new SkuQty(null, 0, error(400, MSG_BAD_BODY));
+            }
+            String sku = o.str("sku");
+            if (sku == null) {
+                return new SkuQty(null, 0, error(400, MSG_BAD_SKU));
+            }
+            Long qty = o.integer("qty", 1, MAX_QTY);
+            if (qty == null) {
+                return new SkuQty(null, 0, error(400, MSG_BAD_QTY));
+            }
+            return new SkuQty(sku, qty, null);
+        }
+    }
+
     static Router.Response error(int status, String msg) {
         return Router.Response.json(status, quote(new StringBuilder("{\"error\":"), msg).append('}').toString());
     }

@@ -54,18 +54,12 @@ final class Order {
         Store store = new Store(cfg.maxOrders);
 
         rt.handle("POST", "/orders", req -> {
-            Json.Obj o = Json.parseObject(req.body(Json.MAX_BODY));
-            if (o == null) {
-                return Json.error(400, Json.MSG_BAD_BODY);
+            Json.SkuQty in = Json.SkuQty.parse(req.body(Json.MAX_BODY));
+            if (in.error != null) {
+                return in.error;
             }
-            String sku = o.str("sku");
-            if (sku == null) {
-                return Json.error(400, Json.MSG_BAD_SKU);
-            }
-            Long qty = o.integer("qty", 1, Json.MAX_QTY);
-            if (qty == null) {
-                return Json.error(400, Json.MSG_BAD_QTY);
-            }
+            String sku = in.sku;
+            long qty = in.qty;
             String tag = req.header(Metrics.TAG_HEADER);
             String id = store.nextID();
             long amount = qty * Json.UNIT_PRICE;
