@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gauntletbench/gauntlet/metrics"
+	"github.com/gauntletbench/gauntlet/runners"
+	"github.com/gauntletbench/gauntlet/scenarios"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -172,30 +174,16 @@ func histogramPart(name string) (base, part string, ok bool) {
 // "localhost".
 func checkLoopbackURL(raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !scenarios.IsLoopback(u.Hostname()) {
 		return fmt.Errorf("%q: %w", raw, ErrNotLoopback)
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("%q: %w", raw, ErrNotLoopback)
-	}
-	host := u.Hostname()
-	if strings.EqualFold(host, "localhost") {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("%q: %w", raw, ErrNotLoopback)
+	return nil
 }
 
 // loopbackOnly refuses, at dial time, any address that is not loopback:
 // "localhost" could resolve elsewhere.
-func loopbackOnly(_, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+func loopbackOnly(network, address string, c syscall.RawConn) error {
+	if err := runners.LoopbackOnly(network, address, c); err != nil {
 		return fmt.Errorf("dial %s: %w", address, ErrNotLoopback)
 	}
 	return nil

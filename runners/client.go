@@ -44,7 +44,7 @@ type ClientOptions struct {
 func NewClient(o ClientOptions) *http.Client {
 	d := &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}
 	if !o.AllowRemote {
-		d.Control = loopbackOnly
+		d.Control = LoopbackOnly
 	}
 	client := &http.Client{
 		Timeout: o.Timeout,
@@ -74,9 +74,11 @@ func NewClient(o ClientOptions) *http.Client {
 	return client
 }
 
-// loopbackOnly is a net.Dialer Control hook: it sees the resolved address,
-// so a name that resolves outside the loopback range is refused too.
-func loopbackOnly(network, address string, _ syscall.RawConn) error {
+// LoopbackOnly is a net.Dialer Control hook: it sees the resolved address,
+// so a name that resolves outside the loopback range is refused too. Every
+// dialer gauntlet uses towards a target carries it unless remote targets
+// were allowed.
+func LoopbackOnly(network, address string, _ syscall.RawConn) error {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
 		return fmt.Errorf("%w: %s", ErrRemoteTarget, address)

@@ -49,7 +49,7 @@ func (o *Idle) Run(ctx context.Context, out chan<- metrics.Result) error {
 	host := HostPort(u)
 	d := &net.Dialer{Timeout: o.Timeout}
 	if !o.AllowRemote {
-		d.Control = loopbackOnly
+		d.Control = LoopbackOnly
 	}
 	req := fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: gauntlet\r\n\r\n", u.RequestURI(), u.Host)
 

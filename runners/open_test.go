@@ -196,9 +196,9 @@ func TestLoopbackOnly(t *testing.T) {
 		{"10.0.0.1:80", false}, {"192.168.1.1:80", false}, {"8.8.8.8:53", false},
 	}
 	for _, tt := range tests {
-		err := loopbackOnly("tcp", tt.addr, nil)
+		err := LoopbackOnly("tcp", tt.addr, nil)
 		if (err == nil) != tt.ok {
-			t.Errorf("loopbackOnly(%q) = %v; want ok=%v", tt.addr, err, tt.ok)
+			t.Errorf("LoopbackOnly(%q) = %v; want ok=%v", tt.addr, err, tt.ok)
 		}
 	}
 }
