@@ -24,7 +24,9 @@ var scrapePick = map[string]string{
 	"go_goroutines":                       "goroutines",
 	"jvm_threads_live":                    "jvm_threads",
 	"gauntlet_http_tagged_requests_total": "tagged_requests_total",
-	"gauntlet_http_requests_total":        "requests_received_total",
+	// Requests that reached the service, not gauntlet's own readiness
+	// polls and scrapes: the denominator of full-link coverage.
+	"gauntlet_http_requests_total{route!=/healthz,route!=/metrics}": "requests_received_total",
 }
 
 // prober samples the services of one variant, the host and the generator

@@ -118,7 +118,8 @@ func (s *scrape) fetch(ctx context.Context) (map[string]*dto.MetricFamily, error
 // are NaN or infinite are skipped: they cannot be written to the record.
 func pickValues(families map[string]*dto.MetricFamily, pick map[string]string) map[string]float64 {
 	values := make(map[string]float64, len(pick))
-	for family, reading := range pick {
+	for key, reading := range pick {
+		family, skip := parsePick(key)
 		var sum float64
 		n := 0
 		add := func(v float64) {
@@ -129,6 +130,9 @@ func pickValues(families map[string]*dto.MetricFamily, pick map[string]string) m
 		}
 		if mf, ok := families[family]; ok {
 			for _, m := range mf.GetMetric() {
+				if skip(m) {
+					continue
+				}
 				switch mf.GetType() {
 				case dto.MetricType_COUNTER:
 					add(m.GetCounter().GetValue())
@@ -168,6 +172,33 @@ func histogramPart(name string) (base, part string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// parsePick splits a pick key into its family and a filter of the samples
+// to leave out: `name{label!=value,…}` sums the samples whose labels differ
+// from every value given (e.g. requests_total{route!=/healthz}).
+func parsePick(key string) (string, func(*dto.Metric) bool) {
+	name, rest, ok := strings.Cut(key, "{")
+	if !ok || !strings.HasSuffix(rest, "}") {
+		return key, func(*dto.Metric) bool { return false }
+	}
+	type not struct{ label, value string }
+	var nots []not
+	for _, cond := range strings.Split(strings.TrimSuffix(rest, "}"), ",") {
+		if l, v, ok := strings.Cut(cond, "!="); ok {
+			nots = append(nots, not{strings.TrimSpace(l), strings.Trim(strings.TrimSpace(v), `"`)})
+		}
+	}
+	return name, func(m *dto.Metric) bool {
+		for _, lp := range m.GetLabel() {
+			for _, n := range nots {
+				if lp.GetName() == n.label && lp.GetValue() == n.value {
+					return true
+				}
+			}
+		}
+		return false
+	}
 }
 
 // checkLoopbackURL accepts http(s) URLs whose host is a loopback IP or

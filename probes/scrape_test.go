@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 const exposition = `# HELP go_goroutines Number of goroutines that currently exist.
@@ -190,6 +191,30 @@ func BenchmarkScrapeSample(b *testing.B) {
 	for b.Loop() {
 		if _, err := s.Sample(ctx, time.Now()); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestParsePick(t *testing.T) {
+	t.Parallel()
+	label := func(k, v string) *dto.LabelPair { return &dto.LabelPair{Name: &k, Value: &v} }
+	health := &dto.Metric{Label: []*dto.LabelPair{label("route", "/healthz")}}
+	orders := &dto.Metric{Label: []*dto.LabelPair{label("route", "/orders")}}
+	tests := []struct {
+		key      string
+		family   string
+		skipsHz  bool
+		skipsOrd bool
+	}{
+		{"requests_total", "requests_total", false, false},
+		{"requests_total{route!=/healthz,route!=/metrics}", "requests_total", true, false},
+		{`requests_total{route!="/orders"}`, "requests_total", false, true},
+	}
+	for _, tt := range tests {
+		family, skip := parsePick(tt.key)
+		if family != tt.family || skip(health) != tt.skipsHz || skip(orders) != tt.skipsOrd {
+			t.Errorf("parsePick(%q) = %q, skips healthz %v, orders %v; want %q, %v, %v",
+				tt.key, family, skip(health), skip(orders), tt.family, tt.skipsHz, tt.skipsOrd)
 		}
 	}
 }

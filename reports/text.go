@@ -68,6 +68,16 @@ func textRun(ew *errWriter, r *metrics.RunSummary) {
 	for _, name := range sortedKeys(r.Services) {
 		sv := r.Services[name]
 		ew.printf("   service %s: ready in %s ms (pid %d)", name, num(sv.StartupMs), sv.PID)
+		if sv.RSSPeakBytes > 0 {
+			ew.printf(", RSS %.1f → %.1f MB, CPU %s ms per 1k requests, %.0f threads",
+				sv.RSSIdleBytes/1e6, sv.RSSPeakBytes/1e6, num(sv.CPUMsPer1kRequests), sv.ThreadsPeak)
+		}
+		if sv.Tagged > 0 && sv.Received > 0 {
+			ew.printf(", tagged %.0f of %.0f requests (%s)", sv.Tagged, sv.Received, pct(sv.Tagged/sv.Received))
+		}
+		if sv.Restarts > 0 {
+			ew.printf(", restarted %d×", sv.Restarts)
+		}
 		if sv.ExitedUnexpectedly {
 			ew.printf(", exited unexpectedly: %s", sv.ExitMessage)
 		}

@@ -223,3 +223,34 @@ func TestTerminateDrainsAcceptedRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestFullLinkTagCoverage runs tagged traffic through the Go order chain:
+// every hop must count exactly the requests that reached it as tagged.
+func TestFullLinkTagCoverage(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, "chain.yaml", `name: chain
+services:
+  gateway:   {baseline: gateway, depends_on: [order]}
+  order:     {baseline: order, depends_on: [inventory, payment]}
+  inventory: {baseline: inventory}
+  payment:   {baseline: payment}
+load:
+  stages:
+    - {for: 3s, rate: 100}
+  tag: {value: "run-${run_id}"}
+requests:
+  - {name: create, method: POST, url: "${gateway}/orders", json: {sku: "a", qty: 1}, expect: {status: 201}}
+`)
+	code, out, stderr := gauntlet(t, "run", path, "--output", "json", "--out", t.TempDir())
+	if code != exitOK {
+		t.Fatalf("exit %d; want 0\n%s", code, stderr)
+	}
+	r := decodeSummary(t, out).Runs[0]
+	for _, hop := range []string{"gateway", "order", "inventory", "payment"} {
+		s := r.Services[hop]
+		if s.Received < float64(r.Requests) || s.Tagged != s.Received {
+			t.Errorf("%s: tagged %v of %v received (load sent %d); want every request that reached it tagged",
+				hop, s.Tagged, s.Received, r.Requests)
+		}
+	}
+}
