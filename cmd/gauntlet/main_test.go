@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"os"
 	"os/exec"
@@ -349,5 +350,57 @@ thresholds:
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s missing after an aborted run: %v", f, err)
 		}
+	}
+}
+
+func TestFailingThresholdJUnitAndCompare(t *testing.T) {
+	t.Parallel()
+	a, b := t.TempDir(), t.TempDir()
+	for _, dir := range []string{a, b} {
+		path := writeFile(t, "s.yaml", fmt.Sprintf(shortScenario, "1s", "p99 < 1us"))
+		junit := filepath.Join(dir, "junit.xml")
+		code, _, stderr := gauntlet(t, "run", path, "--out", dir, "--junit", junit, "--output", "json")
+		if code != exitThresholds {
+			t.Fatalf("exit %d; want %d\n%s", code, exitThresholds, stderr)
+		}
+		data, err := os.ReadFile(junit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var suites struct {
+			Suites []struct {
+				Cases []struct {
+					Name    string `xml:"name,attr"`
+					Failure *struct {
+						Message string `xml:"message,attr"`
+					} `xml:"failure"`
+				} `xml:"testcase"`
+			} `xml:"testsuite"`
+		}
+		if err := xml.Unmarshal(data, &suites); err != nil {
+			t.Fatalf("junit.xml does not parse: %v\n%s", err, data)
+		}
+		var failing []string
+		for _, s := range suites.Suites {
+			for _, c := range s.Cases {
+				if c.Failure != nil {
+					failing = append(failing, c.Name+": "+c.Failure.Message)
+				}
+			}
+		}
+		if len(failing) != 1 || !strings.Contains(failing[0], "p99 < 1us") || !strings.Contains(failing[0], "ms") {
+			t.Errorf("failing cases %q; want one naming the threshold and the measured value", failing)
+		}
+	}
+	html := filepath.Join(t.TempDir(), "cmp.html")
+	code, out, stderr := gauntlet(t, "compare", a, b, "--html", html)
+	if code != exitOK {
+		t.Fatalf("compare: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(out, "p99") || !strings.Contains(out, "%") {
+		t.Errorf("compare output lacks deltas:\n%s", out)
+	}
+	if fi, err := os.Stat(html); err != nil || fi.Size() == 0 {
+		t.Errorf("comparison page %s: %v", html, err)
 	}
 }
