@@ -34,9 +34,11 @@ faults:
 // TestFaultImpactIsMeasured is not parallel: time to recover compares
 // per-second p99s, and a stress fault in a parallel test would blur them.
 func TestFaultImpactIsMeasured(t *testing.T) {
-	path := writeFile(t, "chaos.yaml", fmt.Sprintf(chaosScenario, "14s", 200, `
+	// Six seconds between the faults leave room to see recovery (3 s in
+	// tolerance) even on a busy machine.
+	path := writeFile(t, "chaos.yaml", fmt.Sprintf(chaosScenario, "16s", 200, `
   - {name: slow, at: 2s, for: 4s, latency: {service: api, delay: 100ms}}
-  - {name: errs, at: 10s, for: 3s, http_error: {service: api, status: 503, rate: 0.2}}`))
+  - {name: errs, at: 12s, for: 3s, http_error: {service: api, status: 503, rate: 0.2}}`))
 	code, out, stderr := gauntlet(t, "run", path, "--output", "json", "--out", t.TempDir())
 	if code != exitOK {
 		t.Fatalf("exit %d; want 0\n%s", code, stderr)
