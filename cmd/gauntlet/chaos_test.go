@@ -25,6 +25,7 @@ load:
   stages:
     - {for: %s, rate: %d}
   timeout: 3s
+  seed: 42
 requests:
   - {name: ping, url: "${api}/ping"}
 faults:
@@ -36,9 +37,9 @@ faults:
 func TestFaultImpactIsMeasured(t *testing.T) {
 	// Six seconds between the faults leave room to see recovery (3 s in
 	// tolerance) even on a busy machine.
-	path := writeFile(t, "chaos.yaml", fmt.Sprintf(chaosScenario, "16s", 200, `
+	path := writeFile(t, "chaos.yaml", fmt.Sprintf(chaosScenario, "18s", 200, `
   - {name: slow, at: 2s, for: 4s, latency: {service: api, delay: 100ms}}
-  - {name: errs, at: 12s, for: 3s, http_error: {service: api, status: 503, rate: 0.2}}`))
+  - {name: errs, at: 12s, for: 5s, http_error: {service: api, status: 503, rate: 0.2}}`))
 	code, out, stderr := gauntlet(t, "run", path, "--output", "json", "--out", t.TempDir())
 	if code != exitOK {
 		t.Fatalf("exit %d; want 0\n%s", code, stderr)
