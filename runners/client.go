@@ -60,13 +60,14 @@ func NewClient(o ClientOptions) *http.Client {
 		DialContext:         d.DialContext,
 		MaxIdleConns:        0,
 		MaxIdleConnsPerHost: max(o.MaxIdlePerHost, 1),
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-		DisableKeepAlives:   o.DisableKeepAlive,
-		ForceAttemptHTTP2:   false,
-		Proxy:               nil,
-		MaxConnsPerHost:     max(o.MaxConns, 0),
-		TLSClientConfig:     &tls.Config{InsecureSkipVerify: o.InsecureSkipVerify},
+		// Short: connections of workers retired after a burst should go.
+		IdleConnTimeout:    10 * time.Second,
+		DisableCompression: true,
+		DisableKeepAlives:  o.DisableKeepAlive,
+		ForceAttemptHTTP2:  false,
+		Proxy:              nil,
+		MaxConnsPerHost:    max(o.MaxConns, 0),
+		TLSClientConfig:    &tls.Config{InsecureSkipVerify: o.InsecureSkipVerify},
 	}
 	// An explicit TLS config turns HTTP/2 off unless asked for: keep 1.1.
 	tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}

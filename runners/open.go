@@ -79,17 +79,19 @@ func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
 	es := entries(o.Requests)
 	ticks := make(chan tick)
 	var wg sync.WaitGroup
-	workers := 0
+	pool := &pool{floor: int64(min(maxInFlight, minWorkers))}
+	spawned := uint64(0)
 	spawn := func() {
-		workers++
+		spawned++
+		pool.live.Add(1)
 		wg.Add(1)
-		id := uint64(workers)
+		id := spawned
 		go func() {
 			defer wg.Done()
-			o.work(ctx, id, m, es, ticks, out)
+			o.work(ctx, id, m, es, ticks, out, pool)
 		}()
 	}
-	for range min(maxInFlight, 16) {
+	for range pool.floor {
 		spawn()
 	}
 	defer func() {
@@ -123,9 +125,13 @@ func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
 			continue
 		default:
 		}
-		if workers < maxInFlight {
+		// Another worker only when every worker is busy with a request: one
+		// just finishing will take this tick in a moment.
+		switch live := pool.live.Load(); {
+		case pool.busy.Load() < live:
+		case live < int64(maxInFlight):
 			spawn()
-		} else {
+		default:
 			o.capped.Store(true)
 		}
 		select {
@@ -157,19 +163,66 @@ func (o *Open) drop(ctx context.Context, m mix, es []entry, k, total uint64, out
 // work sends the requests of the ticks it receives until ticks is closed.
 // Once a unique data feeder runs out, it stops the schedule and skips the
 // ticks still queued.
-func (o *Open) work(ctx context.Context, id uint64, m mix, es []entry, ticks <-chan tick, out chan<- metrics.Result) {
+// Worker pool bounds: the workers kept however idle, and how long an extra
+// worker (spawned while all were busy, e.g. during a stall) waits for work
+// before it retires, so that a burst does not keep its goroutines and
+// connections for the rest of the run.
+const (
+	minWorkers = 16
+	idleRetire = 2 * time.Second
+)
+
+// pool counts the open model's workers: alive, and busy with a request
+// (from taking a tick until its result is handed on).
+type pool struct {
+	live, busy atomic.Int64
+	floor      int64
+}
+
+// retire lets an idle worker go when more than the floor are alive.
+func (p *pool) retire() bool {
+	for {
+		n := p.live.Load()
+		if n <= p.floor {
+			return false
+		}
+		if p.live.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
+func (o *Open) work(ctx context.Context, id uint64, m mix, es []entry, ticks <-chan tick, out chan<- metrics.Result, p *pool) {
 	w := newWorker(o.Client, o.Start, o.Seed, id)
-	for t := range ticks {
-		if o.exhausted.Load() {
+	idle := time.NewTimer(idleRetire)
+	defer idle.Stop()
+	for {
+		var t tick
+		select {
+		case tk, ok := <-ticks:
+			if !ok {
+				return
+			}
+			t = tk
+		case <-idle.C:
+			if p.retire() {
+				return
+			}
+			idle.Reset(idleRetire)
 			continue
 		}
-		if d := time.Until(o.Start.Add(t.at)); d > 0 {
-			preciseSleep(d)
+		p.busy.Add(1)
+		if !o.exhausted.Load() {
+			if d := time.Until(o.Start.Add(t.at)); d > 0 {
+				preciseSleep(d)
+			}
+			e := &es[m.pick(t.seq)]
+			if !w.iterate(ctx, e, t.seq, t.at, true, t.stage, out) && !o.exhausted.Swap(true) {
+				noteExhausted(o.notes, e.req.Name, time.Since(o.Start))
+			}
 		}
-		e := &es[m.pick(t.seq)]
-		if !w.iterate(ctx, e, t.seq, t.at, true, t.stage, out) && !o.exhausted.Swap(true) {
-			noteExhausted(o.notes, e.req.Name, time.Since(o.Start))
-		}
+		p.busy.Add(-1)
+		idle.Reset(idleRetire)
 	}
 }
 
