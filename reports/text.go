@@ -88,9 +88,14 @@ func textRun(ew *errWriter, r *metrics.RunSummary) {
 		if f.Target != "" {
 			target = " on " + f.Target
 		}
-		ew.printf("   fault %s (%s%s) %.1f–%.1f s: p99 %s → %s → %s ms, failed %d",
-			f.Name, f.Kind, target, f.InjectedAt, f.RevertedAt,
-			num(f.Before.Latency.P99), num(f.During.Latency.P99), num(f.After.Latency.P99), f.Failed)
+		if f.RevertedAt > f.InjectedAt {
+			ew.printf("   fault %s (%s%s) %.1f–%.1f s: p99 %s → %s → %s ms (before → during → after), failed %d",
+				f.Name, f.Kind, target, f.InjectedAt, f.RevertedAt,
+				num(f.Before.Latency.P99), num(f.During.Latency.P99), num(f.After.Latency.P99), f.Failed)
+		} else {
+			ew.printf("   fault %s (%s%s) at %.1f s: p99 %s → %s ms (before → after), failed %d",
+				f.Name, f.Kind, target, f.InjectedAt, num(f.Before.Latency.P99), num(f.After.Latency.P99), f.Failed)
+		}
 		if len(f.FailedByClass) > 0 {
 			ew.printf(" (%s)", counts(f.FailedByClass))
 		}
