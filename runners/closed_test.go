@@ -60,24 +60,6 @@ func TestClosedIterationsAndNoSchedule(t *testing.T) {
 
 func TestClosedStopsOnCancel(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-time.After(10 * time.Second):
-		}
-	}))
-	defer srv.Close()
-	c := newClosed(srv.URL, metrics.Stage{ForS: 60, Concurrency: 8})
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
-	began := time.Now()
-	got := collect(t, ctx, c)
-	if el := time.Since(began); el > 5*time.Second {
-		t.Errorf("Run took %v after cancel at 300ms", el)
-	}
-	for _, r := range got {
-		if r.Class != metrics.Canceled {
-			t.Errorf("class %v; want canceled", r.Class)
-		}
-	}
+	srv := hangingServer(t)
+	stopsOnCancel(t, newClosed(srv.URL, metrics.Stage{ForS: 60, Concurrency: 8}))
 }

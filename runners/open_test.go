@@ -137,28 +137,42 @@ func TestOpenMeasuresFromIntendedTimeThroughAStall(t *testing.T) {
 	}
 }
 
-func TestOpenStopsOnCancel(t *testing.T) {
-	t.Parallel()
+// hangingServer answers only when the client gives up (or after 10 s).
+func hangingServer(t *testing.T) *httptest.Server {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-time.After(10 * time.Second):
 		}
 	}))
-	defer srv.Close()
-	o := newOpen(t, srv.URL, []metrics.Stage{{ForS: 60, Rate: 100}})
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// stopsOnCancel is the Runner contract every runner passes: cancelled, Run
+// returns promptly, never closes out, and reports the requests it cut short
+// as canceled, not as errors.
+func stopsOnCancel(t *testing.T, r Runner) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(300*time.Millisecond, cancel)
 	began := time.Now()
-	got := collect(t, ctx, o)
+	got := collect(t, ctx, r)
 	if el := time.Since(began); el > 5*time.Second {
 		t.Errorf("Run took %v after cancel at 300ms; want it to stop promptly", el)
 	}
-	for _, r := range got {
-		if r.Class != metrics.Canceled {
-			t.Fatalf("in-flight request class = %v; want canceled", r.Class)
+	for _, res := range got {
+		if res.Class != metrics.Canceled {
+			t.Fatalf("in-flight request class = %v; want canceled", res.Class)
 		}
 	}
+}
+
+func TestOpenStopsOnCancel(t *testing.T) {
+	t.Parallel()
+	srv := hangingServer(t)
+	stopsOnCancel(t, newOpen(t, srv.URL, []metrics.Stage{{ForS: 60, Rate: 100}}))
 }
 
 func TestOpenDropsWhatItCannotSend(t *testing.T) {

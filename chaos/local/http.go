@@ -62,17 +62,26 @@ func (p *Proxy) closeSlowly(c *conn) {
 	c.close()
 }
 
+// disrupted applies a reset or blackhole fault to the client connection and
+// reports whether one did: the connection is then done.
+func (p *Proxy) disrupted(st *state, c *conn, br *bufio.Reader) bool {
+	switch {
+	case st.reset:
+		p.nDisrupted.Add(1)
+		c.reset()
+		return true
+	case st.blackhole:
+		p.nDisrupted.Add(1)
+		p.swallow(c, br)
+		return true
+	}
+	return false
+}
+
 // forward handles one request and reports whether the connection may serve another.
 func (p *Proxy) forward(c *conn, br *bufio.Reader, bw *bufio.Writer, req *http.Request) bool {
 	if st := p.state.Load(); st.active {
-		if st.reset {
-			p.nDisrupted.Add(1)
-			c.reset()
-			return false
-		}
-		if st.blackhole {
-			p.nDisrupted.Add(1)
-			p.swallow(c, br)
+		if p.disrupted(st, c, br) {
 			return false
 		}
 		for _, e := range st.httpErrors {
@@ -132,14 +141,7 @@ func (p *Proxy) forward(c *conn, br *bufio.Reader, bw *bufio.Writer, req *http.R
 	st := p.state.Load()
 	if st.active {
 		// Faults attached while the upstream was working act on the response too.
-		if st.reset {
-			p.nDisrupted.Add(1)
-			c.reset()
-			return false
-		}
-		if st.blackhole {
-			p.nDisrupted.Add(1)
-			p.swallow(c, br)
+		if p.disrupted(st, c, br) {
 			return false
 		}
 		if len(st.latency[down]) > 0 && !c.sleep(st, st.delay(down)) {
