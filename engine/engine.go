@@ -48,6 +48,14 @@ type Options struct {
 	// whether it failed; with it, thresholds marked abort_on_fail stop the
 	// load once they fail (after their delay_abort_eval).
 	Fails func(th metrics.Threshold, rs *metrics.RunSummary) bool
+	// Cluster injects the faults on services that run on Kubernetes
+	// (chaos/chaosmesh); nil means a scenario with such faults cannot run.
+	Cluster chaos.Cluster
+	// Segment, when set, runs one generator's share of the load (see
+	// metrics.Segment): the i-th of every n open-model requests, its share
+	// of workers, iterations and idle connections. Only segment 1 injects
+	// faults. The search model cannot run as a segment (ErrSegmentSearch).
+	Segment metrics.Segment
 }
 
 // ErrInterrupted is returned by Run when ctx was cancelled (Ctrl-C): the
@@ -58,8 +66,11 @@ var ErrInterrupted = errors.New("run interrupted")
 // record is written as the run goes; on error or interruption it still ends
 // with what happened.
 func Run(ctx context.Context, spec *scenarios.Spec, opt Options) (string, error) {
-	p, err := newPlan(spec)
+	p, err := newPlan(spec, opt.Cluster)
 	if err != nil {
+		return "", err
+	}
+	if spec, err = p.segmented(opt.Segment); err != nil {
 		return "", err
 	}
 	if err := os.MkdirAll(opt.OutDir, 0o755); err != nil {

@@ -32,7 +32,7 @@ const JournalName = "faults.state.json"
 func proxyModes(spec *scenarios.Spec) map[string]local.Mode {
 	modes := map[string]local.Mode{}
 	for _, f := range spec.Faults {
-		if !local.NetworkKind(f.Kind) {
+		if !local.NetworkKind(f.Kind) || spec.OnKubernetes(f) {
 			continue
 		}
 		if _, ok := modes[f.Service]; !ok {
@@ -53,10 +53,11 @@ func (s stubTarget) Name() string                  { return s.name }
 func (s stubTarget) PID() int                      { return 0 }
 func (s stubTarget) Restart(context.Context) error { return nil }
 
-// checkFaults builds every fault of spec against stand-in targets, so that a
-// bad parameter is reported with its position before any service starts,
-// and computes the fault timeline.
-func checkFaults(spec *scenarios.Spec, length time.Duration, seed uint64) ([]chaos.Window, error) {
+// checkFaults builds every fault of spec against stand-in targets (faults on
+// Kubernetes services through cluster), so that a bad parameter is reported
+// with its position before any service starts, and computes the fault
+// timeline.
+func checkFaults(spec *scenarios.Spec, length time.Duration, seed uint64, cluster chaos.Cluster) ([]chaos.Window, error) {
 	if len(spec.Faults) == 0 {
 		return nil, nil
 	}
@@ -77,7 +78,7 @@ func checkFaults(spec *scenarios.Spec, length time.Duration, seed uint64) ([]cha
 	var errs []error
 	planned := make([]chaos.Planned, 0, len(spec.Faults))
 	for _, f := range spec.Faults {
-		if _, err := chaos.New(f.Kind, env, f.DecodeParams); err != nil {
+		if _, err := buildFault(spec, f, env, cluster, "", length); err != nil {
 			errs = append(errs, faultError(f, err))
 		}
 		planned = append(planned, chaos.Planned{Name: f.Name, Kind: f.Kind, At: time.Duration(f.At),
@@ -88,6 +89,28 @@ func checkFaults(spec *scenarios.Spec, length time.Duration, seed uint64) ([]cha
 		errs = append(errs, err)
 	}
 	return windows, errors.Join(errs...)
+}
+
+// ErrNoCluster is wrapped when a scenario has faults on a Kubernetes service
+// and the run has no cluster to inject them in.
+var ErrNoCluster = errors.New("no Kubernetes cluster to inject the fault in (run with --kubeconfig PATH, or print the Chaos Mesh objects with gauntlet chaos render)")
+
+// buildFault builds fault f of spec: through cluster, as a Chaos Mesh object,
+// when its service runs on Kubernetes, else from the local registry. An
+// object without a length of its own lasts until the planned end of the load
+// (length), so Chaos Mesh stops it even if gauntlet cannot.
+func buildFault(spec *scenarios.Spec, f scenarios.Fault, env chaos.Env, cluster chaos.Cluster, run string, length time.Duration) (chaos.Fault, error) {
+	cf, onKube := chaos.ClusterFaultOf(spec, f, run)
+	if !onKube {
+		return chaos.New(f.Kind, env, f.DecodeParams)
+	}
+	if cluster == nil {
+		return nil, ErrNoCluster
+	}
+	if cf.For == 0 && f.Every == 0 && !chaos.Instant(f.Kind) {
+		cf.For = max(length-time.Duration(f.At), time.Second)
+	}
+	return cluster.Fault(cf)
 }
 
 // faultError keeps a positioned scenario problem as it is and places any
@@ -127,7 +150,7 @@ func newFaultRun(e *engine, variant string, env chaos.Env, t0 time.Time) (*fault
 	fr := &faultRun{w: e.w, log: e.opt.Log, variant: variant, t0: t0, windows: e.plan.faultWindows,
 		faults: map[string]chaos.Fault{}, target: map[string]string{}, done: make(chan struct{})}
 	for _, f := range e.spec.Faults {
-		ft, err := chaos.New(f.Kind, env, f.DecodeParams)
+		ft, err := buildFault(e.spec, f, env, e.opt.Cluster, e.plan.runID, max(e.plan.planned(), time.Second))
 		if err != nil {
 			return nil, faultError(f, err)
 		}

@@ -45,9 +45,12 @@ type plan struct {
 	deps       map[string][]string
 	// faultWindows is the fault timeline, the same for every variant.
 	faultWindows []chaos.Window
+	// segment is this generator's share of a distributed run; zero for
+	// the whole load.
+	segment metrics.Segment
 }
 
-func newPlan(spec *scenarios.Spec) (*plan, error) {
+func newPlan(spec *scenarios.Spec, cluster chaos.Cluster) (*plan, error) {
 	switch spec.Load.Model {
 	case "", "open", "closed", "search":
 	default:
@@ -63,7 +66,7 @@ func newPlan(spec *scenarios.Spec) (*plan, error) {
 	}
 	pacer := runners.NewStagePacer(stagesOf(spec.Load.Stages))
 	p.stages = pacer.Stages()
-	windows, err := checkFaults(spec, max(p.planned(), time.Second), uint64(p.seed))
+	windows, err := checkFaults(spec, max(p.planned(), time.Second), uint64(p.seed), cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +137,7 @@ func (p *plan) header(version string) metrics.Header {
 		Variants: p.spec.Variants, Requests: p.names, Stages: p.stages, Thresholds: p.thresholds,
 		IntervalMs: int(metrics.IntervalLength / time.Millisecond), Seed: p.seed,
 		TimeoutMs:   float64(time.Duration(p.spec.Load.Timeout)) / float64(time.Millisecond),
-		MaxInFlight: p.spec.Load.MaxInFlight, Runtimes: p.runtimes(),
+		MaxInFlight: p.spec.Load.MaxInFlight, Runtimes: p.runtimes(), Segment: p.segmentHeader(),
 	}
 }
 
@@ -251,8 +254,9 @@ func (p *plan) runner(urls map[string]string, t0 time.Time) (runners.Runner, err
 	}
 	switch p.model() {
 	case "closed":
-		c := &runners.Closed{Requests: reqs, Stages: p.stages, Start: t0, Client: client, Seed: p.seed,
-			Iterations: uint64(max(load.Iterations, 0))}
+		stages, iterations := p.closedShare(p.stages)
+		c := &runners.Closed{Requests: reqs, Stages: stages, Start: t0, Client: client, Seed: p.runnerSeed(),
+			Iterations: iterations}
 		if tt := load.ThinkTime; tt != nil {
 			c.ThinkMin, c.ThinkMax = time.Duration(tt.Min), time.Duration(tt.Max)
 		}
@@ -262,8 +266,8 @@ func (p *plan) runner(urls map[string]string, t0 time.Time) (runners.Runner, err
 			MaxInFlight: maxInFlight, Grace: grace, Seed: p.seed}, nil
 	}
 	return &runners.Open{
-		Requests: reqs, Pacer: runners.NewStagePacer(p.stages), Client: client, Start: t0,
-		MaxInFlight: maxInFlight, Seed: p.seed, Grace: grace,
+		Requests: reqs, Pacer: runners.NewStagePacer(p.stages).Segment(p.segment), Client: client, Start: t0,
+		MaxInFlight: maxInFlight, Seed: p.runnerSeed(), Grace: grace,
 	}, nil
 }
 
@@ -346,13 +350,13 @@ func (p *plan) phased(reqs []runners.Request, client *http.Client, urls map[stri
 		for last+1 < len(p.stages) && p.stages[last+1].Kind == p.stages[first].Kind && p.stages[first].Kind != "idle" {
 			last++
 		}
-		sub := append([]metrics.Stage(nil), p.stages[first:last+1]...)
+		sub := p.share(p.stages[first : last+1])
 		off := time.Duration(p.stages[first].StartS * float64(time.Second))
 		start := t0.Add(off)
 		var r runners.Runner
 		switch p.stages[first].Kind {
 		case "closed":
-			c := &runners.Closed{Requests: reqs, Stages: sub, Start: start, Client: client, Seed: p.seed}
+			c := &runners.Closed{Requests: reqs, Stages: sub, Start: start, Client: client, Seed: p.runnerSeed()}
 			if tt := load.ThinkTime; tt != nil {
 				c.ThinkMin, c.ThinkMax = time.Duration(tt.Min), time.Duration(tt.Max)
 			}
@@ -367,8 +371,8 @@ func (p *plan) phased(reqs []runners.Request, client *http.Client, urls map[stri
 				Hold: time.Duration(st.ForS * float64(time.Second)), Request: uint16(slices.Index(p.names, idleName(st.Target))),
 				Timeout: time.Duration(load.Timeout), AllowRemote: p.spec.AllowRemote}
 		default:
-			r = &runners.Open{Requests: reqs, Pacer: runners.NewStagePacer(sub), Client: client, Start: start,
-				MaxInFlight: maxInFlight, Seed: p.seed, Grace: grace}
+			r = &runners.Open{Requests: reqs, Pacer: runners.NewStagePacer(sub).Segment(p.segment), Client: client, Start: start,
+				MaxInFlight: maxInFlight, Seed: p.runnerSeed(), Grace: grace}
 		}
 		ph.Segments = append(ph.Segments, runners.Segment{Offset: off, FirstStage: first, Runner: r})
 		first = last + 1

@@ -73,6 +73,13 @@ type Header struct {
 	Flows []string `json:"flows,omitempty"`
 	// Search is the search model's plan; nil for other models.
 	Search *SearchPlan `json:"search,omitempty"`
+	// Segment is set when the record holds one generator's share of a
+	// distributed run (gauntlet run --segment): its figures and thresholds
+	// cover that share only.
+	Segment *Segment `json:"segment,omitempty"`
+	// Merged lists the records a merged record was made from (gauntlet
+	// merge); empty for a record a run wrote.
+	Merged []MergedInput `json:"merged,omitempty"`
 }
 
 // Host describes the machine the generator ran on.

@@ -23,6 +23,12 @@ type Summary struct {
 	// Runtimes names the reference implementations' runtimes and flags.
 	Runtimes  map[string]string `json:"runtimes,omitempty"`
 	Truncated bool              `json:"truncated,omitempty"`
+	// Segment is set when the record is one generator's share of a
+	// distributed run: every figure covers that share only.
+	Segment *Segment `json:"segment,omitempty"`
+	// Generators is the number of records a merged record was made from
+	// (gauntlet merge); 0 for a record a run wrote.
+	Generators int `json:"generators,omitempty"`
 }
 
 // Verdicts of a summary.
@@ -179,7 +185,7 @@ func Summarize(rec *Record) (*Summary, error) {
 	s := &Summary{
 		Scenario: h.Scenario, Description: h.Description, RunID: h.RunID, StartedAt: h.StartedAt,
 		Model: h.Model, Host: h.Host, GauntletVersion: h.GauntletVersion, Record: rec.Path,
-		Truncated: rec.Truncated, Runs: []RunSummary{}, Runtimes: h.Runtimes,
+		Truncated: rec.Truncated, Runs: []RunSummary{}, Runtimes: h.Runtimes, Segment: h.Segment, Generators: len(h.Merged),
 	}
 	for _, run := range rec.Runs {
 		rs, err := summarizeRun(&h, run, rec.Truncated)
@@ -273,7 +279,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	rs := RunSummary{
 		Variant: run.Start.Variant, Status: runStatus(run, truncated), DurationS: dur,
 		Requests: total.requests, Errors: total.errors, ErrorRate: ratio(total.errors, total.requests),
-		Dropped: total.dropped, RPS: perSecond(total.requests, dur), PlannedRPS: plannedRate(h, from, to),
+		Dropped: total.dropped, RPS: perSecond(total.requests, dur), PlannedRPS: plannedRate(h, from, to) * h.Segment.Fraction(),
 		Latency: percentiles(total.lat), ServiceTime: percentiles(total.svc), ScheduleLag: percentiles(total.lag),
 		ErrorsByClass: total.classes, StatusCodes: total.codes, BytesIn: total.bytesIn, BytesOut: total.bytesOut,
 		Services: services(run), Thresholds: []ThresholdResult{}, Warnings: []string{},
@@ -384,6 +390,12 @@ func warnings(h *Header, run *Run, rs *RunSummary, total *merged) []string {
 		w = append(w, "skipped: "+skipReason(run))
 	case StatusAborted:
 		w = append(w, "the run was stopped early: "+skipReason(run))
+	}
+	if sg := h.Segment; sg != nil && !sg.Whole() {
+		w = append(w, fmt.Sprintf("segment %s of a distributed run: figures and thresholds cover this generator's share only; merge the segments (gauntlet merge) and judge the merged record", sg))
+		if sg.FaultsSkipped {
+			w = append(w, "faults are left to segment 1: this generator injected none")
+		}
 	}
 	if rs.Dropped > 0 {
 		w = append(w, fmt.Sprintf("the generator could not keep the schedule: %d planned requests were never sent", rs.Dropped))

@@ -18,7 +18,7 @@ import (
 // schedule lag, per-request figures, services, thresholds and warnings.
 func Text(w io.Writer, s *metrics.Summary) error {
 	ew := &errWriter{w: w}
-	ew.printf("gauntlet · %s · run %s\n", s.Scenario, s.RunID)
+	ew.printf("gauntlet · %s · run %s%s\n", s.Scenario, s.RunID, distributed(s))
 	ew.printf("verdict: %s\n", strings.ToUpper(s.Verdict))
 	for i := range s.Runs {
 		textRun(ew, &s.Runs[i])
@@ -196,3 +196,15 @@ func (e *errWriter) Write(p []byte) (int, error) {
 }
 
 func (e *errWriter) printf(format string, args ...any) { fmt.Fprintf(e, format, args...) }
+
+// distributed says when a summary covers one segment of a distributed run
+// or several generators' merged records.
+func distributed(s *metrics.Summary) string {
+	switch {
+	case s.Segment != nil:
+		return " · segment " + s.Segment.String()
+	case s.Generators > 1:
+		return fmt.Sprintf(" · %d generators merged", s.Generators)
+	}
+	return ""
+}

@@ -23,7 +23,8 @@ import (
 type Open struct {
 	// Requests is the request mix; each request's share is its weight.
 	Requests []Request
-	// Pacer is the arrival schedule.
+	// Pacer is the arrival schedule: the whole plan, or one generator's
+	// share of it (StagePacer.Segment).
 	Pacer *StagePacer
 	// Start is the load start (t0) every Result offset counts from. Run
 	// waits until then.
@@ -119,7 +120,7 @@ func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
 		if o.exhausted.Load() {
 			return nil
 		}
-		t := tick{seq: k, at: at, stage: uint16(stage)}
+		t := tick{seq: o.Pacer.Seq(k), at: at, stage: uint16(stage)}
 		select {
 		case ticks <- t:
 			continue
@@ -152,7 +153,7 @@ func (o *Open) drop(ctx context.Context, m mix, es []entry, k, total uint64, out
 	for ; k < total; k++ {
 		at, stage := o.Pacer.At(k)
 		select {
-		case out <- metrics.Result{Request: es[m.pick(k)].id, Stage: uint16(stage), Intended: at,
+		case out <- metrics.Result{Request: es[m.pick(o.Pacer.Seq(k))].id, Stage: uint16(stage), Intended: at,
 			Sent: now, End: now, Class: metrics.Dropped}:
 		case <-ctx.Done():
 			return

@@ -33,6 +33,11 @@ func (s *Service) preset() {
 	s.StopTimeout = Duration(DefaultStopTimeout)
 }
 
+func (k *Kubernetes) preset() {
+	k.Namespace = "default"
+	k.Mode = "all"
+}
+
 func (s *Service) finish() {
 	if s.Ready == "" && (s.Baseline != "" || len(s.Command) > 0) {
 		s.Ready = DefaultReady

@@ -14,7 +14,41 @@ import (
 var FaultKinds = []string{
 	"latency", "bandwidth", "reset", "blackhole", "http_error", "http_delay", "slow_close",
 	"kill", "pause", "terminate", "restart", "cpu_stress", "memory_stress",
-	"cpu_limit", "memory_limit",
+	"cpu_limit", "memory_limit", "loss", "pod_failure",
+}
+
+// KubernetesFaultKinds maps each fault kind that works on a service with
+// kubernetes: set to the Chaos Mesh object it becomes.
+var KubernetesFaultKinds = map[string]string{
+	"latency":       "NetworkChaos delay",
+	"loss":          "NetworkChaos loss",
+	"bandwidth":     "NetworkChaos bandwidth",
+	"blackhole":     "NetworkChaos partition",
+	"kill":          "PodChaos pod-kill (container-kill with container:)",
+	"terminate":     "PodChaos pod-kill with a grace period",
+	"pod_failure":   "PodChaos pod-failure",
+	"cpu_stress":    "StressChaos cpu",
+	"memory_stress": "StressChaos memory",
+	"http_error":    "HTTPChaos abort or replaced status",
+	"http_delay":    "HTTPChaos delay",
+	"reset":         "HTTPChaos abort",
+}
+
+// localOnly maps the fault kinds that only work on services gauntlet runs
+// itself to their nearest alternative on Kubernetes.
+var localOnly = map[string]string{
+	"pause":        "pod_failure",
+	"restart":      "kill (the pod's controller starts a new one)",
+	"slow_close":   "latency",
+	"cpu_limit":    "cpu_stress",
+	"memory_limit": "memory_stress",
+}
+
+// kubernetesOnly maps the fault kinds that need Chaos Mesh to their nearest
+// alternative on a local service.
+var kubernetesOnly = map[string]string{
+	"loss":        "reset or blackhole",
+	"pod_failure": "pause or kill",
 }
 
 // hostFaultKinds are the kinds that act on the host rather than on a service.

@@ -88,3 +88,18 @@ func openLibrary(ref, name string, adjust []func(*Spec)) (*Spec, error) {
 	}
 	return Parse("library:"+strings.TrimSuffix(name, ".yaml"), data, adjust...)
 }
+
+// Source returns the raw YAML that Open(ref) decodes: the file's bytes, or
+// the library scenario's.
+func Source(ref string) ([]byte, error) {
+	if name, ok := strings.CutPrefix(ref, "library:"); ok {
+		ref = name
+	} else if fi, err := os.Stat(ref); err == nil && !fi.IsDir() {
+		return os.ReadFile(ref)
+	}
+	data, ok := LibraryFile(ref)
+	if !ok {
+		return nil, fmt.Errorf("scenario %q is neither a file nor a library scenario: %w", ref, ErrNotFound)
+	}
+	return data, nil
+}

@@ -30,8 +30,26 @@ type Spec struct {
 	bad map[string]bool     // field paths already reported while decoding
 }
 
+// Service returns the service called name.
+func (s *Spec) Service(name string) (*Service, bool) {
+	for i := range s.Services {
+		if s.Services[i].Name == name {
+			return &s.Services[i], true
+		}
+	}
+	return nil, false
+}
+
+// OnKubernetes reports whether fault f acts on a service that runs on
+// Kubernetes, so that Chaos Mesh injects it.
+func (s *Spec) OnKubernetes(f Fault) bool {
+	svc, ok := s.Service(f.Service)
+	return ok && svc.Kubernetes != nil
+}
+
 // Service is a program under test or an already running target. Exactly one
-// of Baseline, Command and URL is set.
+// of Baseline, Command and URL is set; a service with Kubernetes set runs in a
+// cluster, is reached at URL and has its faults injected by Chaos Mesh.
 type Service struct {
 	// Name is the key of the service in the services map; templates refer to
 	// the service's base address as ${Name}.
@@ -58,6 +76,27 @@ type Service struct {
 	StartTimeout Duration `yaml:"start_timeout"`
 	// StopTimeout is the grace between SIGTERM and SIGKILL; default 10s.
 	StopTimeout Duration `yaml:"stop_timeout"`
+	// Kubernetes, when set, says which pods the service is in a cluster:
+	// faults on it become Chaos Mesh objects (see KubernetesFaultKinds).
+	Kubernetes *Kubernetes `yaml:"kubernetes"`
+}
+
+// Kubernetes selects the pods of a service that runs on Kubernetes, the way
+// a Chaos Mesh selector does.
+type Kubernetes struct {
+	// Namespace of the pods; default "default".
+	Namespace string `yaml:"namespace"`
+	// Selector is the pods' label selector, e.g. {app: inventory}; required.
+	Selector map[string]string `yaml:"selector"`
+	// Mode picks among the selected pods: "all" (the default), "one",
+	// "fixed" (Value pods), "fixed-percent" (Value % of them) or
+	// "random-max-percent" (up to Value %).
+	Mode string `yaml:"mode"`
+	// Value is the count or percentage of the fixed and percent modes.
+	Value int `yaml:"value"`
+	// Port is the container port HTTP faults intercept (http_error,
+	// http_delay, reset); required by those.
+	Port int `yaml:"port"`
 }
 
 // LoadProfile describes how traffic is generated. (It is not named Load

@@ -225,9 +225,29 @@ func (v *validator) faults() {
 			v.add(kpath, "missing service (one of: "+strings.Join(services, ", ")+")")
 		case f.Service != "" && !slices.Contains(services, f.Service):
 			v.add(kpath+".service", "unknown service "+strconv.Quote(f.Service)+or(hint(f.Service, services), " (services: "+strings.Join(services, ", ")+")"))
+		default:
+			v.faultPlace(kpath, f)
 		}
 		if j := slices.IndexFunc(v.s.Faults[:i], func(g Fault) bool { return g.Name == f.Name }); j >= 0 {
 			v.add(path+".name", "duplicate fault name "+strconv.Quote(f.Name)+" (also faults["+strconv.Itoa(j)+"])")
 		}
+	}
+}
+
+// faultPlace checks that a fault kind works where its service runs: on
+// Kubernetes through Chaos Mesh, or locally through gauntlet's own proxy,
+// signals and stress processes.
+func (v *validator) faultPlace(kpath string, f Fault) {
+	svc, _ := v.s.Service(f.Service)
+	onKube := svc != nil && svc.Kubernetes != nil
+	switch {
+	case onKube && localOnly[f.Kind] != "":
+		v.add(kpath, f.Kind+" works only on services gauntlet runs itself, and "+strconv.Quote(f.Service)+" runs on Kubernetes: use "+localOnly[f.Kind]+" instead")
+	case onKube:
+		// Chaos Mesh checks the parameters when the objects are built.
+	case kubernetesOnly[f.Kind] != "":
+		v.add(kpath+".service", f.Kind+" needs Chaos Mesh, and "+strconv.Quote(f.Service)+" is not a kubernetes service: locally use "+kubernetesOnly[f.Kind]+" instead")
+	case slices.Contains(hostFaultKinds, f.Kind) && svc != nil:
+		v.add(kpath+".service", "locally "+f.Kind+" loads the whole host and takes no service; service: is for a service with kubernetes: set")
 	}
 }

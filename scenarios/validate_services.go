@@ -53,6 +53,9 @@ func (v *validator) services() {
 				v.add(path+".url", err.Error())
 			}
 		}
+		if svc.Kubernetes != nil {
+			v.kubernetes(path, svc)
+		}
 		if svc.Ready != "" {
 			if t, ok := v.templateString(path+".ready", svc.Ready, own); ok {
 				v.literalHost(path+".ready", t)
@@ -75,6 +78,59 @@ func (v *validator) services() {
 		}
 	}
 	v.cycles()
+}
+
+// kubernetesModes are Chaos Mesh's selector modes.
+var kubernetesModes = []string{"all", "one", "fixed", "fixed-percent", "random-max-percent"}
+
+// kubernetes checks a service that runs on Kubernetes: gauntlet reaches it at
+// its url and never starts it.
+func (v *validator) kubernetes(path string, svc Service) {
+	k := svc.Kubernetes
+	kpath := path + ".kubernetes"
+	switch {
+	case svc.Baseline != "" || len(svc.Command) > 0:
+		v.add(kpath, "a kubernetes service runs in the cluster and gauntlet does not start it: use url: instead of baseline or command")
+	case svc.URL == "" && !v.s.bad[path+".url"]:
+		v.add(kpath, "a kubernetes service needs url: the address load reaches it at (e.g. http://"+svc.Name+"."+k.Namespace+".svc:8080)")
+	}
+	if !dnsLabel(k.Namespace) {
+		v.add(kpath+".namespace", "invalid namespace "+strconv.Quote(k.Namespace)+" (lower-case letters, digits and -, at most 63)")
+	}
+	if len(k.Selector) == 0 && !v.s.bad[kpath+".selector"] {
+		v.add(kpath, "missing selector: the labels of the service's pods, e.g. selector: {app: "+svc.Name+"}")
+	}
+	for _, key := range slices.Sorted(maps.Keys(k.Selector)) {
+		if key == "" || k.Selector[key] == "" {
+			v.add(joinPath(kpath+".selector", key), "label keys and values must not be empty")
+		}
+	}
+	switch {
+	case !slices.Contains(kubernetesModes, k.Mode):
+		v.add(kpath+".mode", "unknown mode "+strconv.Quote(k.Mode)+or(hint(k.Mode, kubernetesModes), " (modes: "+strings.Join(kubernetesModes, ", ")+")"))
+	case k.Mode == "fixed" && k.Value < 1:
+		v.add(kpath+".value", "mode fixed needs value: the number of pods, >= 1")
+	case strings.HasSuffix(k.Mode, "percent") && (k.Value < 1 || k.Value > 100):
+		v.add(kpath+".value", "mode "+k.Mode+" needs value: a percentage of the pods, 1–100")
+	case (k.Mode == "all" || k.Mode == "one") && k.Value != 0:
+		v.add(kpath+".value", "mode "+k.Mode+" takes no value (value is for fixed, fixed-percent and random-max-percent)")
+	}
+	if k.Port < 0 || k.Port > 65535 {
+		v.add(kpath+".port", "must be a port number, 1–65535, got "+strconv.Itoa(k.Port))
+	}
+}
+
+// dnsLabel reports whether s is a Kubernetes namespace name (RFC 1123 label).
+func dnsLabel(s string) bool {
+	if s == "" || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // cycles reports each dependency cycle once, at the first service in file

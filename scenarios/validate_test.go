@@ -118,7 +118,7 @@ func TestValidateRules(t *testing.T) {
 			"  - {at: -1s, kill: {}}\n" +
 			"  - {at: 1s, cpu_stress: {workers: 1}}\n",
 			[]string{
-				`5:5: faults[0]: no fault kind (add one of latency, bandwidth, reset, blackhole, http_error, http_delay, slow_close, kill, pause, terminate, restart, cpu_stress, memory_stress, cpu_limit, memory_limit)`,
+				`5:5: faults[0]: no fault kind (add one of latency, bandwidth, reset, blackhole, http_error, http_delay, slow_close, kill, pause, terminate, restart, cpu_stress, memory_stress, cpu_limit, memory_limit, loss, pod_failure)`,
 				`6:42: faults[1]: several fault kinds (kill, pause); use one per fault`,
 				`7:14: unknown fault kind "latncy" in faults[2] (did you mean "latency"?)`,
 				`8:33: faults[3].latency.service: unknown service "inventroy" (did you mean "inventory"?)`,
@@ -140,6 +140,29 @@ func TestValidateRules(t *testing.T) {
 			[]string{`5:13: requests[0].flow[0].url: unknown name "id" in ${id} (known: api, run_id)`}},
 		{"service templates", "services:\n  api: {command: [\"x\", \"${port}\", \"${db}\", \"${prot}\"]}\n  db: {baseline: db, env: {A: \"${addr}\"}}\nload: {stages: [{for: 1s, rate: 1}]}\nrequests: [{url: \"${api}/\"}]\n",
 			[]string{`2:44: services.api.command[3]: unknown name "prot" in ${prot} (did you mean "port"?)`}},
+		{"kubernetes services and where faults work", "allow_remote: true\nservices:\n" +
+			"  api: {url: \"http://api.shop.svc:8080\", kubernetes: {namespace: shop, selector: {app: api}, mode: fixed, value: 2}}\n" +
+			"  db: {baseline: db, kubernetes: {namespace: Shop, selector: {}, mode: fixd}}\n" +
+			"  web: {url: \"http://web:80\", kubernetes: {selector: {app: web}, mode: all, value: 3, port: 70000}}\n" +
+			"  local: {baseline: micro}\n" +
+			"load: {stages: [{for: 1s, rate: 1}]}\nrequests: [{url: \"${api}/\"}]\nfaults:\n" +
+			"  - {at: 1s, for: 1s, latency: {service: api, delay: 10ms}}\n" +
+			"  - {at: 1s, for: 1s, pause: {service: api}}\n" +
+			"  - {at: 1s, for: 1s, loss: {service: local, percent: 10}}\n" +
+			"  - {at: 1s, for: 1s, cpu_stress: {service: local}}\n" +
+			"  - {at: 1s, for: 1s, cpu_stress: {service: api, workers: 1}}\n" +
+			"  - {at: 1s, for: 1s, pod_failure: {service: api}}\n",
+			[]string{
+				`4:34: services.db.kubernetes: a kubernetes service runs in the cluster and gauntlet does not start it: use url: instead of baseline or command`,
+				`4:34: services.db.kubernetes: missing selector: the labels of the service's pods, e.g. selector: {app: db}`,
+				`4:46: services.db.kubernetes.namespace: invalid namespace "Shop" (lower-case letters, digits and -, at most 63)`,
+				`4:72: services.db.kubernetes.mode: unknown mode "fixd" (did you mean "fixed"?)`,
+				`5:84: services.web.kubernetes.value: mode all takes no value (value is for fixed, fixed-percent and random-max-percent)`,
+				`5:93: services.web.kubernetes.port: must be a port number, 1–65535, got 70000`,
+				`11:30: faults[1].pause: pause works only on services gauntlet runs itself, and "api" runs on Kubernetes: use pod_failure instead`,
+				`12:39: faults[2].loss.service: loss needs Chaos Mesh, and "local" is not a kubernetes service: locally use reset or blackhole instead`,
+				`13:45: faults[3].cpu_stress.service: locally cpu_stress loads the whole host and takes no service; service: is for a service with kubernetes: set`,
+			}},
 		{"syntax error", "load: {stages: [}\n", []string{
 			`1:17: yaml: could not find '{' character corresponding to '}'`,
 		}},

@@ -21,6 +21,8 @@ import (
 const defaultScenario = "go-vs-jvm"
 
 type runOptions struct {
+	// kube holds the flags for faults on Kubernetes services.
+	kube kubeOptions
 	// ci turns the gate on and writes every artifact into the output folder.
 	ci       bool
 	count    int
@@ -30,6 +32,9 @@ type runOptions struct {
 	progress bool
 	// results, when set, gets a copy of every result (attack --dump-results).
 	results runners.ResultSink
+	// segment is --segment as given; seg is it parsed.
+	segment string
+	seg     metrics.Segment
 }
 
 func newRunCmd() *cobra.Command {
@@ -43,7 +48,8 @@ it runs the embedded "` + defaultScenario + `" scenario. NAME is an embedded sce
 (see "gauntlet scenarios").`,
 		Example: `  gauntlet run                         # the embedded default scenario
   gauntlet run order.yaml --out out/order
-  gauntlet run quickstart --output json | jq '.runs[0].latency_ms.p99'`,
+  gauntlet run quickstart --output json | jq '.runs[0].latency_ms.p99'
+  gauntlet run order.yaml --segment 2/3 --out out/gen2   # one of three generators; see "gauntlet merge"`,
 		Args:              usageArgs(cobra.MaximumNArgs(1)),
 		ValidArgsFunction: completeScenarios,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -64,6 +70,7 @@ it runs the embedded "` + defaultScenario + `" scenario. NAME is an embedded sce
 
 func (o *runOptions) register(cmd *cobra.Command) {
 	o.out.register(cmd)
+	o.kube.register(cmd)
 	cmd.Flags().StringVar(&o.outDir, "out", "", "folder for the record and reports (default out/<scenario>-<timestamp>/)")
 	cmd.Flags().BoolVar(&o.progress, "progress", true, "show a live progress line when stderr is a terminal")
 	cmd.Flags().BoolVar(&o.ci, "ci", false, "CI mode: no progress line; record, report.html, summary.md and junit.xml in --out; exit 3 on a failed threshold or a regression")
@@ -71,6 +78,7 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	o.gate.opt = gates.DefaultOptions()
 	o.gate.register(cmd)
 	cmd.Flags().StringVar(&o.out.html, "html", "", "where to write the HTML report (default report.html beside the record)")
+	cmd.Flags().StringVar(&o.segment, "segment", "", "run share `I/N` of the load, one of N generators (1 <= I <= N); only segment 1 injects faults, and thresholds judge this share only: merge the records with \"gauntlet merge\" and judge the merged one")
 }
 
 // runSpec runs a validated scenario and prints its summary; shared by run and
@@ -81,6 +89,9 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 	}
 	if o.count < 1 {
 		return usageErr(fmt.Errorf("--count must be at least 1, got %d", o.count))
+	}
+	if err := o.parseSegment(spec); err != nil {
+		return err
 	}
 	outDir := o.outDir
 	if outDir == "" {
@@ -154,7 +165,7 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 // runOnce runs the scenario once into dir and returns its record's path.
 func (o *runOptions) runOnce(cmd *cobra.Command, spec *scenarios.Spec, dir string) (string, error) {
 	stderr := cmd.ErrOrStderr()
-	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results,
+	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results, Segment: o.seg,
 		Fails: func(th metrics.Threshold, rs *metrics.RunSummary) bool {
 			r := gates.Evaluate(rs, th)
 			return !r.Pass && r.Error == ""
@@ -167,6 +178,14 @@ func (o *runOptions) runOnce(cmd *cobra.Command, spec *scenarios.Spec, dir strin
 	} else if o.out.format == "text" {
 		opt.Log = stderr
 	}
+	cluster, err := o.kube.cluster(spec, o.seg.Index, opt.Log)
+	if err != nil {
+		if prog != nil {
+			prog.finish()
+		}
+		return "", err
+	}
+	opt.Cluster = cluster
 	path, err := engine.Run(cmd.Context(), spec, opt)
 	if prog != nil {
 		prog.finish()
@@ -186,4 +205,21 @@ func linkLatest(dir string) {
 	if err := os.Symlink(filepath.Base(dir), tmp); err == nil {
 		os.Rename(tmp, latest)
 	}
+}
+
+// parseSegment checks --segment: a share I/N of a scenario whose load can be
+// split (not a capacity search).
+func (o *runOptions) parseSegment(spec *scenarios.Spec) error {
+	if o.segment == "" {
+		return nil
+	}
+	seg, err := metrics.ParseSegment(o.segment)
+	if err != nil {
+		return usageErr(fmt.Errorf("--segment %w", err))
+	}
+	if spec.Load.Model == "search" && !seg.Whole() {
+		return usageErr(fmt.Errorf("--segment %s: %w", seg, engine.ErrSegmentSearch))
+	}
+	o.seg = seg
+	return nil
 }

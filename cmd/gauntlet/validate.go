@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gauntletbench/gauntlet/chaos/chaosmesh"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
 
@@ -16,7 +17,9 @@ func newValidateCmd() *cobra.Command {
 		Short: "Check scenario files without running them",
 		Long: `Validate decodes each scenario strictly and reports every problem at once,
 as file:line:col with the field path and a hint. It sends no load and starts
-nothing. Exit code 2 when any scenario is invalid.`,
+nothing. Faults on kubernetes services are built as Chaos Mesh objects and
+checked with Chaos Mesh's own validation. Exit code 2 when any scenario is
+invalid.`,
 		Example: `  gauntlet validate order.yaml
   gauntlet validate scenarios/*.yaml`,
 		Args:              usageArgs(cobra.MinimumNArgs(1)),
@@ -33,6 +36,11 @@ nothing. Exit code 2 when any scenario is invalid.`,
 					continue
 				case err != nil:
 					fmt.Fprintf(cmd.ErrOrStderr(), "gauntlet: %v\n", err)
+					bad++
+					continue
+				}
+				if _, err := chaosmesh.Objects(spec); err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", ref, err)
 					bad++
 					continue
 				}

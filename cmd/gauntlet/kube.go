@@ -1,0 +1,150 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gauntletbench/gauntlet/chaos"
+	"github.com/gauntletbench/gauntlet/chaos/chaosmesh"
+	"github.com/gauntletbench/gauntlet/kube"
+	"github.com/gauntletbench/gauntlet/scenarios"
+)
+
+// kubeOptions are run's flags for faults on services that run on Kubernetes.
+type kubeOptions struct {
+	kubeconfig    string
+	inCluster     bool
+	forceCleanup  bool
+	injectTimeout time.Duration
+	deleteTimeout time.Duration
+}
+
+func (k *kubeOptions) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig `PATH` of the cluster where faults on kubernetes services are injected as Chaos Mesh objects")
+	f.BoolVar(&k.inCluster, "in-cluster", false, "inject Chaos Mesh objects through the pod's service account (gauntlet running in the cluster)")
+	f.BoolVar(&k.forceCleanup, "force-cleanup", false, "remove the finalizer of a Chaos Mesh object Chaos Mesh has not recovered within --delete-timeout")
+	f.DurationVar(&k.injectTimeout, "inject-timeout", 30*time.Second, "how long to wait for Chaos Mesh to report an object injected")
+	f.DurationVar(&k.deleteTimeout, "delete-timeout", 30*time.Second, "how long to wait for a deleted Chaos Mesh object to be gone")
+}
+
+// cluster returns where the faults of spec on Kubernetes services are injected: nil
+// when it has none; a cluster that only validates for a segment other than the first
+// (only segment 1 injects faults); else a connection from --kubeconfig or --in-cluster,
+// which one of them must give.
+func (k *kubeOptions) cluster(spec *scenarios.Spec, segment int, log io.Writer) (chaos.Cluster, error) {
+	if !slices.ContainsFunc(spec.Faults, spec.OnKubernetes) {
+		return nil, nil
+	}
+	opt := chaosmesh.Options{InjectTimeout: k.injectTimeout, DeleteTimeout: k.deleteTimeout, ForceCleanup: k.forceCleanup, Log: log}
+	if segment > 1 {
+		return chaosmesh.NewCluster(nil, opt), nil
+	}
+	switch {
+	case k.kubeconfig != "" && k.inCluster:
+		return nil, usageErr(fmt.Errorf("set --kubeconfig or --in-cluster, not both"))
+	case k.kubeconfig == "" && !k.inCluster:
+		return nil, usageErr(fmt.Errorf("scenario %s has faults on kubernetes services: give the cluster with --kubeconfig PATH (or --in-cluster), or print the Chaos Mesh objects with: gauntlet chaos render %s", spec.Name, spec.File))
+	}
+	if k.kubeconfig != "" {
+		if _, err := os.Stat(k.kubeconfig); err != nil {
+			return nil, usageErr(fmt.Errorf("--kubeconfig: %w", err))
+		}
+	}
+	c, err := chaosmesh.Connect(k.kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	return chaosmesh.NewCluster(c, opt), nil
+}
+
+func newChaosCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "chaos",
+		Short: "Work with the faults of a scenario",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "render FILE|NAME",
+		Short: "Print the Chaos Mesh objects of a scenario's faults on Kubernetes services",
+		Long: `Render builds a Chaos Mesh object (chaos-mesh.org/v1alpha1) for every fault of the
+scenario whose service has kubernetes: set, checks it with Chaos Mesh's own
+defaulting and validation, and prints them as YAML for kubectl apply -f.
+
+latency, loss, bandwidth and blackhole become NetworkChaos; kill, terminate and
+pod_failure PodChaos; cpu_stress and memory_stress StressChaos; http_error,
+http_delay and reset HTTPChaos. Each object carries its fault's duration; its
+start (at:) and repeats (every:, times:) are annotations, because kubectl
+applies everything at once. "gauntlet run --kubeconfig PATH" creates each object
+when it is due, waits until Chaos Mesh has injected it, and deletes it at its end.`,
+		Example: `  gauntlet chaos render shop.yaml > chaos.yaml
+  gauntlet chaos render shop.yaml | kubectl apply --dry-run=server -f -`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec, err := scenarios.Open(args[0])
+			if err != nil {
+				return err
+			}
+			objs, err := chaosmesh.Objects(spec)
+			if err != nil {
+				return usageErr(err)
+			}
+			if len(objs) == 0 {
+				return usageErr(fmt.Errorf("%s has no faults on kubernetes services (give a service kubernetes: {namespace, selector})", args[0]))
+			}
+			return chaosmesh.Render(cmd.OutOrStdout(), objs)
+		},
+	})
+	return cmd
+}
+
+func newK8sCmd() *cobra.Command {
+	o := kube.JobOptions{}
+	cmd := &cobra.Command{
+		Use:   "k8s",
+		Short: "Run a scenario's load from many generators on Kubernetes",
+	}
+	render := &cobra.Command{
+		Use:   "render FILE|NAME",
+		Short: "Print a ConfigMap and an Indexed Job that run a scenario from N generators",
+		Long: `Render prints, for kubectl apply -f, a ConfigMap holding the scenario and an
+Indexed Job of N gauntlet pods. Pod i (1..N) runs "gauntlet run --segment i/N":
+the i-th share of the scenario's load. Each writes its record to the volume
+claim, in segment-i/. Collect the records, merge them with "gauntlet merge"
+and report the merged record (see the README, "Distributed load").`,
+		Example: `  gauntlet k8s render shop.yaml --generators 4 --namespace load | kubectl apply -f -`,
+		Args:    usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec, err := scenarios.Open(args[0])
+			if err != nil {
+				return err
+			}
+			src, err := scenarios.Source(args[0])
+			if err != nil {
+				return err
+			}
+			if o.Generators < 1 {
+				return usageErr(fmt.Errorf("--generators must be at least 1, got %d", o.Generators))
+			}
+			o.InCluster = slices.ContainsFunc(spec.Faults, spec.OnKubernetes)
+			if err := kube.Render(cmd.OutOrStdout(), spec, src, o); err != nil {
+				return usageErr(err)
+			}
+			return nil
+		},
+	}
+	f := render.Flags()
+	f.IntVarP(&o.Generators, "generators", "n", 2, "number of generator pods (segments)")
+	f.StringVar(&o.Namespace, "namespace", "default", "namespace of the ConfigMap and the Job")
+	f.StringVar(&o.Image, "image", "ghcr.io/gauntletbench/gauntlet:"+version(), "gauntlet container image")
+	f.StringVar(&o.Claim, "claim", "gauntlet-records", "PersistentVolumeClaim the pods write their records to (ReadWriteMany, or all pods on one node)")
+	f.StringVar(&o.ServiceAccount, "service-account", "", "service account of the pods (needs rights on Chaos Mesh objects when the scenario has faults on kubernetes services)")
+	f.StringVar(&o.CPU, "cpu", "1", "CPU request and limit of each generator")
+	f.StringVar(&o.Memory, "memory", "512Mi", "memory request and limit of each generator")
+	cmd.AddCommand(render)
+	return cmd
+}
