@@ -48,6 +48,9 @@ type Options struct {
 	// whether it failed; with it, thresholds marked abort_on_fail stop the
 	// load once they fail (after their delay_abort_eval).
 	Fails func(th metrics.Threshold, rs *metrics.RunSummary) bool
+	// StartAt, when in the future, holds the load back until then (services
+	// start first), so generators on several machines start together.
+	StartAt time.Time
 	// Cluster injects the faults on services that run on Kubernetes
 	// (chaos/chaosmesh); nil means a scenario with such faults cannot run.
 	Cluster chaos.Cluster
@@ -174,6 +177,14 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		fmt.Fprintf(e.opt.Log, "%s: service %s ready at %s in %.1f ms (pid %d)\n", variant, p.Name(), p.URL(), p.StartupMs(), p.PID())
 	}
 
+	if wait := time.Until(e.opt.StartAt) - loadStartDelay; wait > 0 {
+		fmt.Fprintf(e.opt.Log, "%s: services ready; load starts at %s\n", variant, e.opt.StartAt.Format(time.RFC3339Nano))
+		select {
+		case <-ctx.Done():
+			return end(metrics.StatusInterrupted, ErrInterrupted)
+		case <-time.After(wait):
+		}
+	}
 	start := time.Now().Add(loadStartDelay)
 	prober := e.startProbes(ctx, variant, st, start)
 	defer prober.stop(context.WithoutCancel(ctx))

@@ -46,6 +46,9 @@ type JobOptions struct {
 	ServiceAccount string
 	// CPU and Memory are each pod's request and limit (Kubernetes quantities).
 	CPU, Memory string
+	// StartAt, when set, is passed to every pod as --start-at, so they start their
+	// load together however the scheduler spreads their start.
+	StartAt string
 	// InCluster makes segment 1 inject the scenario's faults on Kubernetes services
 	// through the pod's service account.
 	InCluster bool
@@ -116,12 +119,19 @@ func Objects(spec *scenarios.Spec, src []byte, o JobOptions) ([]runtime.Object, 
 	}
 	n := int32(o.Generators)
 	indexed := batchv1.IndexedCompletion
+	extra := ""
+	if o.StartAt != "" {
+		extra += " --start-at " + o.StartAt
+	}
+	if o.InCluster {
+		extra += " --in-cluster"
+	}
 	// Exit 3 (a threshold failed on this share of the load) is not a pod failure: the
 	// verdict belongs to the merged record.
 	script := fmt.Sprintf(`SEGMENT=$((JOB_COMPLETION_INDEX + 1)); `+
 		`gauntlet run %s/%s --segment "$SEGMENT/%d" --out "%s/%s/segment-$SEGMENT" --progress=false%s; `+
 		`rc=$?; if [ "$rc" -eq 3 ]; then rc=0; fi; exit "$rc"`,
-		ScenarioDir, ScenarioFile, o.Generators, RecordsDir, name, map[bool]string{true: " --in-cluster"}[o.InCluster])
+		ScenarioDir, ScenarioFile, o.Generators, RecordsDir, name, extra)
 	res := corev1.ResourceList{corev1.ResourceCPU: cpu, corev1.ResourceMemory: mem}
 	job := &batchv1.Job{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},

@@ -127,6 +127,13 @@ and report the merged record (see the README, "Distributed load").`,
 			if err != nil {
 				return err
 			}
+			if o.StartAt != "" {
+				t, err := parseStartAt(o.StartAt)
+				if err != nil {
+					return usageErr(err)
+				}
+				o.StartAt = t.UTC().Format(time.RFC3339Nano)
+			}
 			if o.Generators < 1 {
 				return usageErr(fmt.Errorf("--generators must be at least 1, got %d", o.Generators))
 			}
@@ -143,6 +150,7 @@ and report the merged record (see the README, "Distributed load").`,
 	f.StringVar(&o.Image, "image", "ghcr.io/gauntletbench/gauntlet:"+version(), "gauntlet container image")
 	f.StringVar(&o.Claim, "claim", "gauntlet-records", "PersistentVolumeClaim the pods write their records to (ReadWriteMany, or all pods on one node)")
 	f.StringVar(&o.ServiceAccount, "service-account", "", "service account of the pods (needs rights on Chaos Mesh objects when the scenario has faults on kubernetes services)")
+	f.StringVar(&o.StartAt, "start-at", "", "pass --start-at `TIME` to every pod, so they start their load together (RFC 3339 or Unix seconds)")
 	f.StringVar(&o.CPU, "cpu", "1", "CPU request and limit of each generator")
 	f.StringVar(&o.Memory, "memory", "512Mi", "memory request and limit of each generator")
 	cmd.AddCommand(render)

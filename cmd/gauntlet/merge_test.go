@@ -44,11 +44,13 @@ func TestSegmentsMergeIntoTheWholeRun(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	// Both generators hold their load until the same instant.
+	startAt := time.Now().Add(2 * time.Second).Truncate(time.Millisecond)
 	var wg sync.WaitGroup
 	for i, dir := range dirs {
 		wg.Go(func() {
 			cmd := exec.CommandContext(ctx, filepath.Join(binDir, "gauntlet"), "run", scenario,
-				"--segment", fmt.Sprintf("%d/2", i+1), "--out", dir, "--output", "json")
+				"--segment", fmt.Sprintf("%d/2", i+1), "--out", dir, "--output", "json", "--start-at", startAt.Format(time.RFC3339Nano))
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			if err := cmd.Run(); err != nil {
@@ -89,6 +91,9 @@ func TestSegmentsMergeIntoTheWholeRun(t *testing.T) {
 		rec, err := metrics.ReadFile(filepath.Join(dir, "record.ndjson"))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if ls := rec.Runs[0].Load; ls == nil || ls.Start.Before(startAt) || ls.Start.After(startAt.Add(time.Second)) {
+			t.Errorf("record %d: load started at %v; want at --start-at %v (within a second after)", i+1, ls, startAt)
 		}
 		if sg := rec.Header.Segment; sg == nil || sg.Index != i+1 || sg.Count != 2 || sg.FaultsSkipped != (i == 1) {
 			t.Errorf("record %d: header segment %+v; want %d/2, faults skipped only by segment 2", i+1, sg, i+1)
@@ -166,6 +171,7 @@ requests:
 		{[]string{"run", scenario, "--segment", "1/0"}, "e.g. 1/3"},
 		{[]string{"attack", "http://127.0.0.1:9/", "--segment", "2"}, "e.g. 1/3"},
 		{[]string{"run", search, "--segment", "1/2"}, "capacity search"},
+		{[]string{"run", scenario, "--start-at", "tomorrow"}, "RFC 3339"},
 		{[]string{"merge", scenario}, "-o MERGED is required"},
 	}
 	for _, tt := range tests {

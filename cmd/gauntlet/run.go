@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -34,6 +36,9 @@ type runOptions struct {
 	results runners.ResultSink
 	// segment is --segment as given; seg is it parsed.
 	segment string
+	// startAt is --start-at as given; start is it parsed.
+	startAt string
+	start   time.Time
 	seg     metrics.Segment
 }
 
@@ -78,6 +83,7 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	o.gate.opt = gates.DefaultOptions()
 	o.gate.register(cmd)
 	cmd.Flags().StringVar(&o.out.html, "html", "", "where to write the HTML report (default report.html beside the record)")
+	cmd.Flags().StringVar(&o.startAt, "start-at", "", "hold the load until `TIME` (RFC 3339, e.g. 2026-11-22T10:00:00Z, or Unix seconds), so generators on several machines start together")
 	cmd.Flags().StringVar(&o.segment, "segment", "", "run share `I/N` of the load, one of N generators (1 <= I <= N); only segment 1 injects faults, and thresholds judge this share only: merge the records with \"gauntlet merge\" and judge the merged one")
 }
 
@@ -93,6 +99,11 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 	if err := o.parseSegment(spec); err != nil {
 		return err
 	}
+	start, err := parseStartAt(o.startAt)
+	if err != nil {
+		return usageErr(err)
+	}
+	o.start = start
 	outDir := o.outDir
 	if outDir == "" {
 		outDir = defaultOutDir(spec.Name)
@@ -165,7 +176,7 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 // runOnce runs the scenario once into dir and returns its record's path.
 func (o *runOptions) runOnce(cmd *cobra.Command, spec *scenarios.Spec, dir string) (string, error) {
 	stderr := cmd.ErrOrStderr()
-	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results, Segment: o.seg,
+	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results, Segment: o.seg, StartAt: o.start,
 		Fails: func(th metrics.Threshold, rs *metrics.RunSummary) bool {
 			r := gates.Evaluate(rs, th)
 			return !r.Pass && r.Error == ""
@@ -222,4 +233,18 @@ func (o *runOptions) parseSegment(spec *scenarios.Spec) error {
 	}
 	o.seg = seg
 	return nil
+}
+
+// parseStartAt reads --start-at: RFC 3339 or Unix seconds; empty means now.
+func parseStartAt(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if sec, err := strconv.ParseFloat(s, 64); err == nil && sec > 0 {
+		return time.Unix(0, int64(sec*1e9)), nil
+	}
+	return time.Time{}, fmt.Errorf("--start-at %q: want an RFC 3339 time (2026-11-22T10:00:00Z) or Unix seconds", s)
 }
