@@ -49,15 +49,29 @@ type Cluster interface {
 }
 
 // ClusterFaultOf returns the ClusterFault of f when its service runs on Kubernetes, and
-// false otherwise. Run names the run (empty when rendering); For is f's own length.
+// false otherwise. Run names the run (empty when rendering). For is f's own length, or
+// for a fault that lasts until the load ends, the rest of the planned load.
 func ClusterFaultOf(spec *scenarios.Spec, f scenarios.Fault, run string) (ClusterFault, bool) {
 	svc, ok := spec.Service(f.Service)
 	if !ok || svc.Kubernetes == nil {
 		return ClusterFault{}, false
 	}
 	k := svc.Kubernetes
+	length := time.Duration(f.For)
+	if length == 0 && f.Every == 0 && !Instant(f.Kind) {
+		// Lasting until the load ends: the object carries the rest of the
+		// planned load as its duration, so Chaos Mesh ends it even if
+		// gauntlet cannot.
+		var planned time.Duration
+		for _, st := range spec.Load.Stages {
+			planned += time.Duration(st.For)
+		}
+		if rest := planned - time.Duration(f.At); rest > 0 {
+			length = rest
+		}
+	}
 	return ClusterFault{
-		Scenario: spec.Name, Run: run, Name: f.Name, Kind: f.Kind, For: time.Duration(f.For), Decode: f.DecodeParams,
+		Scenario: spec.Name, Run: run, Name: f.Name, Kind: f.Kind, For: length, Decode: f.DecodeParams,
 		Pods: Pods{Service: svc.Name, Namespace: k.Namespace, Selector: k.Selector, Mode: k.Mode, Value: k.Value, Port: k.Port},
 	}, true
 }

@@ -177,7 +177,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		fmt.Fprintf(e.opt.Log, "%s: service %s ready at %s in %.1f ms (pid %d)\n", variant, p.Name(), p.URL(), p.StartupMs(), p.PID())
 	}
 
-	if wait := time.Until(e.opt.StartAt) - loadStartDelay; wait > 0 {
+	if wait := time.Until(e.opt.StartAt.Add(-loadStartDelay)); !e.opt.StartAt.IsZero() && wait > 0 {
 		fmt.Fprintf(e.opt.Log, "%s: services ready; load starts at %s\n", variant, e.opt.StartAt.Format(time.RFC3339Nano))
 		select {
 		case <-ctx.Done():

@@ -76,10 +76,21 @@ func checkFaults(spec *scenarios.Spec, length time.Duration, seed uint64, cluste
 		}
 	}
 	var errs []error
+	var probs scenarios.Problems
 	planned := make([]chaos.Planned, 0, len(spec.Faults))
 	for _, f := range spec.Faults {
-		if _, err := buildFault(spec, f, env, cluster, "", length); err != nil {
+		_, err := buildFault(spec, f, env, cluster, "")
+		var ps scenarios.Problems
+		switch {
+		case err == nil:
+		case errors.As(err, &ps):
+			probs = append(probs, ps...)
+		case errors.Is(err, ErrNoCluster):
 			errs = append(errs, faultError(f, err))
+		default:
+			// A parameter out of range or a target that cannot be built is
+			// a problem of the scenario, at the fault's position.
+			probs = append(probs, f.Problem(withHint(err).Error()))
 		}
 		planned = append(planned, chaos.Planned{Name: f.Name, Kind: f.Kind, At: time.Duration(f.At),
 			For: time.Duration(f.For), Every: time.Duration(f.Every), Times: f.Times, Jitter: time.Duration(f.Jitter)})
@@ -87,6 +98,9 @@ func checkFaults(spec *scenarios.Spec, length time.Duration, seed uint64, cluste
 	windows, err := chaos.Timeline(planned, length, seed)
 	if err != nil {
 		errs = append(errs, err)
+	}
+	if len(probs) > 0 {
+		errs = append([]error{probs}, errs...)
 	}
 	return windows, errors.Join(errs...)
 }
@@ -96,19 +110,14 @@ func checkFaults(spec *scenarios.Spec, length time.Duration, seed uint64, cluste
 var ErrNoCluster = errors.New("no Kubernetes cluster to inject the fault in (run with --kubeconfig PATH, or print the Chaos Mesh objects with gauntlet chaos render)")
 
 // buildFault builds fault f of spec: through cluster, as a Chaos Mesh object,
-// when its service runs on Kubernetes, else from the local registry. An
-// object without a length of its own lasts until the planned end of the load
-// (length), so Chaos Mesh stops it even if gauntlet cannot.
-func buildFault(spec *scenarios.Spec, f scenarios.Fault, env chaos.Env, cluster chaos.Cluster, run string, length time.Duration) (chaos.Fault, error) {
+// when its service runs on Kubernetes, else from the local registry.
+func buildFault(spec *scenarios.Spec, f scenarios.Fault, env chaos.Env, cluster chaos.Cluster, run string) (chaos.Fault, error) {
 	cf, onKube := chaos.ClusterFaultOf(spec, f, run)
 	if !onKube {
 		return chaos.New(f.Kind, env, f.DecodeParams)
 	}
 	if cluster == nil {
 		return nil, ErrNoCluster
-	}
-	if cf.For == 0 && f.Every == 0 && !chaos.Instant(f.Kind) {
-		cf.For = max(length-time.Duration(f.At), time.Second)
 	}
 	return cluster.Fault(cf)
 }
@@ -120,10 +129,15 @@ func faultError(f scenarios.Fault, err error) error {
 	if errors.As(err, &probs) {
 		return probs
 	}
+	return fmt.Errorf("fault %s (%s, line %d): %w", f.Name, f.Kind, f.Line, withHint(err))
+}
+
+// withHint adds what to do to the errors that need it.
+func withHint(err error) error {
 	if errors.Is(err, chaos.ErrNoTarget) {
-		err = fmt.Errorf("%w (faults on a service given by url need it to be started by gauntlet, or a proxy)", err)
+		return fmt.Errorf("%w (faults on a service given by url need it to be started by gauntlet, or a proxy)", err)
 	}
-	return fmt.Errorf("fault %s (%s, line %d): %w", f.Name, f.Kind, f.Line, err)
+	return err
 }
 
 // faultRun injects and reverts one variant's faults on their timeline and
@@ -150,7 +164,7 @@ func newFaultRun(e *engine, variant string, env chaos.Env, t0 time.Time) (*fault
 	fr := &faultRun{w: e.w, log: e.opt.Log, variant: variant, t0: t0, windows: e.plan.faultWindows,
 		faults: map[string]chaos.Fault{}, target: map[string]string{}, done: make(chan struct{})}
 	for _, f := range e.spec.Faults {
-		ft, err := buildFault(e.spec, f, env, e.opt.Cluster, e.plan.runID, max(e.plan.planned(), time.Second))
+		ft, err := buildFault(e.spec, f, env, e.opt.Cluster, e.plan.runID)
 		if err != nil {
 			return nil, faultError(f, err)
 		}

@@ -425,3 +425,11 @@ func (p *plan) runtimes() map[string]string {
 	}
 	return out
 }
+
+// Check runs the checks a run makes before it starts anything: the plan, and
+// every fault built against stand-in targets (faults on Kubernetes services
+// through cluster, which may have no connection). `gauntlet validate` uses it.
+func Check(spec *scenarios.Spec, cluster chaos.Cluster) error {
+	_, err := newPlan(spec, cluster)
+	return err
+}

@@ -102,6 +102,22 @@ func (f Fault) DecodeParams(v any) error {
 	return Problems{p}
 }
 
+// Problem places msg at the fault's parameters in its file, for what is
+// found wrong after decoding (a value out of range, a target that cannot be
+// built): "order.yaml:14:23: faults[2].latency: delay must be > 0".
+func (f Fault) Problem(msg string) Problem {
+	path := joinPath(f.path, f.Kind)
+	if f.path == "" {
+		path = f.Name
+	}
+	p := Problem{File: f.file, Line: f.Line, Col: f.Col, Path: path, Msg: path + ": " + msg}
+	if f.params.node != nil {
+		pos := nodePos(f.params.node)
+		p.Line, p.Col = pos.line, pos.col
+	}
+	return p
+}
+
 func (f *Fault) decodeNode(d *decoder, n ast.Node, path string) {
 	es, ok := d.entries(n, path)
 	if !ok {

@@ -144,7 +144,7 @@ type (
 func Build(f chaos.ClusterFault) (Object, error) {
 	obj, err := build(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s fault %q on kubernetes service %q: %w", f.Kind, f.Name, f.Pods.Service, err)
+		return nil, err
 	}
 	obj.SetName(objectName(f.Scenario, f.Name))
 	obj.SetNamespace(f.Pods.Namespace)
@@ -158,7 +158,7 @@ func Build(f chaos.ClusterFault) (Object, error) {
 	}
 	obj.SetLabels(labels)
 	if err := check(obj); err != nil {
-		return nil, fmt.Errorf("%s fault %q on kubernetes service %q: Chaos Mesh rejects the object: %w", f.Kind, f.Name, f.Pods.Service, err)
+		return nil, fmt.Errorf("Chaos Mesh rejects the %s object: %w", kindOf(obj), err)
 	}
 	return obj, nil
 }

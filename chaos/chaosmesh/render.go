@@ -19,18 +19,24 @@ import (
 // Objects builds the Chaos Mesh object of every fault of spec on a Kubernetes service,
 // in file order, with the fault's schedule in annotations (kubectl applies an object at
 // once; `gauntlet run --kubeconfig` applies each when it is due). Faults on local
-// services are skipped. Every problem is reported, joined.
+// services are skipped. Every problem is reported, as scenarios.Problems with their
+// positions.
 func Objects(spec *scenarios.Spec) ([]Object, error) {
 	var objs []Object
-	var errs []error
+	var probs scenarios.Problems
 	for _, f := range spec.Faults {
 		cf, ok := chaos.ClusterFaultOf(spec, f, "")
 		if !ok {
 			continue
 		}
 		obj, err := Build(cf)
-		if err != nil {
-			errs = append(errs, err)
+		var ps scenarios.Problems
+		switch {
+		case errors.As(err, &ps):
+			probs = append(probs, ps...)
+			continue
+		case err != nil:
+			probs = append(probs, f.Problem(err.Error()))
 			continue
 		}
 		ann := map[string]string{AnnotationAt: f.At.String()}
@@ -41,7 +47,10 @@ func Objects(spec *scenarios.Spec) ([]Object, error) {
 		obj.SetAnnotations(ann)
 		objs = append(objs, obj)
 	}
-	return objs, errors.Join(errs...)
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return objs, nil
 }
 
 // Render writes objs as a YAML stream for `kubectl apply -f -`: apiVersion and kind

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gauntletbench/gauntlet/chaos"
 	"github.com/gauntletbench/gauntlet/chaos/chaosmesh"
+	"github.com/gauntletbench/gauntlet/engine"
 	"github.com/gauntletbench/gauntlet/kube"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
@@ -42,8 +43,13 @@ func (k *kubeOptions) cluster(spec *scenarios.Spec, segment int, log io.Writer) 
 		return nil, nil
 	}
 	opt := chaosmesh.Options{InjectTimeout: k.injectTimeout, DeleteTimeout: k.deleteTimeout, ForceCleanup: k.forceCleanup, Log: log}
+	offline := chaosmesh.NewCluster(nil, opt)
 	if segment > 1 {
-		return chaosmesh.NewCluster(nil, opt), nil
+		return offline, nil
+	}
+	// A scenario's problems come before a missing or unreachable cluster.
+	if err := engine.Check(spec, offline); err != nil {
+		return nil, err
 	}
 	switch {
 	case k.kubeconfig != "" && k.inCluster:

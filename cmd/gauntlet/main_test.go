@@ -118,6 +118,42 @@ requests:
 	}
 }
 
+// TestValidateBuildsFaults checks that fault parameters a run would reject,
+// locally and for Chaos Mesh, are problems with their position for validate,
+// run and chaos render alike, and that nothing runs.
+func TestValidateBuildsFaults(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, "faults.yaml", `allow_remote: true
+services:
+  api: {baseline: micro}
+  cart: {url: "http://cart.shop.svc", kubernetes: {namespace: shop, selector: {app: cart}}}
+load: {stages: [{for: 2s, rate: 10}]}
+requests: [{url: "${api}/ping"}]
+faults:
+  - {at: 1s, for: 1s, latency: {service: api, delay: -1ms}}
+  - {at: 1s, for: 1s, http_delay: {service: cart, delay: 1s}}
+  - {at: 1s, for: 1s, http_error: {service: cart, rate: 0.5}}
+`)
+	for _, args := range [][]string{{"validate", path}, {"run", path, "--out", t.TempDir()}, {"chaos", "render", path}} {
+		code, stdout, stderr := gauntlet(t, args...)
+		if code != exitUsage || stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q; want %d and nothing", args, code, stdout, exitUsage)
+		}
+		wants := []string{
+			path + `:9:35: faults[1].http_delay: HTTPChaos intercepts one container port: set kubernetes.port on service "cart"`,
+			path + `:10:35: faults[2].http_error: rate 0.5: HTTPChaos acts on every matching request`,
+		}
+		if args[0] != "chaos" {
+			wants = append(wants, path+`:8:32: faults[0].latency: latency on api: delay and jitter must be >= 0`)
+		}
+		for _, want := range wants {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%v: stderr lacks %q:\n%s", args, want, stderr)
+			}
+		}
+	}
+}
+
 func TestUsageErrorsExit2(t *testing.T) {
 	t.Parallel()
 	tests := [][]string{

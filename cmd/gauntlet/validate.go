@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gauntletbench/gauntlet/chaos/chaosmesh"
+	"github.com/gauntletbench/gauntlet/engine"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
 
@@ -17,7 +18,8 @@ func newValidateCmd() *cobra.Command {
 		Short: "Check scenario files without running them",
 		Long: `Validate decodes each scenario strictly and reports every problem at once,
 as file:line:col with the field path and a hint. It sends no load and starts
-nothing. Faults on kubernetes services are built as Chaos Mesh objects and
+nothing. Every fault is built as a run would build it (parameters in range,
+targets that exist); faults on kubernetes services are built as Chaos Mesh objects and
 checked with Chaos Mesh's own validation. Exit code 2 when any scenario is
 invalid.`,
 		Example: `  gauntlet validate order.yaml
@@ -39,8 +41,13 @@ invalid.`,
 					bad++
 					continue
 				}
-				if _, err := chaosmesh.Objects(spec); err != nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", ref, err)
+				err = engine.Check(spec, chaosmesh.NewCluster(nil, chaosmesh.Options{}))
+				if errors.As(err, &probs) {
+					printProblems(cmd.ErrOrStderr(), probs)
+					bad++
+					continue
+				} else if err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "gauntlet: %s: %v\n", ref, err)
 					bad++
 					continue
 				}
