@@ -61,7 +61,7 @@ func NewClient(o ClientOptions) *http.Client {
 		MaxIdleConns:        0,
 		MaxIdleConnsPerHost: max(o.MaxIdlePerHost, 1),
 		// Short: connections of workers retired after a burst should go.
-		IdleConnTimeout:    10 * time.Second,
+		IdleConnTimeout:    idleConnTimeout,
 		DisableCompression: true,
 		DisableKeepAlives:  o.DisableKeepAlive,
 		ForceAttemptHTTP2:  false,

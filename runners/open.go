@@ -3,6 +3,7 @@ package runners
 import (
 	"context"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,7 +85,7 @@ func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
 	spawned := uint64(0)
 	spawn := func() {
 		spawned++
-		pool.live.Add(1)
+		pool.grow()
 		wg.Add(1)
 		id := spawned
 		go func() {
@@ -173,23 +174,63 @@ const (
 	idleRetire = 2 * time.Second
 )
 
+// idleConnTimeout closes a keep-alive connection that has been idle this
+// long, so the connections a burst opened go with its workers.
+const idleConnTimeout = 10 * time.Second
+
+// burstWorkers is the pool size from which a shrink back to the floor
+// hands the burst's memory back to the system (see pool.retire).
+const burstWorkers = 128
+
 // pool counts the open model's workers: alive, and busy with a request
 // (from taking a tick until its result is handed on).
 type pool struct {
 	live, busy atomic.Int64
 	floor      int64
+	// peak is the most workers alive since the last shrink to the floor.
+	peak atomic.Int64
+	// release returns freed memory to the system, releaseAfter after the
+	// shrink; nil and 0 mean debug.FreeOSMemory once the burst's idle
+	// connections have closed. Tests replace them.
+	release      func()
+	releaseAfter time.Duration
 }
 
-// retire lets an idle worker go when more than the floor are alive.
+// grow counts a new worker.
+func (p *pool) grow() {
+	n := p.live.Add(1)
+	for {
+		old := p.peak.Load()
+		if n <= old || p.peak.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
+
+// retire lets an idle worker go when more than the floor are alive. When
+// the pool is back at its floor after a burst (a stalled target or a
+// paused generator makes it spawn up to max_in_flight workers), the burst's
+// goroutine stacks and — once they have idled out — connections are freed
+// memory the Go runtime would hand back to the system only slowly; it is
+// released in one go, so the generator's RSS returns to its level before the
+// burst instead of staying at the peak for minutes.
 func (p *pool) retire() bool {
 	for {
 		n := p.live.Load()
 		if n <= p.floor {
 			return false
 		}
-		if p.live.CompareAndSwap(n, n-1) {
-			return true
+		if !p.live.CompareAndSwap(n, n-1) {
+			continue
 		}
+		if n-1 == p.floor && p.peak.Swap(p.floor) >= burstWorkers {
+			release, after := p.release, p.releaseAfter
+			if release == nil {
+				release, after = debug.FreeOSMemory, idleConnTimeout+time.Second
+			}
+			time.AfterFunc(after, release)
+		}
+		return true
 	}
 }
 
