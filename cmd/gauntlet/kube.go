@@ -1,3 +1,10 @@
+//go:build kubernetes
+
+// This file is in the gauntlet-kube build (make build: go build -tags kubernetes),
+// which links Kubernetes and Chaos Mesh code; the plain gauntlet binary hands the
+// commands that need it over to gauntlet-kube (kube_light.go), so a load generator
+// that never talks to a cluster does not carry that code.
+
 package main
 
 import (
@@ -15,24 +22,6 @@ import (
 	"github.com/gauntletbench/gauntlet/kube"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
-
-// kubeOptions are run's flags for faults on services that run on Kubernetes.
-type kubeOptions struct {
-	kubeconfig    string
-	inCluster     bool
-	forceCleanup  bool
-	injectTimeout time.Duration
-	deleteTimeout time.Duration
-}
-
-func (k *kubeOptions) register(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig `PATH` of the cluster where faults on kubernetes services are injected as Chaos Mesh objects")
-	f.BoolVar(&k.inCluster, "in-cluster", false, "inject Chaos Mesh objects through the pod's service account (gauntlet running in the cluster)")
-	f.BoolVar(&k.forceCleanup, "force-cleanup", false, "remove the finalizer of a Chaos Mesh object Chaos Mesh has not recovered within --delete-timeout")
-	f.DurationVar(&k.injectTimeout, "inject-timeout", 30*time.Second, "how long to wait for Chaos Mesh to report an object injected")
-	f.DurationVar(&k.deleteTimeout, "delete-timeout", 30*time.Second, "how long to wait for a deleted Chaos Mesh object to be gone")
-}
 
 // cluster returns where the faults of spec on Kubernetes services are injected: nil
 // when it has none; a cluster that only validates for a segment other than the first
@@ -68,6 +57,16 @@ func (k *kubeOptions) cluster(spec *scenarios.Spec, segment int, log io.Writer) 
 	}
 	return chaosmesh.NewCluster(c, opt), nil
 }
+
+// kubernetesBuild reports whether this binary can talk to Kubernetes itself.
+const kubernetesBuild = true
+
+// offlineCluster builds and validates faults on Kubernetes services without a
+// connection (gauntlet validate).
+func offlineCluster() chaos.Cluster { return chaosmesh.NewCluster(nil, chaosmesh.Options{}) }
+
+// handOver is for the plain build: this one runs every command itself.
+func handOver([]string, io.Writer, io.Writer) (int, bool) { return 0, false }
 
 func newChaosCmd() *cobra.Command {
 	cmd := &cobra.Command{

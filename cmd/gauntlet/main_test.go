@@ -28,8 +28,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	for _, b := range []struct{ out, pkg string }{{"gauntlet", "."}, {"baseline-go", "../../baselines/go"}} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b.out), b.pkg)
+	for _, b := range []struct{ out, pkg, tags string }{{"gauntlet", ".", ""}, {"gauntlet-kube", ".", "kubernetes"}, {"baseline-go", "../../baselines/go", ""}} {
+		cmd := exec.Command("go", "build", "-tags", b.tags, "-o", filepath.Join(dir, b.out), b.pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", b.pkg, err, out)
@@ -37,6 +37,8 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Setenv(services.BaselineDirEnv, dir)
+	// The CLI run in-process hands Kubernetes commands over to gauntlet-kube.
+	os.Setenv("GAUNTLET_KUBE", filepath.Join(dir, "gauntlet-kube"))
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

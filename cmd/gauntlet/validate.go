@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gauntletbench/gauntlet/chaos/chaosmesh"
 	"github.com/gauntletbench/gauntlet/engine"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
@@ -41,7 +40,7 @@ invalid.`,
 					bad++
 					continue
 				}
-				err = engine.Check(spec, chaosmesh.NewCluster(nil, chaosmesh.Options{}))
+				err = engine.Check(spec, offlineCluster())
 				if errors.As(err, &probs) {
 					printProblems(cmd.ErrOrStderr(), probs)
 					bad++
