@@ -35,16 +35,18 @@ func gateCLI(t *testing.T, args ...string) (int, string, string) {
 	return exitCode(err), stdout.String(), stderr.String()
 }
 
-// sleepScenario is 6 s of load at 300 req/s on /sleep?ms=N: a second of
-// warm-up, then five measured seconds, the fewest a rank test can find
-// significant at alpha 0.01.
+// sleepScenario is 11 s of load at 300 req/s on /sleep?ms=N: a second of
+// warm-up, then ten measured seconds. Five are the fewest a rank test can
+// find significant at alpha 0.01, but then only if every second of the
+// slower run is beyond the limit: on this machine a baseline run slowed by
+// noise hid 2 of 20 25 % regressions that way; ten seconds leave room.
 const sleepScenario = `name: sleep
 services:
   api: {baseline: micro}
 load:
   stages:
     - {for: 1s, rate: 300, warmup: true}
-    - {for: 5s, rate: 300}
+    - {for: 10s, rate: 300}
 requests:
   - {name: sleep, url: "${api}/sleep?ms=%d"}
 thresholds:
@@ -142,9 +144,10 @@ func gateRepeat(t *testing.T, i int, lenient bool) bool {
 	}
 
 	code, out, stderr = gateCLI(t, "--baseline", filepath.Join(base, "record.ndjson"), slower)
-	if code != exitThresholds || !strings.Contains(out, "p50 of variant default regressed") {
+	latency := strings.Contains(out, "p50 of variant default regressed") || strings.Contains(out, "p99 of variant default regressed")
+	if code != exitThresholds || !latency {
 		ok = false
-		fail("repeat %d, 25%% slower handler: exit %d; want %d and a p50 regression\n%s\n%s", i, code, exitThresholds, out, stderr)
+		fail("repeat %d, 25%% slower handler: exit %d; want %d and a latency (p50 or p99) regression\n%s\n%s", i, code, exitThresholds, out, stderr)
 	}
 	if i == 0 {
 		t.Logf("25%% slower handler:\n%s", out)
