@@ -81,7 +81,21 @@ func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
 	es := entries(o.Requests)
 	ticks := make(chan tick)
 	var wg sync.WaitGroup
-	pool := &pool{floor: int64(min(maxInFlight, minWorkers))}
+	pool := newPool(int64(min(maxInFlight, minWorkers)))
+	stopTrim := make(chan struct{})
+	defer close(stopTrim)
+	go func() {
+		t := time.NewTicker(trimEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				pool.trim()
+			case <-stopTrim:
+				return
+			}
+		}
+	}()
 	spawned := uint64(0)
 	spawn := func() {
 		spawned++
@@ -178,16 +192,28 @@ const (
 // long, so the connections a burst opened go with its workers.
 const idleConnTimeout = 10 * time.Second
 
-// burstWorkers is the pool size from which a shrink back to the floor
+// burstWorkers is the pool size from which a shrink back to a quarter of it
 // hands the burst's memory back to the system (see pool.retire).
 const burstWorkers = 128
 
+// trimEvery is how often the pool sizes itself to the load: it keeps twice
+// the most workers busy at once over the last period.
+const trimEvery = 2 * time.Second
+
 // pool counts the open model's workers: alive, and busy with a request
-// (from taking a tick until its result is handed on).
+// (from taking a tick until its result is handed on), and decides how many
+// to keep. Ticks go to whichever worker waits, so at a high rate every
+// worker gets one often and none is ever idle long: the pool shrinks after
+// a burst (a stalled target, a paused generator) because trim lowers keep
+// to what the load needs, and workers beyond it retire after a request.
 type pool struct {
 	live, busy atomic.Int64
 	floor      int64
-	// peak is the most workers alive since the last shrink to the floor.
+	// busyPeak is the most workers busy at once since the last trim; keep
+	// is how many workers the last trim found the load needs.
+	busyPeak, keep atomic.Int64
+	// peak is the most workers alive since the last release (0 right after
+	// one, until the pool grows again).
 	peak atomic.Int64
 	// release returns freed memory to the system, releaseAfter after the
 	// shrink; nil and 0 mean debug.FreeOSMemory once the burst's idle
@@ -196,34 +222,46 @@ type pool struct {
 	releaseAfter time.Duration
 }
 
-// grow counts a new worker.
-func (p *pool) grow() {
-	n := p.live.Add(1)
-	for {
-		old := p.peak.Load()
-		if n <= old || p.peak.CompareAndSwap(old, n) {
-			return
-		}
-	}
+func newPool(floor int64) *pool {
+	p := &pool{floor: floor}
+	p.keep.Store(floor)
+	return p
 }
 
-// retire lets an idle worker go when more than the floor are alive. When
-// the pool is back at its floor after a burst (a stalled target or a
-// paused generator makes it spawn up to max_in_flight workers), the burst's
-// goroutine stacks and — once they have idled out — connections are freed
-// memory the Go runtime would hand back to the system only slowly; it is
-// released in one go, so the generator's RSS returns to its level before the
-// burst instead of staying at the peak for minutes.
-func (p *pool) retire() bool {
+// grow counts a new worker.
+func (p *pool) grow() { raise(&p.peak, p.live.Add(1)) }
+
+// begin and end bracket a worker's request.
+func (p *pool) begin() { raise(&p.busyPeak, p.busy.Add(1)) }
+func (p *pool) end()   { p.busy.Add(-1) }
+
+// trim sets keep to twice the busy peak since the last trim, at least the
+// floor, and starts a new period.
+func (p *pool) trim() {
+	b := p.busyPeak.Swap(p.busy.Load())
+	p.keep.Store(max(p.floor, 2*b))
+}
+
+// surplus reports whether more workers are alive than the load needs.
+func (p *pool) surplus() bool { return p.live.Load() > p.keep.Load() }
+
+// retire lets a worker go when more than limit are alive. When the pool has
+// shrunk to a quarter of a burst's size, the burst's goroutine stacks and —
+// once they have idled out — connections are freed memory the Go runtime
+// would hand back to the system only slowly; it is released in one go, so
+// the generator's RSS returns to its level before the burst instead of
+// staying near the peak for minutes.
+func (p *pool) retire(limit int64) bool {
+	limit = max(limit, p.floor)
 	for {
 		n := p.live.Load()
-		if n <= p.floor {
+		if n <= limit {
 			return false
 		}
 		if !p.live.CompareAndSwap(n, n-1) {
 			continue
 		}
-		if n-1 == p.floor && p.peak.Swap(p.floor) >= burstWorkers {
+		if pk := p.peak.Load(); pk >= burstWorkers && n-1 <= max(p.floor, pk/4) && p.peak.CompareAndSwap(pk, 0) {
 			release, after := p.release, p.releaseAfter
 			if release == nil {
 				release, after = debug.FreeOSMemory, idleConnTimeout+time.Second
@@ -231,6 +269,16 @@ func (p *pool) retire() bool {
 			time.AfterFunc(after, release)
 		}
 		return true
+	}
+}
+
+// raise sets v to n if n is larger.
+func raise(v *atomic.Int64, n int64) {
+	for {
+		old := v.Load()
+		if n <= old || v.CompareAndSwap(old, n) {
+			return
+		}
 	}
 }
 
@@ -247,13 +295,13 @@ func (o *Open) work(ctx context.Context, id uint64, m mix, es []entry, ticks <-c
 			}
 			t = tk
 		case <-idle.C:
-			if p.retire() {
+			if p.retire(p.floor) {
 				return
 			}
 			idle.Reset(idleRetire)
 			continue
 		}
-		p.busy.Add(1)
+		p.begin()
 		if !o.exhausted.Load() {
 			if d := time.Until(o.Start.Add(t.at)); d > 0 {
 				preciseSleep(d)
@@ -263,7 +311,10 @@ func (o *Open) work(ctx context.Context, id uint64, m mix, es []entry, ticks <-c
 				noteExhausted(o.notes, e.req.Name, time.Since(o.Start))
 			}
 		}
-		p.busy.Add(-1)
+		p.end()
+		if p.surplus() && p.retire(p.keep.Load()) {
+			return
+		}
 		idle.Reset(idleRetire)
 	}
 }

@@ -7,8 +7,8 @@ import (
 )
 
 // TestPoolReleasesMemoryAfterABurst checks when the pool hands a burst's memory back:
-// once per shrink to the floor after at least burstWorkers were alive, never for the
-// small ups and downs of a steady load.
+// once per shrink to a quarter of a burst of at least burstWorkers, never for the small
+// ups and downs of a steady load.
 func TestPoolReleasesMemoryAfterABurst(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -25,7 +25,8 @@ func TestPoolReleasesMemoryAfterABurst(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var released atomic.Int64
-			p := &pool{floor: minWorkers, release: func() { released.Add(1) }}
+			p := newPool(minWorkers)
+			p.release = func() { released.Add(1) }
 			for range p.floor {
 				p.grow()
 			}
@@ -33,20 +34,76 @@ func TestPoolReleasesMemoryAfterABurst(t *testing.T) {
 				for p.live.Load() < int64(size) {
 					p.grow()
 				}
-				for p.retire() {
+				for p.retire(p.floor) {
 				}
 				if got := p.live.Load(); got != p.floor {
 					t.Fatalf("after shrinking: %d workers; want the floor %d", got, p.floor)
 				}
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for released.Load() < tt.want && time.Now().Before(deadline) {
-				time.Sleep(time.Millisecond)
-			}
-			time.Sleep(20 * time.Millisecond) // an extra release would have fired by now
-			if got := released.Load(); got != tt.want {
-				t.Errorf("released %d times; want %d", got, tt.want)
-			}
+			waitCount(t, &released, tt.want)
 		})
+	}
+}
+
+// TestPoolTrimsToTheLoad plays a pool at a steady high rate after a burst: every worker
+// keeps getting requests, so none idles out, but trim sets keep to twice the busy peak
+// and the surplus retires after its request.
+func TestPoolTrimsToTheLoad(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		burst     int
+		busy      int // workers busy at once after the burst
+		wantAlive int64
+		wantFreed int64
+	}{
+		{"burst then light load", 700, 5, minWorkers, 1},
+		{"burst then heavy load", 700, 100, 200, 0},
+		{"no burst", 40, 10, 20, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var released atomic.Int64
+			p := newPool(minWorkers)
+			p.release = func() { released.Add(1) }
+			for range tt.burst {
+				p.grow()
+			}
+			p.trim() // the burst's period
+			for range tt.busy {
+				p.begin()
+			}
+			for range tt.busy {
+				p.end()
+			}
+			p.trim()
+			if want := max(int64(minWorkers), int64(2*tt.busy)); p.keep.Load() != want {
+				t.Fatalf("keep %d after a busy peak of %d; want %d", p.keep.Load(), tt.busy, want)
+			}
+			// Every worker finishes one more request, as at a steady rate.
+			for range tt.burst {
+				if p.surplus() {
+					p.retire(p.keep.Load())
+				}
+			}
+			if got := p.live.Load(); got != tt.wantAlive {
+				t.Errorf("%d workers alive; want %d", got, tt.wantAlive)
+			}
+			waitCount(t, &released, tt.wantFreed)
+		})
+	}
+}
+
+// waitCount waits for c to reach want, then a moment more for an extra count.
+func waitCount(t *testing.T, c *atomic.Int64, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Load() < want && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if got := c.Load(); got != want {
+		t.Errorf("released %d times; want %d", got, want)
 	}
 }
