@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gauntletbench/gauntlet/chaos/chaosmesh"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
 
@@ -141,7 +142,7 @@ func Objects(spec *scenarios.Spec, src []byte, o JobOptions) ([]runtime.Object, 
 			Completions:    &n,
 			Parallelism:    &n,
 			// A retried generator would send its share twice.
-			BackoffLimit: ptr(int32(0)),
+			BackoffLimit: new(int32(0)),
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
@@ -208,17 +209,7 @@ func rbac(spec *scenarios.Spec, name, ns string, labels map[string]string) []run
 
 // Name is the name of a scenario's objects: "gauntlet-<scenario>" as a DNS label.
 func Name(scenario string) string {
-	var b strings.Builder
-	b.WriteString("gauntlet-")
-	for _, c := range strings.ToLower(scenario) {
-		switch {
-		case (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'):
-			b.WriteRune(c)
-		case !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-	}
-	n := b.String()
+	n := "gauntlet-" + chaosmesh.DNSName(scenario)
 	if len(n) > 52 {
 		n = n[:52]
 	}
@@ -238,5 +229,3 @@ func stripNulls(b []byte) []byte {
 	}
 	return []byte(strings.Join(out, ""))
 }
-
-func ptr[T any](v T) *T { return &v }

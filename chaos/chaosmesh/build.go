@@ -14,6 +14,7 @@
 package chaosmesh
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -275,8 +276,8 @@ func build(f chaos.ClusterFault) (Object, error) {
 		if err := f.Decode(&p); err != nil {
 			return nil, err
 		}
-		p.Workers = cmpOr(p.Workers, 1)
-		p.Load = cmpOr(p.Load, 100)
+		p.Workers = cmp.Or(p.Workers, 1)
+		p.Load = cmp.Or(p.Load, 100)
 		if p.Workers < 0 || p.Load < 0 || p.Load > 100 {
 			return nil, errors.New("workers must be > 0 and load 1–100")
 		}
@@ -287,7 +288,7 @@ func build(f chaos.ClusterFault) (Object, error) {
 		if err := f.Decode(&p); err != nil {
 			return nil, err
 		}
-		p.Workers = cmpOr(p.Workers, 1)
+		p.Workers = cmp.Or(p.Workers, 1)
 		if p.Bytes <= 0 || p.Workers < 0 {
 			return nil, errors.New("bytes must be > 0 (memory per worker) and workers > 0")
 		}
@@ -310,9 +311,9 @@ func build(f chaos.ClusterFault) (Object, error) {
 			return nil, errors.New("set status or abort, not both")
 		case p.Abort:
 			hc.Spec.Target = v1alpha1.PodHttpRequest
-			hc.Spec.Abort = ptr(true)
+			hc.Spec.Abort = new(true)
 		default:
-			code := int32(cmpOr(p.Status, 503))
+			code := int32(cmp.Or(p.Status, 503))
 			if code < 100 || code > 599 {
 				return nil, fmt.Errorf("status %d is not an HTTP status code", code)
 			}
@@ -336,7 +337,7 @@ func build(f chaos.ClusterFault) (Object, error) {
 			return nil, err
 		}
 		hc.Spec.Target = v1alpha1.PodHttpRequest
-		hc.Spec.Delay = ptr(p.Delay.String())
+		hc.Spec.Delay = new(p.Delay.String())
 		return hc, nil
 	case "reset":
 		if err := f.Decode(&serviceParams{}); err != nil {
@@ -347,7 +348,7 @@ func build(f chaos.ClusterFault) (Object, error) {
 			return nil, err
 		}
 		hc.Spec.Target = v1alpha1.PodHttpRequest
-		hc.Spec.Abort = ptr(true)
+		hc.Spec.Abort = new(true)
 		return hc, nil
 	}
 	return nil, fmt.Errorf("%s has no Chaos Mesh counterpart", f.Kind)
@@ -357,7 +358,7 @@ func podSelector(p chaos.Pods) v1alpha1.PodSelector {
 	s := v1alpha1.PodSelector{
 		Selector: v1alpha1.PodSelectorSpec{GenericSelectorSpec: v1alpha1.GenericSelectorSpec{
 			Namespaces: []string{p.Namespace}, LabelSelectors: p.Selector}},
-		Mode: v1alpha1.SelectorMode(cmpOr(p.Mode, "all")),
+		Mode: v1alpha1.SelectorMode(cmp.Or(p.Mode, "all")),
 	}
 	if p.Value != 0 {
 		s.Value = strconv.Itoa(p.Value)
@@ -416,8 +417,6 @@ func duration(d time.Duration) *string {
 	return &s
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func cmpOr[T comparable](v, def T) T {
 	var zero T
 	if v == zero {
@@ -446,7 +445,7 @@ func check(obj Object) error {
 // objectName is a DNS-1123 name for the object of fault in scenario, at most 52
 // characters so that a run suffix still fits in 63.
 func objectName(scenario, fault string) string {
-	n := dnsName(scenario + "-" + fault)
+	n := DNSName(scenario + "-" + fault)
 	if len(n) > 52 {
 		n = strings.TrimRight(n[:52], "-")
 	}
@@ -472,8 +471,8 @@ func labelValue(s string) string {
 	return strings.Trim(v, "-_.")
 }
 
-// dnsName lower-cases s and replaces what a DNS-1123 name cannot hold with '-'.
-func dnsName(s string) string {
+// DNSName lower-cases s and replaces what a DNS-1123 name cannot hold with '-'.
+func DNSName(s string) string {
 	var b strings.Builder
 	for _, c := range strings.ToLower(s) {
 		if (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') {

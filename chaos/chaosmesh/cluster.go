@@ -1,6 +1,7 @@
 package chaosmesh
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -305,7 +306,7 @@ func injected(obj Object) (bool, string, error) {
 		cond[c.Type] = c.Status == "True"
 		parts = append(parts, string(c.Type)+"="+string(c.Status))
 	}
-	parts = append(parts, "desiredPhase="+cmpOr(string(st.Experiment.DesiredPhase), "none"))
+	parts = append(parts, "desiredPhase="+cmp.Or(string(st.Experiment.DesiredPhase), "none"))
 	records := st.Experiment.Records
 	all := len(records) > 0
 	for _, r := range records {
@@ -352,7 +353,7 @@ func kindOf(obj Object) string {
 
 // shortRun is the run id's last 6 characters, enough to tell runs apart.
 func shortRun(run string) string {
-	run = dnsName(run)
+	run = DNSName(run)
 	if len(run) > 6 {
 		run = run[len(run)-6:]
 	}
