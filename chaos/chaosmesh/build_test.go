@@ -16,11 +16,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// TestRenderGolden renders a scenario with every mappable kind, compares it with the
-// golden YAML, and decodes the YAML back into the API types through Chaos Mesh's
-// validation.
-func TestRenderGolden(t *testing.T) {
-	t.Parallel()
+// shopObjects builds the objects of testdata/shop.yaml, which uses every mappable kind.
+func shopObjects(t *testing.T) []Object {
+	t.Helper()
 	spec, err := scenarios.Load(filepath.Join("testdata", "shop.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -29,6 +27,15 @@ func TestRenderGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return objs
+}
+
+// TestRenderGolden renders a scenario with every mappable kind, compares it with the
+// golden YAML, and decodes the YAML back into the API types through Chaos Mesh's
+// validation.
+func TestRenderGolden(t *testing.T) {
+	t.Parallel()
+	objs := shopObjects(t)
 	var buf bytes.Buffer
 	if err := Render(&buf, objs); err != nil {
 		t.Fatal(err)
@@ -107,14 +114,7 @@ func TestRenderGolden(t *testing.T) {
 // TestBuildFields checks the fields that carry the scenario's numbers.
 func TestBuildFields(t *testing.T) {
 	t.Parallel()
-	spec, err := scenarios.Load(filepath.Join("testdata", "shop.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := Objects(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	objs := shopObjects(t)
 	byName := map[string]Object{}
 	for _, o := range objs {
 		byName[strings.TrimPrefix(o.GetName(), "shop-k8s-")] = o
