@@ -6,15 +6,15 @@
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.buildVersion=$(VERSION)
-SCENARIO ?= go-vs-jvm
+SCENARIO ?= go-jvm-python
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build build-go build-jvm tools-run tools-test run test test-race-kube check bench clean
+.PHONY: all build build-go build-jvm build-python tools-run tools-test run test test-race-kube check bench clean
 
 all: build
 
-build: build-go build-jvm
+build: build-go build-jvm build-python
 
 # gauntlet-kube is the same CLI with Kubernetes and Chaos Mesh linked in; gauntlet
 # hands the commands that need them over to it.
@@ -29,11 +29,18 @@ build-jvm:
 		bash baselines/jvm/build.sh bin/baseline-jvm.jar; \
 	else echo "build: javac not found or no JVM baseline; skipping bin/baseline-jvm.jar"; fi
 
+# The Python baseline is a zip app of its sources; without python3 the Python variant is
+# skipped at run time.
+build-python:
+	@if command -v python3 >/dev/null 2>&1; then bash baselines/python/build.sh bin/baseline-python.pyz; \
+	else echo "build: python3 not found; skipping bin/baseline-python.pyz"; fi
+
 tools-run:
 	@bash scripts/ensure-tools.sh jdk || echo "run: continuing without a JDK; the JVM variant will be skipped"
+	@bash scripts/ensure-tools.sh python || echo "run: continuing without the Python packages; the Python variant will be skipped"
 
 tools-test:
-	bash scripts/ensure-tools.sh jdk chromium
+	bash scripts/ensure-tools.sh jdk chromium python
 
 # A failed threshold (exit 3) is a finding of the run, not a failure of make run.
 run: tools-run build

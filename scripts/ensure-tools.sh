@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # ensure-tools.sh TOOL... — makes sure the tools gauntlet's tests and default
-# run need are installed: "jdk" (javac, for the JVM baseline) and "chromium"
-# (headless, for the HTML report test). Installs them from Debian packages
+# run need are installed: "jdk" (javac, for the JVM baseline), "chromium"
+# (headless, for the HTML report test) and "python" (/usr/bin/python3 with
+# FastAPI, uvicorn, gunicorn, aiohttp and prometheus_client, for the Python
+# baseline). Installs them from Debian packages
 # when missing and apt is usable; otherwise says what to install and fails.
 set -euo pipefail
 
@@ -13,6 +15,10 @@ for tool in "$@"; do
     chromium)
       if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
         need_pkgs+=(chromium)
+      fi ;;
+    python)
+      if ! /usr/bin/python3 -c 'import fastapi, uvicorn, gunicorn, aiohttp, prometheus_client' >/dev/null 2>&1; then
+        need_pkgs+=(python3 python3-fastapi uvicorn gunicorn python3-aiohttp python3-prometheus-client)
       fi ;;
     *) echo "ensure-tools: unknown tool $tool" >&2; exit 2 ;;
   esac

@@ -46,6 +46,13 @@ func implementations() []impl {
 			},
 			threadsMetric: "jvm_threads_live",
 		},
+		{
+			name: "python",
+			command: func(role, addr string, args ...string) *exec.Cmd {
+				return exec.Command(pythonBinary, append([]string{pythonApp, "--role", role, "--addr", addr}, args...)...)
+			},
+			threadsMetric: "python_threads",
+		},
 	}
 }
 
@@ -72,6 +79,9 @@ func launch(t *testing.T, im impl, role, addr string, args ...string) *proc {
 	p := &proc{role: role, addr: addr, stderr: &safeBuffer{}, done: make(chan struct{})}
 	p.cmd = im.command(role, addr, args...)
 	p.cmd.Stderr = p.stderr
+	// A process group of its own, so that kill reaches the whole tree (the Python baseline
+	// is a gunicorn master and its worker).
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s %s: %v", im.name, role, err)
 	}
@@ -80,7 +90,7 @@ func launch(t *testing.T, im impl, role, addr string, args ...string) *proc {
 		close(p.done)
 	}()
 	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
 		log := p.stderr.String()
 		if strings.Contains(log, "WARNING: DATA RACE") {
@@ -120,7 +130,7 @@ func (p *proc) waitReady(t *testing.T) {
 // kill ends the process at once (SIGKILL), as a crash would.
 func (p *proc) kill(t *testing.T) {
 	t.Helper()
-	if err := p.cmd.Process.Kill(); err != nil {
+	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	<-p.done

@@ -20,7 +20,7 @@ import (
 )
 
 // defaultScenario is what `gauntlet run` runs without an argument.
-const defaultScenario = "go-vs-jvm"
+const defaultScenario = "go-jvm-python"
 
 type runOptions struct {
 	// kube holds the flags for faults on Kubernetes services.
