@@ -37,7 +37,7 @@ tools-run:
 	@bash scripts/ensure-tools.sh jdk || echo "run: continuing without a JDK; the JVM variant will be skipped"
 
 tools-test:
-	bash scripts/ensure-tools.sh jdk chromium
+	bash scripts/ensure-tools.sh jdk chromium nginx prometheus jsonschema
 
 # A failed threshold (exit 3) is a finding of the run, not a failure of make run.
 run: tools-run build-go build-jvm

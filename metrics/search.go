@@ -23,6 +23,10 @@ const (
 	// NoteSearchStopped: why the capacity search ended (Text is one of the
 	// SearchStopped* reasons).
 	NoteSearchStopped = "search_stopped"
+	// NoteNoMetrics: a service answered the one request for its /metrics
+	// with no Prometheus metrics, so it was not scraped (Text says what it
+	// answered).
+	NoteNoMetrics = "no_metrics"
 )
 
 // Reasons a capacity search ends, in SearchResult.Stopped.
@@ -214,8 +218,11 @@ func summarizeModel(h *Header, run *Run, rs *RunSummary) error {
 		rs.Warnings = append(rs.Warnings, ClosedModelWarning)
 	}
 	for _, n := range run.Notes {
-		if n.Kind == NoteDataExhausted {
+		switch n.Kind {
+		case NoteDataExhausted:
 			rs.Warnings = append(rs.Warnings, fmt.Sprintf("request %s ran out of unique data rows at %.1f s: the run stopped there (%s)", n.Request, n.T, n.Text))
+		case NoteNoMetrics:
+			rs.Notes = append(rs.Notes, n.Text)
 		}
 	}
 	if h.Search == nil {

@@ -155,6 +155,9 @@ func textOutcome(ew *errWriter, r *metrics.RunSummary) {
 	for _, wmsg := range r.Warnings {
 		ew.printf("   ! %s\n", wmsg)
 	}
+	for _, note := range r.Notes {
+		ew.printf("   · %s\n", note)
+	}
 }
 
 // FormatValue renders a measured threshold value in its unit.
