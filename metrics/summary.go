@@ -236,6 +236,7 @@ func (m *merged) add(iv *Interval) error {
 	m.dropped += iv.Dropped
 	m.bytesIn += iv.BytesIn
 	m.bytesOut += iv.BytesOut
+	m.lat.Clamped += iv.Clamped
 	for k, v := range iv.Codes {
 		m.codes[k] += v
 	}
