@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # ensure-tools.sh TOOL... — makes sure the tools gauntlet's tests and default
 # run need are installed: "jdk" (javac, for the JVM baseline), "chromium"
-# (headless, for the HTML report test) and "python" (/usr/bin/python3 with
-# FastAPI, uvicorn, gunicorn, aiohttp and prometheus_client, for the Python
-# baseline). Installs them from Debian packages
+# (headless, for the HTML report test), "nginx" (a real service without
+# /metrics), "prometheus" (scrapes --metrics-addr in a test), "jsonschema"
+# (Debian's python3-jsonschema, an independent validator of gauntlet schema)
+# and "python" (/usr/bin/python3 with FastAPI, uvicorn, gunicorn, aiohttp and
+# prometheus_client, for the Python baseline). Installs them from Debian packages
 # when missing and apt is usable; otherwise says what to install and fails.
 set -euo pipefail
 
@@ -20,6 +22,12 @@ for tool in "$@"; do
       if ! /usr/bin/python3 -c 'import fastapi, uvicorn, gunicorn, aiohttp, prometheus_client' >/dev/null 2>&1; then
         need_pkgs+=(python3 python3-fastapi uvicorn gunicorn python3-aiohttp python3-prometheus-client)
       fi ;;
+    nginx)
+      command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light) ;;
+    prometheus)
+      command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || need_pkgs+=(prometheus) ;;
+    jsonschema)
+      /usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1 || need_pkgs+=(python3-jsonschema) ;;
     *) echo "ensure-tools: unknown tool $tool" >&2; exit 2 ;;
   esac
 done
