@@ -152,6 +152,7 @@ type faultRun struct {
 	windows []chaos.Window
 	faults  map[string]chaos.Fault
 	target  map[string]string
+	watch   *shutdownWatch // nil without a terminate fault
 
 	mu       sync.Mutex
 	active   []string // names, in order of injection
@@ -248,6 +249,9 @@ func (fr *faultRun) inject(ctx context.Context, w chaos.Window) {
 	}
 	fr.active = append(fr.active, w.Name)
 	fr.mu.Unlock()
+	if w.Kind == "terminate" {
+		fr.watch.signal(w.Name, fr.target[w.Name])
+	}
 	ictx, cancel := context.WithTimeout(ctx, revertTimeout)
 	err := fr.faults[w.Name].Inject(ictx)
 	cancel()

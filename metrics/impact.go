@@ -135,6 +135,9 @@ func Impacts(h *Header, run *Run, rc Recovery) ([]FaultImpact, error) {
 		}
 		// Recovery must show before the next fault starts.
 		fi.TimeToRecoverMs = timeToRecover(secs, fi.Before, sp.Reverted, min(float64(last+1), next), rc)
+		if sp.Kind == "terminate" {
+			fi.Shutdown = shutdownImpact(run, sp.Name, sp.Injected)
+		}
 		out = append(out, fi)
 	}
 	return out, nil

@@ -79,8 +79,15 @@ def parse(args, env=None):
     p.add_argument("--cpu-work", dest="cpu_work", type=int, default=0, help="payment: /cpu loop iterations per charge")
     p.add_argument("--latency", type=duration, default=0.0, help="payment: added latency per charge")
     p.add_argument("--max-orders", dest="max_orders", type=int, default=DEFAULT_MAX_ORDERS, help="order: orders kept in memory")
-    p.add_argument("--drain-timeout", dest="drain_timeout", type=duration, default=DEFAULT_DRAIN_TIMEOUT,
-                   help="how long in-flight requests may finish after SIGTERM; 0 exits at once without draining")
+    drain = DEFAULT_DRAIN_TIMEOUT
+    if env.get("DRAIN_TIMEOUT"):
+        try:
+            drain = duration(env["DRAIN_TIMEOUT"])
+        except argparse.ArgumentTypeError as e:
+            raise UsageError(f"$DRAIN_TIMEOUT: {e}") from None
+    p.add_argument("--drain-timeout", dest="drain_timeout", type=duration, default=drain,
+                   help="how long in-flight requests may finish after SIGTERM; 0 exits at once without draining "
+                        "(default $DRAIN_TIMEOUT, then 10s)")
     cfg = Config(**vars(p.parse_args(args)))
     problems = []
     if cfg.role not in ROLES:
