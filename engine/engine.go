@@ -40,6 +40,10 @@ type Options struct {
 	// Log receives one line per notable step (services up, load started);
 	// nil discards them.
 	Log io.Writer
+	// Tap, when set, gets every line of the record as it is written (see
+	// metrics.Writer.SetTap): live metrics read the run from it, off the
+	// per-request path.
+	Tap func(lines []any)
 	// OnLoad is called when a variant's load starts, with the planned load
 	// length, and returns the function the recorder calls after each
 	// interval (may be nil). Used for progress displays.
@@ -83,6 +87,9 @@ func Run(ctx context.Context, spec *scenarios.Spec, opt Options) (string, error)
 	w, err := metrics.Create(path)
 	if err != nil {
 		return "", err
+	}
+	if opt.Tap != nil {
+		w.SetTap(opt.Tap)
 	}
 	e := &engine{spec: spec, plan: p, w: w, opt: opt}
 	if len(spec.Faults) > 0 {

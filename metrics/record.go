@@ -247,6 +247,16 @@ type Writer struct {
 	w    *bufio.Writer
 	path string
 	err  error
+	tap  func(lines []any)
+}
+
+// SetTap makes every later Write hand its lines, once written, to tap (e.g.
+// live metrics). tap is called in the order lines are written, one call at a
+// time, and must return quickly; it must not keep or change the lines.
+func (w *Writer) SetTap(tap func(lines []any)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.tap = tap
 }
 
 // Create creates (or truncates) the record file at path.
@@ -279,6 +289,9 @@ func (w *Writer) Write(lines ...any) error {
 	}
 	if err := w.w.Flush(); err != nil {
 		w.err = fmt.Errorf("write record: %w", err)
+	}
+	if w.tap != nil {
+		w.tap(lines)
 	}
 	return w.err
 }
