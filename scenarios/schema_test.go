@@ -107,11 +107,11 @@ func TestSchemaValidatesShippedScenarios(t *testing.T) {
 	t.Parallel()
 	docs := shippedScenarios(t)
 	bad := map[string]string{
-		"bad-unknown-field":  "load: {stages: [{for: 5s, rat: 10}]}\nrequests: [{url: \"http://127.0.0.1:1/\"}]\n",
-		"bad-duration":       "load: {stages: [{for: 5, rate: 10}]}\nrequests: [{url: \"http://127.0.0.1:1/\"}]\n",
-		"bad-two-kinds":      "load: {stages: [{for: 5s, rate: 10}]}\nrequests: [{url: \"http://127.0.0.1:1/\"}]\nfaults: [{at: 1s, kill: {service: a}, pause: {service: a}}]\n",
-		"bad-threshold":      "load: {stages: [{for: 5s, rate: 10}]}\nrequests: [{url: \"http://127.0.0.1:1/\"}]\nthresholds: [{request: a}]\n",
-		"bad-service-field":  "services: {api: {url: \"http://127.0.0.1:1\", redy: x}}\nload: {stages: [{for: 5s, rate: 10}]}\nrequests: [{url: \"${api}/\"}]\n",
+		"bad-unknown-field": "load: {stages: [{for: 5s, rat: 10}]}\nrequests: [{url: \"http://127.0.0.1:1/\"}]\n",
+		"bad-duration":      "load: {stages: [{for: 5, rate: 10}]}\nrequests: [{url: \"http://127.0.0.1:1/\"}]\n",
+		"bad-two-kinds":     "load: {stages: [{for: 5s, rate: 10}]}\nrequests: [{url: \"http://127.0.0.1:1/\"}]\nfaults: [{at: 1s, kill: {service: a}, pause: {service: a}}]\n",
+		"bad-threshold":     "load: {stages: [{for: 5s, rate: 10}]}\nrequests: [{url: \"http://127.0.0.1:1/\"}]\nthresholds: [{request: a}]\n",
+		"bad-service-field": "services: {api: {url: \"http://127.0.0.1:1\", redy: x}}\nload: {stages: [{for: 5s, rate: 10}]}\nrequests: [{url: \"${api}/\"}]\n",
 	}
 	for name, src := range bad {
 		if _, err := Parse(name+".yaml", []byte(src)); err == nil {
