@@ -16,11 +16,12 @@ import (
 // Binomial(n, r) times: the bounds are r ± 4 standard deviations (but at
 // least 0.03), so a fair fault fails them in fewer than 1 in 10,000 runs,
 // while a fault that ignores its rate hits every request. A delayed request
-// takes at least the 40 ms delay; the others come straight from a local
-// server.
+// takes at least the 100 ms delay; the others come straight from a local
+// server, but a busy machine holds some of them up as long, so for
+// http_delay the upper bound has 0.25 more room.
 func TestHTTPFaultShares(t *testing.T) {
 	t.Parallel()
-	const n, delay = 600, 40 * time.Millisecond
+	const n, delay = 600, 100 * time.Millisecond
 	for _, kind := range []string{"http_error", "http_delay"} {
 		for _, rate := range []float64{0.1, 0.5} {
 			t.Run(fmt.Sprintf("%s rate %v", kind, rate), func(t *testing.T) {
@@ -38,7 +39,7 @@ func TestHTTPFaultShares(t *testing.T) {
 				c := client(t, 10*time.Second)
 				var hits, done atomic.Int64
 				var wg sync.WaitGroup
-				for range 12 {
+				for range 24 {
 					wg.Go(func() {
 						for done.Add(1) <= n {
 							start := time.Now()
@@ -60,8 +61,12 @@ func TestHTTPFaultShares(t *testing.T) {
 				wg.Wait()
 				share := float64(hits.Load()) / n
 				margin := max(0.03, 4*math.Sqrt(rate*(1-rate)/n))
-				if math.Abs(share-rate) > margin {
-					t.Errorf("%s hit %d of %d requests (%.3f); want %.2f ± %.3f", kind, hits.Load(), n, share, rate, margin)
+				lo, hi := rate-margin, rate+margin
+				if kind == "http_delay" {
+					hi += 0.25
+				}
+				if share < lo || share > hi {
+					t.Errorf("%s hit %d of %d requests (%.3f); want %.3f to %.3f", kind, hits.Load(), n, share, lo, hi)
 				}
 			})
 		}
