@@ -65,6 +65,9 @@ type RunSummary struct {
 	Stages     []StageSummary    `json:"stages,omitempty"`
 	Thresholds []ThresholdResult `json:"thresholds"`
 	Warnings   []string          `json:"warnings"`
+	// Notes are remarks that do not cast doubt on any figure, e.g. a
+	// service that serves no Prometheus metrics.
+	Notes []string `json:"notes,omitempty"`
 	// Search is the capacity search's outcome (search model only).
 	Search *SearchResult `json:"search,omitempty"`
 }
