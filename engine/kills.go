@@ -17,9 +17,9 @@ type killLog struct {
 	victim map[string]string // service → fault that ended its last process, until it is ready again
 }
 
-// expect notes that fault is about to end process pid.
+// expect notes that fault is about to end process pid; a nil log ignores it.
 func (k *killLog) expect(pid int, fault string) {
-	if pid <= 0 {
+	if k == nil || pid <= 0 {
 		return
 	}
 	k.mu.Lock()

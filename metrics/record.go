@@ -178,6 +178,9 @@ type Interval struct {
 	// Slots splits the interval at SlotLength resolution; nil in records
 	// written before slots existed.
 	Slots *Slots `json:"slots,omitempty"`
+	// Clamped counts the latencies above one hour, which Latency holds
+	// as one hour.
+	Clamped int64 `json:"clamped,omitempty"`
 }
 
 // ServiceEvent is something that happened to a service under test.

@@ -34,6 +34,27 @@ func Text(w io.Writer, s *metrics.Summary) error {
 }
 
 func textRun(ew *errWriter, r *metrics.RunSummary) {
+	if r.Search != nil {
+		textSearch(ew, r)
+	} else {
+		textLoad(ew, r)
+	}
+	textOutcome(ew, r)
+}
+
+// textSearch leads a capacity search with the rate it found and the SLO it
+// held, then one line per probe: figures pooled over probes of different
+// rates describe no load that ran, so none are shown.
+func textSearch(ew *errWriter, r *metrics.RunSummary) {
+	ew.printf("\n── %s · %s · capacity search · %.1f s measured\n", r.Variant, r.Status, r.DurationS)
+	for _, l := range strings.SplitAfter(strings.TrimSuffix(metrics.FormatSearch(r.Search), "\n"), "\n") {
+		ew.printf("   %s", l)
+	}
+	ew.printf("\n")
+}
+
+// textLoad is the header and latency tables of a run's load as one whole.
+func textLoad(ew *errWriter, r *metrics.RunSummary) {
 	ew.printf("\n── %s · %s · %.1f s measured · %.1f req/s", r.Variant, r.Status, r.DurationS, r.RPS)
 	if r.PlannedRPS > 0 {
 		ew.printf(" of %.1f planned", r.PlannedRPS)
@@ -61,7 +82,11 @@ func textRun(ew *errWriter, r *metrics.RunSummary) {
 		}
 		tw.Flush()
 	}
+}
 
+// textOutcome is what a run's status codes, services, faults, thresholds
+// and warnings were.
+func textOutcome(ew *errWriter, r *metrics.RunSummary) {
 	ew.printf("\n   status codes: %s\n", counts(r.StatusCodes))
 	if len(r.ErrorsByClass) > 0 {
 		ew.printf("   errors: %s\n", counts(r.ErrorsByClass))
@@ -134,6 +159,9 @@ func textRun(ew *errWriter, r *metrics.RunSummary) {
 	}
 	for _, wmsg := range r.Warnings {
 		ew.printf("   ! %s\n", wmsg)
+	}
+	for _, note := range r.Notes {
+		ew.printf("   · %s\n", note)
 	}
 }
 
