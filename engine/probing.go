@@ -30,6 +30,14 @@ var scrapePick = map[string]string{
 	// Requests that reached the service, not gauntlet's own readiness
 	// polls and scrapes: the denominator of full-link coverage.
 	"gauntlet_http_requests_total{route!=/healthz,route!=/metrics}": "requests_received_total",
+
+	// The runtime's garbage collection (Go's stop-the-world pauses, the
+	// JVM's collectors summed) and threads: what spike attribution reads.
+	"go_gc_duration_seconds_sum":      "gc_pause_seconds_total",
+	"go_gc_duration_seconds_count":    "gc_collections_total",
+	"jvm_gc_collection_seconds_sum":   "gc_pause_seconds_total",
+	"jvm_gc_collection_seconds_count": "gc_collections_total",
+	"jvm_threads_current":             "jvm_threads",
 }
 
 // prober samples the services of one variant, the host and the generator
