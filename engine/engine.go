@@ -210,9 +210,10 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	loadCtx, cancelLoad := context.WithCancel(ctx)
 	defer cancelLoad()
 	abort := e.abortOnFail(variant, rec, cancelLoad)
-	results := make(chan metrics.Result, 4096)
+	results := metrics.NewSink()
+	loadDone := make(chan struct{})
 	recErr := make(chan error, 1)
-	go func() { recErr <- rec.Consume(results) }()
+	go func() { recErr <- rec.Consume(results, loadDone) }()
 
 	// Faults follow their timeline while the load runs; whatever way this
 	// function is left, every fault still in effect is reverted first.
@@ -227,7 +228,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 
 	runErr := runner.Run(loadCtx, results)
 	revertErr := faults.revertAll(revertCtx, stopFaults)
-	close(results)
+	close(loadDone)
 	if err := <-recErr; err != nil && runErr == nil {
 		runErr = err
 	}

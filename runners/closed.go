@@ -55,7 +55,7 @@ const idlePoll = 5 * time.Millisecond
 // Run implements Runner. It returns once the stages have ended (requests in
 // flight finish first), the iteration cap is reached, unique data ran out,
 // or ctx is done (requests in flight are cancelled and reported Canceled).
-func (c *Closed) Run(ctx context.Context, out chan<- metrics.Result) error {
+func (c *Closed) Run(ctx context.Context, out *metrics.Sink) error {
 	stages := withStarts(c.Stages)
 	workers := 0
 	var end float64
@@ -80,8 +80,10 @@ func (c *Closed) Run(ctx context.Context, out chan<- metrics.Result) error {
 }
 
 func (c *Closed) work(ctx context.Context, i int, stages []metrics.Stage, endAt time.Time, m mix, es []entry,
-	seq, iters *atomic.Uint64, out chan<- metrics.Result) {
-	w := newWorker(c.Client, c.Start, c.Seed, uint64(i)+1)
+	seq, iters *atomic.Uint64, out *metrics.Sink) {
+	buf := out.Buffer()
+	defer buf.Close()
+	w := newWorker(c.Client, buf, c.Start, c.Seed, uint64(i)+1)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	if !sleepUntil(ctx, timer, c.Start) {
@@ -105,12 +107,13 @@ func (c *Closed) work(ctx context.Context, i int, stages []metrics.Stage, endAt 
 		}
 		k := seq.Add(1) - 1
 		e := &es[m.pick(k)]
-		if !w.iterate(ctx, e, k, 0, false, uint16(stage), out) {
+		if !w.iterate(ctx, e, k, 0, false, uint16(stage)) {
 			if !c.exhausted.Swap(true) {
 				noteExhausted(c.notes, e.req.Name, time.Since(c.Start))
 			}
 			return
 		}
+		buf.Release()
 		if !c.pause(ctx, timer, c.think(w)) {
 			return
 		}

@@ -109,25 +109,27 @@ func entries(reqs []Request) []entry {
 // not safe for concurrent use.
 type worker struct {
 	b      builder
+	out    *metrics.Buffer
 	client *http.Client
 	start  time.Time
 	body   []byte
 	rng    *rand.Rand
 }
 
-func newWorker(client *http.Client, start time.Time, seed int64, id uint64) *worker {
-	w := &worker{client: client, start: start, rng: rand.New(rand.NewPCG(uint64(seed), id))}
+func newWorker(client *http.Client, out *metrics.Buffer, start time.Time, seed int64, id uint64) *worker {
+	w := &worker{client: client, out: out, start: start, rng: rand.New(rand.NewPCG(uint64(seed), id))}
 	w.b.r.Rand = w.rng
 	w.b.r.Vars = map[string]string{}
 	return w
 }
 
 // iterate runs one iteration of e — a request, or every step of a flow —
-// and sends its results to out. scheduled says whether intended is a
-// schedule's due time (open model); otherwise each request's latency counts
-// from its actual send. It returns false, sending nothing, when e's unique
-// data rows have run out.
-func (w *worker) iterate(ctx context.Context, e *entry, seq uint64, intended time.Duration, scheduled bool, stage uint16, out chan<- metrics.Result) bool {
+// and puts its results into the worker's buffer. scheduled says whether
+// intended is a schedule's due time (open model; the caller holds it in the
+// buffer); otherwise each request's latency counts from its actual send, and
+// iterate holds the buffer at the iteration's start. It returns false,
+// putting nothing, when e's unique data rows have run out.
+func (w *worker) iterate(ctx context.Context, e *entry, seq uint64, intended time.Duration, scheduled bool, stage uint16) bool {
 	req := e.req
 	if len(req.Steps) > 0 || req.Data != nil {
 		clear(w.b.r.Vars)
@@ -141,14 +143,17 @@ func (w *worker) iterate(ctx context.Context, e *entry, seq uint64, intended tim
 			w.b.r.Vars[req.Data.vars[i]] = v
 		}
 	}
+	if !scheduled {
+		w.out.HoldNow(w.start)
+	}
 	if len(req.Steps) == 0 {
-		out <- w.call(ctx, req, e.id, seq, intended, scheduled, stage)
+		w.out.Put(w.call(ctx, req, e.id, seq, intended, scheduled, stage))
 		return true
 	}
 	flow := metrics.Result{Request: e.id, Stage: stage, Intended: intended}
 	for i := range req.Steps {
 		res := w.call(ctx, &req.Steps[i], e.steps[i], seq, intended, scheduled && i == 0, stage)
-		out <- res
+		w.out.Put(res)
 		if i == 0 {
 			flow.Sent = res.Sent
 			if !scheduled {
@@ -162,7 +167,7 @@ func (w *worker) iterate(ctx context.Context, e *entry, seq uint64, intended tim
 			break
 		}
 	}
-	out <- flow
+	w.out.Put(flow)
 	return true
 }
 
