@@ -3,7 +3,6 @@ package runners
 import (
 	"context"
 	"math"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +26,7 @@ type Closed struct {
 	// Start is the load start (t0) every Result offset counts from.
 	Start time.Time
 	// Client sends the requests.
-	Client *http.Client
+	Client *Client
 	// ThinkMin and ThinkMax bound each worker's pause after an iteration,
 	// drawn uniformly; equal values give a fixed pause.
 	ThinkMin, ThinkMax time.Duration
@@ -64,6 +63,7 @@ func (c *Closed) Run(ctx context.Context, out *metrics.Sink) error {
 		end = st.StartS + st.ForS
 	}
 	endAt := c.Start.Add(time.Duration(end * float64(time.Second)))
+	defer c.Client.watch(ctx)()
 	m := newMix(c.Requests)
 	es := entries(c.Requests)
 	var seq, iters atomic.Uint64

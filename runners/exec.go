@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/gauntletbench/gauntlet/metrics"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
@@ -110,14 +112,22 @@ func entries(reqs []Request) []entry {
 type worker struct {
 	b      builder
 	out    *metrics.Buffer
-	client *http.Client
+	client *Client
 	start  time.Time
 	body   []byte
 	rng    *rand.Rand
+	// fastReqs and resp are the worker's fasthttp request per Request
+	// (nil: the request goes through net/http) and its response.
+	fastReqs map[*Request]*fastReq
+	resp     *fasthttp.Response
 }
 
-func newWorker(client *http.Client, out *metrics.Buffer, start time.Time, seed int64, id uint64) *worker {
+func newWorker(client *Client, out *metrics.Buffer, start time.Time, seed int64, id uint64) *worker {
 	w := &worker{client: client, out: out, start: start, rng: rand.New(rand.NewPCG(uint64(seed), id))}
+	if client.fast != nil {
+		w.fastReqs = map[*Request]*fastReq{}
+		w.resp = new(fasthttp.Response)
+	}
 	w.b.r.Rand = w.rng
 	w.b.r.Vars = map[string]string{}
 	return w
@@ -174,6 +184,10 @@ func (w *worker) iterate(ctx context.Context, e *entry, seq uint64, intended tim
 // call sends one request and classifies its response.
 func (w *worker) call(ctx context.Context, req *Request, id uint16, seq uint64, intended time.Duration, scheduled bool, stage uint16) metrics.Result {
 	res := metrics.Result{Request: id, Stage: stage, Intended: intended}
+	if w.fastReqs != nil && w.fastFor(req, seq) {
+		w.fastCall(ctx, req, seq, &res, scheduled)
+		return res
+	}
 	hr, n, err := w.b.build(ctx, req, seq)
 	res.Sent = time.Since(w.start)
 	if !scheduled {
@@ -185,7 +199,7 @@ func (w *worker) call(ctx context.Context, req *Request, id uint16, seq uint64, 
 		return res
 	}
 	res.BytesOut = n
-	resp, err := w.client.Do(hr)
+	resp, err := w.client.HTTP.Do(hr)
 	if err != nil {
 		res.End = time.Since(w.start)
 		res.Class = metrics.ClassifyError(err, ctx.Err() != nil)

@@ -2,7 +2,6 @@ package runners
 
 import (
 	"context"
-	"net/http"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -31,7 +30,7 @@ type Open struct {
 	// waits until then.
 	Start time.Time
 	// Client sends the requests.
-	Client *http.Client
+	Client *Client
 	// MaxInFlight caps concurrent requests (default 1000).
 	MaxInFlight int
 	// Grace is how long after the plan's end late requests may still be
@@ -79,6 +78,7 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) error {
 	s := &schedule{o: o, m: newMix(o.Requests), es: entries(o.Requests), total: o.Pacer.Total(),
 		deadline: o.Start.Add(o.Pacer.End() + grace), out: out,
 		pool: newPool(int64(min(maxInFlight, minWorkers)))}
+	defer o.Client.watch(ctx)()
 	spawned := uint64(0)
 	spawn := func() {
 		spawned++

@@ -3,7 +3,6 @@ package runners
 import (
 	"context"
 	"math"
-	"net/http"
 	"sync"
 	"time"
 
@@ -30,7 +29,7 @@ type Search struct {
 	// Start is the load start (t0) every Result offset counts from.
 	Start time.Time
 	// Client sends the requests.
-	Client *http.Client
+	Client *Client
 	// MaxInFlight caps concurrent requests in each probe (default 1000).
 	MaxInFlight int
 	// Grace is how long after a probe's end its late requests may still be
