@@ -74,18 +74,20 @@ type Buffer struct {
 	closed bool
 }
 
-// Put adds one result.
+// Put adds one result. The derived sinks' functions see it in place, so
+// that r itself never moves to the heap.
 func (b *Buffer) Put(r Result) {
-	for s := b.sink; s.parent != nil; s = s.parent {
-		r.Intended += s.shift
-		r.Sent += s.shift
-		r.End += s.shift
-		if s.fn != nil {
-			s.fn(&r)
-		}
-	}
 	b.mu.Lock()
 	b.res = append(b.res, r)
+	p := &b.res[len(b.res)-1]
+	for s := b.sink; s.parent != nil; s = s.parent {
+		p.Intended += s.shift
+		p.Sent += s.shift
+		p.End += s.shift
+		if s.fn != nil {
+			s.fn(p)
+		}
+	}
 	b.mu.Unlock()
 }
 

@@ -52,7 +52,10 @@ type Client struct {
 
 // Name says which HTTP client sends the requests, for the summary.
 func (c *Client) Name() string {
-	if c.fast != nil {
+	switch {
+	case c == nil:
+		return ""
+	case c.fast != nil:
 		return "fasthttp (HTTP/1.1; https: net/http)"
 	}
 	return "net/http (HTTP/2)"

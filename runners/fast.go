@@ -56,11 +56,20 @@ func (c *fastClient) host(addr []byte) *fasthttp.HostClient {
 	hc := &fasthttp.HostClient{
 		Addr: string(addr), Name: "gauntlet", Dial: c.dialConn,
 		MaxConns: maxConns, MaxConnWaitTimeout: wait, MaxIdleConnDuration: idleConnTimeout,
-		// One retry, as net/http retries an idempotent request that failed
-		// on a reused connection before any answer.
 		MaxIdemponentCallAttempts: 2,
 		DisablePathNormalizing:    true,
-		NoDefaultUserAgentHeader:  false,
+	}
+	// One retry of an idempotent request whose connection died under it, as
+	// net/http retries one that failed on a reused connection. A dead
+	// keep-alive connection usually means the others died too (the service
+	// restarted or shut down): they are closed first, so the retry dials and
+	// meets the service as it is now.
+	hc.RetryIfErr = func(req *fasthttp.Request, _ int, err error) (bool, bool) {
+		if !(req.Header.IsGet() || req.Header.IsHead() || req.Header.IsPut()) || fastClass(err, false) != metrics.ConnReset {
+			return false, false
+		}
+		hc.CloseIdleConnections()
+		return false, true
 	}
 	next := make(map[string]*fasthttp.HostClient, len(old)+1)
 	for k, v := range old {

@@ -24,3 +24,25 @@ type Runner interface {
 type Noter interface {
 	SetNotes(fn func(line any))
 }
+
+// ClientName names the HTTP client r sends its requests with ("" for none
+// known): for the summary.
+func ClientName(r Runner) string {
+	switch r := r.(type) {
+	case *Open:
+		return r.Client.Name()
+	case *Closed:
+		return r.Client.Name()
+	case *Search:
+		return r.Client.Name()
+	case *Tee:
+		return ClientName(r.Runner)
+	case *Phased:
+		for _, seg := range r.Segments {
+			if n := ClientName(seg.Runner); n != "" {
+				return n
+			}
+		}
+	}
+	return ""
+}
