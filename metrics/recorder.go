@@ -82,6 +82,7 @@ type accum struct {
 	codes                               map[uint16]int64
 	classes                             [numClasses]int64
 	lat, svc, lag                       *Histogram
+	slots                               slotAccum
 }
 
 func newAccum() *accum {
@@ -192,6 +193,8 @@ func (r *Recorder) add(res *Result) {
 	a.lat.Record(res.Latency())
 	a.svc.Record(res.ServiceTime())
 	a.lag.Record(res.Lag())
+	// Slots split the interval by intended send time as well.
+	a.slots.add(res.Intended-time.Duration(r.cur+idx)*IntervalLength, res.Latency(), res.Class.IsError())
 }
 
 // flush writes interval cur's lines, hands its accumulators back for
@@ -234,8 +237,10 @@ func (r *Recorder) flush() {
 				}
 			}
 			iv.Latency = r.encode(a.lat)
+			iv.Clamped = a.lat.Clamped
 			iv.Service = r.encode(a.svc)
 			iv.Lag = r.encode(a.lag)
+			iv.Slots = a.slots.slots()
 			lines = append(lines, iv)
 			ivReq += a.requests
 			ivErr += a.errors
@@ -290,4 +295,5 @@ func (a *accum) reset() {
 	a.lat.Reset()
 	a.svc.Reset()
 	a.lag.Reset()
+	a.slots = slotAccum{}
 }

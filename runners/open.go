@@ -1,6 +1,7 @@
 package runners
 
 import (
+	"cmp"
 	"context"
 	"runtime/debug"
 	"sync"
@@ -65,8 +66,12 @@ const spawnBatch = 64
 // over: each worker claims the next request number from a shared counter,
 // waits for its due time itself and sends it, so a request costs no
 // goroutine hand-off. Cancelling ctx stops the schedule at once and cancels
-// requests in flight; they are reported as Canceled.
-func (o *Open) Run(ctx context.Context, out *metrics.Sink) error {
+// requests in flight; they are reported as Canceled. A panic in a worker
+// stops the run the same way and is returned as a *PanicError.
+func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer func() { err = cmp.Or(err, Panicked(ctx)) }()
+	defer stop(nil)
 	maxInFlight := o.MaxInFlight
 	if maxInFlight <= 0 {
 		maxInFlight = 1000
@@ -87,7 +92,7 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) error {
 		id := spawned
 		go func() {
 			defer s.wg.Done()
-			s.work(ctx, id)
+			Guard("worker", stop, func() { s.work(ctx, id) })
 		}()
 	}
 	for range s.pool.floor {
