@@ -211,7 +211,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		return end(metrics.StatusFailed, err)
 	}
 	t0 = start
-	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0,
+	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0, Client: runners.ClientName(runner),
 		PlannedS: e.plan.planned().Seconds()}); err != nil {
 		return end(metrics.StatusFailed, err)
 	}
@@ -223,14 +223,14 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	loadCtx, cancelLoad := context.WithCancel(runCtx)
 	defer cancelLoad()
 	abort := e.abortOnFail(variant, rec, cancelLoad)
-	results := make(chan metrics.Result, 4096)
+	results := metrics.NewSink()
+	loadDone := make(chan struct{})
 	recErr := make(chan error, 1)
 	go func() {
 		var err error
-		if !runners.Guard("recorder", crash, func() { err = rec.Consume(results) }) {
-			for range results { // let the runner hand over what is in flight
-			}
-		}
+		// A recorder that panics stops the run (crash); the runners' buffers
+		// are not waited on, so nothing blocks behind it.
+		runners.Guard("recorder", crash, func() { err = rec.Consume(results, loadDone) })
 		recErr <- err
 	}()
 
@@ -247,7 +247,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 
 	runErr := runner.Run(loadCtx, results)
 	revertErr := faults.revertAll(revertCtx, stopFaults)
-	close(results)
+	close(loadDone)
 	if err := <-recErr; err != nil && runErr == nil {
 		runErr = err
 	}
