@@ -40,6 +40,10 @@ type Options struct {
 	// Log receives one line per notable step (services up, load started);
 	// nil discards them.
 	Log io.Writer
+	// Tap, when set, gets every line of the record as it is written (see
+	// metrics.Writer.SetTap): live metrics read the run from it, off the
+	// per-request path.
+	Tap func(lines []any)
 	// OnLoad is called when a variant's load starts, with the planned load
 	// length, and returns the function the recorder calls after each
 	// interval (may be nil). Used for progress displays.
@@ -84,6 +88,9 @@ func Run(ctx context.Context, spec *scenarios.Spec, opt Options) (string, error)
 	if err != nil {
 		return "", err
 	}
+	if opt.Tap != nil {
+		w.SetTap(opt.Tap)
+	}
 	e := &engine{spec: spec, plan: p, w: w, opt: opt}
 	if len(spec.Faults) > 0 {
 		if e.journal, err = chaos.OpenJournal(filepath.Join(opt.OutDir, JournalName)); err != nil {
@@ -118,6 +125,7 @@ type engine struct {
 	w       *metrics.Writer
 	opt     Options
 	journal *chaos.Journal
+	kills   killLog
 }
 
 func (e *engine) run(ctx context.Context) error {
@@ -185,8 +193,13 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		case <-time.After(wait):
 		}
 	}
+	// A panic in one of the run's goroutines stops the run as a
+	// cancellation would, so everything below still cleans up; the run then
+	// fails with the panic.
+	runCtx, crash := context.WithCancelCause(ctx)
+	defer crash(nil)
 	start := time.Now().Add(loadStartDelay)
-	prober := e.startProbes(ctx, variant, st, start)
+	prober := e.startProbes(runCtx, crash, variant, st, start)
 	defer prober.stop(context.WithoutCancel(ctx))
 	runner, err := e.plan.runner(st.urls, start)
 	if err != nil {
@@ -203,7 +216,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	}
 	faults.watch = watch
 	t0 = start
-	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0,
+	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0, Client: runners.ClientName(runner),
 		PlannedS: e.plan.planned().Seconds()}); err != nil {
 		return end(metrics.StatusFailed, err)
 	}
@@ -212,17 +225,24 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	if e.opt.OnLoad != nil {
 		rec.OnInterval = e.opt.OnLoad(variant, e.plan.planned())
 	}
-	loadCtx, cancelLoad := context.WithCancel(ctx)
+	loadCtx, cancelLoad := context.WithCancel(runCtx)
 	defer cancelLoad()
 	abort := e.abortOnFail(variant, rec, cancelLoad)
-	results := make(chan metrics.Result, 4096)
+	results := metrics.NewSink()
+	loadDone := make(chan struct{})
 	recErr := make(chan error, 1)
-	go func() { recErr <- rec.Consume(results) }()
+	go func() {
+		var err error
+		// A recorder that panics stops the run (crash); the runners' buffers
+		// are not waited on, so nothing blocks behind it.
+		runners.Guard("recorder", crash, func() { err = rec.Consume(results, loadDone) })
+		recErr <- err
+	}()
 
 	// Faults follow their timeline while the load runs; whatever way this
 	// function is left, every fault still in effect is reverted first.
 	fctx, stopFaults := context.WithCancel(loadCtx)
-	go faults.run(fctx)
+	go faults.run(fctx, crash)
 	revertCtx := context.WithoutCancel(ctx)
 	defer func() {
 		if rerr := faults.revertAll(revertCtx, stopFaults); rerr != nil && (err == nil || errors.Is(err, ErrInterrupted)) {
@@ -237,7 +257,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 			runErr = err
 		}
 	}
-	close(results)
+	close(loadDone)
 	if err := <-recErr; err != nil && runErr == nil {
 		runErr = err
 	}
@@ -245,6 +265,8 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	switch {
 	case runErr != nil:
 		return end(metrics.StatusFailed, runErr)
+	case runners.Panicked(runCtx) != nil:
+		return end(metrics.StatusFailed, runners.Panicked(runCtx))
 	case ctx.Err() != nil:
 		return end(metrics.StatusInterrupted, ErrInterrupted)
 	case revertErr != nil:
@@ -274,9 +296,10 @@ func (e *engine) emitter(variant string) func(services.Event) {
 			PID: ev.PID, StartupMs: ev.StartupMs, ExitCode: ev.ExitCode, Signal: ev.Signal,
 			Unexpected: ev.Unexpected, Message: ev.Message, OutputTail: ev.OutputTail,
 		}
+		e.kills.name(&line)
 		// A record write error surfaces at the trailer; events are best effort.
 		_ = e.w.Write(line)
-		if ev.Unexpected {
+		if line.Unexpected {
 			fmt.Fprintf(e.opt.Log, "%s: service %s exited unexpectedly: %s\n", variant, ev.Service, ev.Message)
 		}
 	}

@@ -67,6 +67,9 @@ type Header struct {
 	Runtimes map[string]string `json:"runtimes,omitempty"`
 	// Recovery judges time to recover after faults; nil means DefaultRecovery.
 	Recovery *Recovery `json:"recovery,omitempty"`
+	// Spikes says which seconds count as latency spikes; nil means
+	// DefaultSpikeRule.
+	Spikes *SpikeRule `json:"spikes,omitempty"`
 	// Flows names the requests that are multi-step flows: their intervals
 	// count whole flows, whose steps have intervals of their own
 	// ("flow/step"), so run totals leave them out.
@@ -150,11 +153,14 @@ type LoadStart struct {
 	Variant  string    `json:"variant"`
 	Start    time.Time `json:"start"`
 	PlannedS float64   `json:"planned_s"`
+	// Client names the HTTP client that sent the requests.
+	Client string `json:"client,omitempty"`
 }
 
-// Interval aggregates the requests of one request name and stage whose
-// responses ended within one interval of the run. Histograms are HDR V2
-// compressed (base64) in microseconds.
+// Interval aggregates the requests of one request name and stage that were
+// meant to be sent within one interval of the run (by intended send time;
+// in the closed model, actual send time), however late they completed.
+// Histograms are HDR V2 compressed (base64) in microseconds.
 type Interval struct {
 	Type     string           `json:"type"`
 	Variant  string           `json:"variant"`
@@ -172,6 +178,9 @@ type Interval struct {
 	Latency  string           `json:"latency,omitempty"`
 	Service  string           `json:"service_time,omitempty"`
 	Lag      string           `json:"lag,omitempty"`
+	// Slots splits the interval at SlotLength resolution; nil in records
+	// written before slots existed.
+	Slots *Slots `json:"slots,omitempty"`
 	// Clamped counts the latencies above one hour, which Latency holds
 	// as one hour.
 	Clamped int64 `json:"clamped,omitempty"`
@@ -190,8 +199,11 @@ type ServiceEvent struct {
 	Signal     string    `json:"signal,omitempty"`
 	Unexpected bool      `json:"unexpected,omitempty"`
 	Message    string    `json:"message,omitempty"`
-	OutputTail string    `json:"output_tail,omitempty"`
-	Command    []string  `json:"command,omitempty"`
+	// Fault names the fault that ended the process ("exited") or whose
+	// victim this start replaces ("ready").
+	Fault      string   `json:"fault,omitempty"`
+	OutputTail string   `json:"output_tail,omitempty"`
+	Command    []string `json:"command,omitempty"`
 }
 
 // Readings is one sample of one resource owner (a service's process tree,
@@ -247,6 +259,16 @@ type Writer struct {
 	w    *bufio.Writer
 	path string
 	err  error
+	tap  func(lines []any)
+}
+
+// SetTap makes every later Write hand its lines, once written, to tap (e.g.
+// live metrics). tap is called in the order lines are written, one call at a
+// time, and must return quickly; it must not keep or change the lines.
+func (w *Writer) SetTap(tap func(lines []any)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.tap = tap
 }
 
 // Create creates (or truncates) the record file at path.
@@ -279,6 +301,9 @@ func (w *Writer) Write(lines ...any) error {
 	}
 	if err := w.w.Flush(); err != nil {
 		w.err = fmt.Errorf("write record: %w", err)
+	}
+	if w.tap != nil {
+		w.tap(lines)
 	}
 	return w.err
 }

@@ -40,6 +40,9 @@ type runOptions struct {
 	startAt string
 	start   time.Time
 	seg     metrics.Segment
+	// metricsAddr is --metrics-addr; tap feeds the live figures served there.
+	metricsAddr string
+	tap         func(lines []any)
 }
 
 func newRunCmd() *cobra.Command {
@@ -95,7 +98,8 @@ func (o *runOptions) registerLoad(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.out.html, "html", "", "where to write the HTML report (default report.html beside the record)")
 	cmd.Flags().StringVar(&o.startAt, "start-at", "", "hold the load until `TIME` (RFC 3339, e.g. 2026-11-22T10:00:00Z, or Unix seconds), so generators on several machines start together")
 	cmd.Flags().StringVar(&o.segment, "segment", "", "run share `I/N` of the load, one of N generators (1 <= I <= N); only segment 1 injects faults, and thresholds judge this share only: merge the records with \"gauntlet merge\" and judge the merged one")
-	group(cmd, groupOutput, "out", "progress", "html")
+	cmd.Flags().StringVar(&o.metricsAddr, "metrics-addr", "", "serve the run's live figures for Prometheus at `HOST:PORT`/metrics (\":9102\" listens on 127.0.0.1)")
+	group(cmd, groupOutput, "out", "progress", "html", "metrics-addr")
 	group(cmd, groupLoad, "start-at", "segment")
 }
 
@@ -141,6 +145,11 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 			fmt.Fprintf(stderr, "gauntlet: %v\n", err)
 		}
 	}
+	stopMetrics, err := o.startMetrics(stderr)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	var paths []string
 	var runErr error
 	for i := 1; i <= o.count && runErr == nil; i++ {
@@ -188,7 +197,7 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 // runOnce runs the scenario once into dir and returns its record's path.
 func (o *runOptions) runOnce(cmd *cobra.Command, spec *scenarios.Spec, dir string) (string, error) {
 	stderr := cmd.ErrOrStderr()
-	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results, Segment: o.seg, StartAt: o.start,
+	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results, Segment: o.seg, StartAt: o.start, Tap: o.tap,
 		Fails: func(th metrics.Threshold, rs *metrics.RunSummary) bool {
 			r := gates.Evaluate(rs, th)
 			return !r.Pass && r.Error == ""
