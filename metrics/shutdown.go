@@ -73,7 +73,8 @@ func (r *Run) decodeShutdown(line []byte) error {
 }
 
 // shutdownImpact joins the Shutdown line of the terminate fault injected at injected (s
-// since load start) with the first exit of its service after the signal.
+// since load start) with the first exit of its service after the signal (that no other
+// fault is named for).
 func shutdownImpact(run *Run, name string, injected float64) *ShutdownImpact {
 	var line *Shutdown
 	for i := range run.Shutdowns {
@@ -88,7 +89,8 @@ func shutdownImpact(run *Run, name string, injected float64) *ShutdownImpact {
 	si := &ShutdownImpact{InFlight: line.InFlight, Failed: line.Failed, FailedByClass: line.FailedByClass,
 		Refused: line.Refused, Reset: line.Reset}
 	for _, ev := range run.Services {
-		if ev.Service != line.Service || ev.Time.Before(line.Time) || (ev.Kind != "exited" && ev.Kind != "stopped") {
+		if ev.Service != line.Service || ev.Time.Before(line.Time) || (ev.Kind != "exited" && ev.Kind != "stopped") ||
+			(ev.Fault != "" && ev.Fault != name) {
 			continue
 		}
 		ms := float64(ev.Time.Sub(line.Time)) / float64(time.Millisecond)
