@@ -59,6 +59,8 @@ func implementations() []impl {
 				return exec.Command(pythonBinary, append([]string{pythonApp, "--role", role, "--addr", addr}, args...)...)
 			},
 			threadsMetric: "python_threads",
+			gcCount:       "python_gc_collections_total",
+			gcSum:         "python_gc_duration_seconds_sum",
 		},
 	}
 }

@@ -20,6 +20,8 @@ from .config import MAX_CPU_ITERATIONS, base_url
 from .downstream import FAILED_DEPENDENCY_HEADER, CallFailed, CircuitOpen, Downstream, new_session
 
 MAX_SLEEP_MILLIS = 60_000
+MAX_GC_MIB = 256
+GC_NODE_BYTES = 64  # a one-element list is 64 bytes in CPython 3.11
 STATUS_CLIENT_CLOSED = 499  # nginx's code, recorded when the client left first
 
 JSON_FIXTURE = (b'{"id":"gauntlet-micro-0001","service":"baseline","kind":"fixture","version":1,'
@@ -160,12 +162,29 @@ def build(cfg):
             return Response(status_code=STATUS_CLIENT_CLOSED)
         return json_response(200, b'{"slept_ms":%d}' % ms)
 
+    async def gc_work(request: Request):
+        """Allocates about mb MiB as a linked list of GC_NODE_BYTES nodes (one-element lists the
+        collector tracks), keeps it reachable while it walks it, and answers
+        {"mb":N,"nodes":COUNT}: garbage-collector work in proportion to mb."""
+        mb = int_param(request, "mb", MAX_GC_MIB)
+        if mb is None:
+            return text(400, "mb must be a non-negative integer")
+        head = None
+        for _ in range((mb << 20) // GC_NODE_BYTES):
+            head = [head]
+        nodes = 0
+        while head is not None:
+            nodes += 1
+            head = head[0]
+        return json_response(200, b'{"mb":%d,"nodes":%d}' % (mb, nodes))
+
     r.route("GET", "/healthz", healthz)
     r.route("GET", "/metrics", metrics_endpoint)
     r.route("GET", "/ping", ping)
     r.route("GET", "/json", json_fixture)
     r.route("GET", "/cpu", cpu)
     r.route("GET", "/sleep", sleep)
+    r.route("GET", "/gc", gc_work)
     ROLES[cfg.role](r, cfg)
 
     def label(scope):

@@ -1,17 +1,32 @@
 """/metrics: the gauntlet_* series every baseline exposes, written in the order and shape of
 baselines/go/metrics.go (route before code, every dependency outcome from the first scrape),
 then prometheus_client's process, GC and platform collectors (process_resident_memory_bytes,
-process_open_fds, python_gc_collections_total, ...) and python_threads. The counters are plain
+process_open_fds, python_gc_collections_total, ...), python_threads and
+python_gc_duration_seconds (the collector's time, from gc.callbacks). The counters are plain
 integers: they are only touched on the event loop's thread."""
 import collections
+import gc
 import threading
+import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, Summary, generate_latest
 
 TAG_HEADER = b"x-gauntlet-tag"
 OUTCOMES = ("success", "http_error", "failure", "circuit_open", "canceled")
 
 Gauge("python_threads", "Threads of the Python process (threading.active_count()).").set_function(threading.active_count)
+_gc_duration = Summary("python_gc_duration_seconds", "Time the cyclic garbage collector ran, per collection (all generations).")
+_gc_started = [0.0]
+
+
+def _time_gc(phase, info):
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+    else:
+        _gc_duration.observe(time.perf_counter() - _gc_started[0])
+
+
+gc.callbacks.append(_time_gc)
 
 
 class Metrics:
