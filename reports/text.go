@@ -60,6 +60,9 @@ func textLoad(ew *errWriter, r *metrics.RunSummary) {
 		ew.printf(" of %.1f planned", r.PlannedRPS)
 	}
 	ew.printf("\n   requests %d · errors %d (%s) · dropped %d\n", r.Requests, r.Errors, pct(r.ErrorRate), r.Dropped)
+	if r.Client != "" {
+		ew.printf("   client %s\n", r.Client)
+	}
 
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "   ms\tp50\tp90\tp99\tp99.9\tmax\tmean\t")
