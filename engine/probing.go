@@ -52,6 +52,9 @@ func (e *engine) startProbes(ctx context.Context, variant string, st *stack, t0 
 		fmt.Fprintf(e.opt.Log, "%s: probe %s: %v\n", variant, owner, err)
 	}
 	samplers := []probes.Sampler{probes.Host(), probes.Self()}
+	if sets := e.cpus.sets(); sets != nil {
+		samplers = append(samplers, probes.CPUSets(sets))
+	}
 	for _, svc := range st.order {
 		samplers = append(samplers, &following{svc: svc})
 		pr.scrapers = append(pr.scrapers, probes.Scrape(svc.Name(), "http://"+svc.Addr()+"/metrics", scrapePick))

@@ -40,6 +40,9 @@ type runOptions struct {
 	startAt string
 	start   time.Time
 	seg     metrics.Segment
+	// cpuSets is --cpu-sets: auto pins the generator and the services it
+	// starts to disjoint CPUs, off leaves them sharing.
+	cpuSets string
 }
 
 func newRunCmd() *cobra.Command {
@@ -84,6 +87,7 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	o.gate.register(cmd)
 	cmd.Flags().StringVar(&o.out.html, "html", "", "where to write the HTML report (default report.html beside the record)")
 	cmd.Flags().StringVar(&o.startAt, "start-at", "", "hold the load until `TIME` (RFC 3339, e.g. 2026-11-22T10:00:00Z, or Unix seconds), so generators on several machines start together")
+	cmd.Flags().StringVar(&o.cpuSets, "cpu-sets", "auto", "`auto`: with 2+ CPUs, run the generator and the services it starts on disjoint CPUs (a quarter of them, at least one, for the generator); off: let them share every CPU")
 	cmd.Flags().StringVar(&o.segment, "segment", "", "run share `I/N` of the load, one of N generators (1 <= I <= N); only segment 1 injects faults, and thresholds judge this share only: merge the records with \"gauntlet merge\" and judge the merged one")
 }
 
@@ -95,6 +99,9 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 	}
 	if o.count < 1 {
 		return usageErr(fmt.Errorf("--count must be at least 1, got %d", o.count))
+	}
+	if o.cpuSets != "auto" && o.cpuSets != "off" {
+		return usageErr(fmt.Errorf("--cpu-sets %q: want auto or off", o.cpuSets))
 	}
 	if err := o.parseSegment(spec); err != nil {
 		return err
@@ -177,6 +184,7 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 func (o *runOptions) runOnce(cmd *cobra.Command, spec *scenarios.Spec, dir string) (string, error) {
 	stderr := cmd.ErrOrStderr()
 	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results, Segment: o.seg, StartAt: o.start,
+		PinCPUs: o.cpuSets == "auto",
 		Fails: func(th metrics.Threshold, rs *metrics.RunSummary) bool {
 			r := gates.Evaluate(rs, th)
 			return !r.Pass && r.Error == ""
