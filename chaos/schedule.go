@@ -53,14 +53,19 @@ type Window struct {
 	End time.Duration
 }
 
+// MaxOccurrences bounds the windows of one fault on a timeline.
+const MaxOccurrences = 100000
+
 // Timeline turns planned faults into windows sorted by Start (ties keep the order of
 // plan, then occurrence). length is the length of the load; windows starting at or after
 // it are dropped and ends are clipped to it. Randomness comes only from seed, the fault's
 // name and the occurrence number, so adding a fault never moves another one.
 //
 // It returns every problem found, joined, each prefixed with the fault's name: negative
-// durations, Times without Every, an open-ended fault (For 0) that repeats, and
-// occurrences of one fault that would overlap (For + Jitter > Every).
+// durations, Times without Every, an open-ended fault (For 0) that repeats,
+// occurrences of one fault that would overlap (For + Jitter > Every), a first start
+// at or after the end of the load (it would never be injected), and more than
+// MaxOccurrences occurrences of one fault (the timeline is built up front).
 func Timeline(plan []Planned, length time.Duration, seed uint64) ([]Window, error) {
 	var errs []error
 	var out []Window
@@ -70,6 +75,10 @@ func Timeline(plan []Planned, length time.Duration, seed uint64) ([]Window, erro
 	for _, p := range plan {
 		if err := checkPlanned(p); err != nil {
 			errs = append(errs, err)
+			continue
+		}
+		if p.At >= length {
+			errs = append(errs, fmt.Errorf("fault %q: at (%s) is not before the end of the load (%s): it would never be injected", p.Name, p.At, length))
 			continue
 		}
 		rng := rand.New(rand.NewPCG(seed, nameHash(p.Name)))
@@ -88,6 +97,10 @@ func Timeline(plan []Planned, length time.Duration, seed uint64) ([]Window, erro
 				if p.For > 0 {
 					end = min(start+p.For, length)
 				}
+			}
+			if n > MaxOccurrences {
+				errs = append(errs, fmt.Errorf("fault %q: more than %d occurrences in %s: make every longer or set times", p.Name, MaxOccurrences, length))
+				break
 			}
 			out = append(out, Window{Name: p.Name, Kind: p.Kind, Occurrence: n, Start: start, End: end})
 			if p.Every == 0 {

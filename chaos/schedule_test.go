@@ -24,7 +24,6 @@ func TestTimeline(t *testing.T) {
 			[]Window{{"bh", "blackhole", 1, 5 * s, 20 * s}}},
 		{"end clipped to the run", []Planned{{Name: "lat", Kind: "latency", At: 50 * s, For: 30 * s}}, 60 * s,
 			[]Window{{"lat", "latency", 1, 50 * s, 60 * s}}},
-		{"starting after the run: dropped", []Planned{{Name: "lat", Kind: "latency", At: 60 * s, For: s}}, 60 * s, nil},
 		{"instant kinds end where they start", []Planned{
 			{Name: "k", Kind: "kill", At: 40 * s, For: 10 * s},
 			{Name: "r", Kind: "restart", At: 10 * s},
@@ -124,6 +123,9 @@ func TestTimelineErrors(t *testing.T) {
 		{"repeating without for", Planned{Name: "x", Kind: "pause", Every: 10 * s}, "a repeating fault needs for"},
 		{"overlap", Planned{Name: "x", Kind: "pause", For: 8 * s, Every: 10 * s, Jitter: 3 * s}, "occurrences would overlap"},
 		{"negative times", Planned{Name: "x", Kind: "kill", Times: -1}, "times must be >= 0"},
+		{"at the end of the load", Planned{Name: "x", Kind: "latency", At: time.Minute, For: s}, `fault "x": at (1m0s) is not before the end of the load (1m0s): it would never be injected`},
+		{"at past the end", Planned{Name: "x", Kind: "kill", At: time.Hour}, "would never be injected"},
+		{"too many occurrences", Planned{Name: "x", Kind: "kill", Every: time.Microsecond}, "more than 100000 occurrences"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

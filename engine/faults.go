@@ -180,26 +180,57 @@ type action struct {
 	w      chaos.Window
 }
 
-// run walks the timeline until it ends or ctx is done. Instant faults and
-// faults lasting to the end of the load are left for revertAll.
+// lateAfter is how far past its time a step of the timeline may start
+// before it is reported as late.
+const lateAfter = 250 * time.Millisecond
+
+// run walks the timeline until it ends or ctx is done. Each fault follows its
+// own windows in its own goroutine, so a fault slow to inject or revert (a
+// restart waiting for its service) never holds back another one; a step that
+// starts late, behind its own fault's previous step, says so in the log.
+// Instant faults and faults lasting to the end of the load are left for
+// revertAll.
 func (fr *faultRun) run(ctx context.Context) {
 	defer close(fr.done)
-	var acts []action
+	var order []string
+	steps := map[string][]action{}
 	for _, w := range fr.windows {
-		acts = append(acts, action{at: w.Start, inject: true, w: w})
+		if _, seen := steps[w.Name]; !seen {
+			order = append(order, w.Name)
+		}
+		steps[w.Name] = append(steps[w.Name], action{at: w.Start, inject: true, w: w})
 		if !chaos.Instant(w.Kind) && w.End > w.Start {
-			acts = append(acts, action{at: w.End, w: w})
+			steps[w.Name] = append(steps[w.Name], action{at: w.End, w: w})
 		}
 	}
-	sort.SliceStable(acts, func(i, j int) bool { return acts[i].at < acts[j].at })
+	var wg sync.WaitGroup
+	for _, name := range order {
+		acts := steps[name]
+		sort.SliceStable(acts, func(i, j int) bool { return acts[i].at < acts[j].at })
+		wg.Go(func() { fr.follow(ctx, acts) })
+	}
+	wg.Wait()
+}
+
+// follow takes one fault's steps in order, each at its time.
+func (fr *faultRun) follow(ctx context.Context, acts []action) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for _, a := range acts {
-		timer.Reset(time.Until(fr.t0.Add(a.at)))
+		due := fr.t0.Add(a.at)
+		timer.Reset(time.Until(due))
 		select {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
+		}
+		step := "revert"
+		if a.inject {
+			step = "injection"
+		}
+		if late := time.Since(due); late > lateAfter {
+			fmt.Fprintf(fr.log, "%s: fault %s (%s): %s %d is %s late (its previous step took that long)\n",
+				fr.variant, a.w.Name, a.w.Kind, step, a.w.Occurrence, late.Round(time.Millisecond))
 		}
 		if a.inject {
 			fr.inject(ctx, a.w)

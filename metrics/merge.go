@@ -447,6 +447,7 @@ func (hs *ivHistograms) merge(k ivKey, g []*Interval) Interval {
 		iv.Canceled += src.Canceled
 		iv.BytesIn += src.BytesIn
 		iv.BytesOut += src.BytesOut
+		iv.Clamped += src.Clamped
 		iv.Codes = addCounts(iv.Codes, src.Codes)
 		iv.Classes = addCounts(iv.Classes, src.Classes)
 		bad = cmp.Or(bad, hs.lat.MergeEncoded(src.Latency), hs.svc.MergeEncoded(src.Service), hs.lag.MergeEncoded(src.Lag))

@@ -199,6 +199,9 @@ type Interval struct {
 	Latency  string           `json:"latency,omitempty"`
 	Service  string           `json:"service_time,omitempty"`
 	Lag      string           `json:"lag,omitempty"`
+	// Clamped counts the latencies above one hour, which Latency holds
+	// as one hour.
+	Clamped int64 `json:"clamped,omitempty"`
 }
 
 // ServiceEvent is something that happened to a service under test.

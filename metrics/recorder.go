@@ -191,6 +191,7 @@ func (r *Recorder) flush() {
 				}
 			}
 			iv.Latency = r.encode(a.lat)
+			iv.Clamped = a.lat.Clamped
 			iv.Service = r.encode(a.svc)
 			iv.Lag = r.encode(a.lag)
 			lines = append(lines, iv)

@@ -73,6 +73,9 @@ type RunSummary struct {
 	Stages     []StageSummary    `json:"stages,omitempty"`
 	Thresholds []ThresholdResult `json:"thresholds"`
 	Warnings   []string          `json:"warnings"`
+	// Notes are remarks that do not cast doubt on any figure, e.g. a
+	// service that serves no Prometheus metrics.
+	Notes []string `json:"notes,omitempty"`
 	// Search is the capacity search's outcome (search model only).
 	Search *SearchResult `json:"search,omitempty"`
 }
@@ -242,6 +245,7 @@ func (m *merged) add(iv *Interval) error {
 	m.dropped += iv.Dropped
 	m.bytesIn += iv.BytesIn
 	m.bytesOut += iv.BytesOut
+	m.lat.Clamped += iv.Clamped
 	for k, v := range iv.Codes {
 		m.codes[k] += v
 	}

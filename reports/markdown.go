@@ -23,20 +23,17 @@ func Markdown(w io.Writer, s *metrics.Summary) error {
 		ew.printf("CPU sets: %s.\n\n", s.CPUSets)
 	}
 
-	ew.printf("| run | status | req/s | p50 | p90 | p99 | p99.9 | max | errors |\n")
-	ew.printf("|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	loads := 0
 	for _, r := range s.Runs {
-		rps := strconv.FormatFloat(r.RPS, 'f', 1, 64)
-		switch {
-		case r.PlannedRPS > 0 && unplannedStages(&r):
-			rps += " (open stages " + strconv.FormatFloat(r.PlanAchievedRPS, 'f', 1, 64) + " / " + strconv.FormatFloat(r.PlannedRPS, 'f', 0, 64) + ")"
-		case r.PlannedRPS > 0:
-			rps += " / " + strconv.FormatFloat(r.PlannedRPS, 'f', 0, 64)
+		if r.Search != nil {
+			mdSearch(ew, &r)
+		} else {
+			loads++
 		}
-		ew.printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(r.Variant), r.Status, rps,
-			ms(r.Latency.P50), ms(r.Latency.P90), ms(r.Latency.P99), ms(r.Latency.P999), ms(r.Latency.Max), pct(r.ErrorRate))
 	}
-	ew.printf("\nLatency from the intended send time; req/s achieved / planned.\n")
+	if loads > 0 {
+		mdLoads(ew, s)
+	}
 
 	if t := thresholds(s); t != nil {
 		ew.printf("\n| threshold |")
@@ -76,6 +73,46 @@ func Markdown(w io.Writer, s *metrics.Summary) error {
 	}
 	ew.printf("</sub>\n")
 	return ew.err
+}
+
+// mdLoads is one table row per run that is not a capacity search.
+func mdLoads(ew *errWriter, s *metrics.Summary) {
+	ew.printf("| run | status | req/s | p50 | p90 | p99 | p99.9 | max | errors |\n")
+	ew.printf("|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, r := range s.Runs {
+		if r.Search != nil {
+			continue
+		}
+		rps := strconv.FormatFloat(r.RPS, 'f', 1, 64)
+		switch {
+		case r.PlannedRPS > 0 && unplannedStages(&r):
+			rps += " (open stages " + strconv.FormatFloat(r.PlanAchievedRPS, 'f', 1, 64) + " / " + strconv.FormatFloat(r.PlannedRPS, 'f', 0, 64) + ")"
+		case r.PlannedRPS > 0:
+			rps += " / " + strconv.FormatFloat(r.PlannedRPS, 'f', 0, 64)
+		}
+		ew.printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(r.Variant), r.Status, rps,
+			ms(r.Latency.P50), ms(r.Latency.P90), ms(r.Latency.P99), ms(r.Latency.P999), ms(r.Latency.Max), pct(r.ErrorRate))
+	}
+	ew.printf("\nLatency from the intended send time; req/s achieved / planned.\n")
+}
+
+// mdSearch leads a capacity search with the rate found, then its probes.
+func mdSearch(ew *errWriter, r *metrics.RunSummary) {
+	sr := r.Search
+	ew.printf("**%s: %s**\n\n", mdEscape(r.Variant), mdEscape(sr.Headline()))
+	ew.printf("| probe | offered req/s | achieved req/s | p50 | p99 | errors | pass |\n")
+	ew.printf("|--:|--:|--:|--:|--:|--:|---|\n")
+	for i, p := range sr.Probes {
+		mark := "✅"
+		if !p.Pass {
+			mark = "❌"
+		}
+		if p.Note != "" {
+			mark += " " + mdEscape(p.Note)
+		}
+		ew.printf("| %d | %.0f | %.1f | %s | %s | %s | %s |\n", i+1, p.OfferedRPS, p.AchievedRPS, ms(p.P50Ms), ms(p.P99Ms), pct(p.ErrorRate), mark)
+	}
+	ew.printf("\n")
 }
 
 func ms(v float64) string { return num(v) + " ms" }

@@ -36,6 +36,27 @@ func Text(w io.Writer, s *metrics.Summary) error {
 }
 
 func textRun(ew *errWriter, r *metrics.RunSummary) {
+	if r.Search != nil {
+		textSearch(ew, r)
+	} else {
+		textLoad(ew, r)
+	}
+	textOutcome(ew, r)
+}
+
+// textSearch leads a capacity search with the rate it found and the SLO it
+// held, then one line per probe: figures pooled over probes of different
+// rates describe no load that ran, so none are shown.
+func textSearch(ew *errWriter, r *metrics.RunSummary) {
+	ew.printf("\n── %s · %s · capacity search · %.1f s measured\n", r.Variant, r.Status, r.DurationS)
+	for _, l := range strings.SplitAfter(strings.TrimSuffix(metrics.FormatSearch(r.Search), "\n"), "\n") {
+		ew.printf("   %s", l)
+	}
+	ew.printf("\n")
+}
+
+// textLoad is the header and latency tables of a run's load as one whole.
+func textLoad(ew *errWriter, r *metrics.RunSummary) {
 	ew.printf("\n── %s · %s · %.1f s measured · %.1f req/s%s", r.Variant, r.Status, r.DurationS, r.RPS, plannedText(r))
 	ew.printf("\n   requests %d · errors %d (%s) · dropped %d\n", r.Requests, r.Errors, pct(r.ErrorRate), r.Dropped)
 
@@ -60,7 +81,11 @@ func textRun(ew *errWriter, r *metrics.RunSummary) {
 		}
 		tw.Flush()
 	}
+}
 
+// textOutcome is what a run's status codes, services, faults, thresholds
+// and warnings were.
+func textOutcome(ew *errWriter, r *metrics.RunSummary) {
 	ew.printf("\n   status codes: %s\n", counts(r.StatusCodes))
 	if len(r.ErrorsByClass) > 0 {
 		ew.printf("   errors: %s\n", counts(r.ErrorsByClass))
@@ -129,6 +154,9 @@ func textRun(ew *errWriter, r *metrics.RunSummary) {
 	}
 	for _, wmsg := range r.Warnings {
 		ew.printf("   ! %s\n", wmsg)
+	}
+	for _, note := range r.Notes {
+		ew.printf("   · %s\n", note)
 	}
 }
 

@@ -66,6 +66,12 @@ type Service struct {
 	Ready string `yaml:"ready"`
 	// URL is the base address of a target that is already running.
 	URL string `yaml:"url"`
+	// Metrics is the path of the service's Prometheus metrics, e.g.
+	// "/metrics" or "/actuator/prometheus", scraped every second; "off"
+	// scrapes nothing. Unset: reference services are scraped at /metrics,
+	// and a command service is asked once at /metrics and scraped only if
+	// it answers in Prometheus format.
+	Metrics string `yaml:"metrics"`
 	// Env holds extra environment variables; values may be templates like Command.
 	Env map[string]string `yaml:"env"`
 	// Dir is the working directory of Command.
