@@ -126,6 +126,7 @@ type engine struct {
 	opt     Options
 	journal *chaos.Journal
 	cpus    cpuPlan
+	kills   killLog
 }
 
 func (e *engine) run(ctx context.Context) error {
@@ -198,8 +199,13 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		case <-time.After(wait):
 		}
 	}
+	// A panic in one of the run's goroutines stops the run as a
+	// cancellation would, so everything below still cleans up; the run then
+	// fails with the panic.
+	runCtx, crash := context.WithCancelCause(ctx)
+	defer crash(nil)
 	start := time.Now().Add(loadStartDelay)
-	prober := e.startProbes(ctx, variant, st, start)
+	prober := e.startProbes(runCtx, crash, variant, st, start)
 	defer prober.stop(context.WithoutCancel(ctx))
 	runner, err := e.plan.runner(st.urls, start)
 	if err != nil {
@@ -220,17 +226,24 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	if e.opt.OnLoad != nil {
 		rec.OnInterval = e.opt.OnLoad(variant, e.plan.planned())
 	}
-	loadCtx, cancelLoad := context.WithCancel(ctx)
+	loadCtx, cancelLoad := context.WithCancel(runCtx)
 	defer cancelLoad()
 	abort := e.abortOnFail(variant, rec, cancelLoad)
 	results := make(chan metrics.Result, 4096)
 	recErr := make(chan error, 1)
-	go func() { recErr <- rec.Consume(results) }()
+	go func() {
+		var err error
+		if !runners.Guard("recorder", crash, func() { err = rec.Consume(results) }) {
+			for range results { // let the runner hand over what is in flight
+			}
+		}
+		recErr <- err
+	}()
 
 	// Faults follow their timeline while the load runs; whatever way this
 	// function is left, every fault still in effect is reverted first.
 	fctx, stopFaults := context.WithCancel(loadCtx)
-	go faults.run(fctx)
+	go faults.run(fctx, crash)
 	revertCtx := context.WithoutCancel(ctx)
 	defer func() {
 		if rerr := faults.revertAll(revertCtx, stopFaults); rerr != nil && (err == nil || errors.Is(err, ErrInterrupted)) {
@@ -248,6 +261,8 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	switch {
 	case runErr != nil:
 		return end(metrics.StatusFailed, runErr)
+	case runners.Panicked(runCtx) != nil:
+		return end(metrics.StatusFailed, runners.Panicked(runCtx))
 	case ctx.Err() != nil:
 		return end(metrics.StatusInterrupted, ErrInterrupted)
 	case revertErr != nil:
@@ -277,9 +292,10 @@ func (e *engine) emitter(variant string) func(services.Event) {
 			PID: ev.PID, StartupMs: ev.StartupMs, ExitCode: ev.ExitCode, Signal: ev.Signal,
 			Unexpected: ev.Unexpected, Message: ev.Message, OutputTail: ev.OutputTail,
 		}
+		e.kills.name(&line)
 		// A record write error surfaces at the trailer; events are best effort.
 		_ = e.w.Write(line)
-		if ev.Unexpected {
+		if line.Unexpected {
 			fmt.Fprintf(e.opt.Log, "%s: service %s exited unexpectedly: %s\n", variant, ev.Service, ev.Message)
 		}
 	}

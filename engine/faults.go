@@ -12,6 +12,7 @@ import (
 	"github.com/gauntletbench/gauntlet/chaos"
 	"github.com/gauntletbench/gauntlet/chaos/local"
 	"github.com/gauntletbench/gauntlet/metrics"
+	"github.com/gauntletbench/gauntlet/runners"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
 
@@ -152,6 +153,8 @@ type faultRun struct {
 	windows []chaos.Window
 	faults  map[string]chaos.Fault
 	target  map[string]string
+	env     chaos.Env
+	kills   *killLog
 
 	mu       sync.Mutex
 	active   []string // names, in order of injection
@@ -162,7 +165,7 @@ type faultRun struct {
 
 func newFaultRun(e *engine, variant string, env chaos.Env, t0 time.Time) (*faultRun, error) {
 	fr := &faultRun{w: e.w, log: e.opt.Log, variant: variant, t0: t0, windows: e.plan.faultWindows,
-		faults: map[string]chaos.Fault{}, target: map[string]string{}, done: make(chan struct{})}
+		faults: map[string]chaos.Fault{}, target: map[string]string{}, env: env, kills: &e.kills, done: make(chan struct{})}
 	for _, f := range e.spec.Faults {
 		ft, err := buildFault(e.spec, f, env, e.opt.Cluster, e.plan.runID)
 		if err != nil {
@@ -184,13 +187,14 @@ type action struct {
 // before it is reported as late.
 const lateAfter = 250 * time.Millisecond
 
-// run walks the timeline until it ends or ctx is done. Each fault follows its
+// run walks the timeline until it ends or ctx is done; a panic in a
+// fault's step is handed to crash. Each fault follows its
 // own windows in its own goroutine, so a fault slow to inject or revert (a
 // restart waiting for its service) never holds back another one; a step that
 // starts late, behind its own fault's previous step, says so in the log.
 // Instant faults and faults lasting to the end of the load are left for
 // revertAll.
-func (fr *faultRun) run(ctx context.Context) {
+func (fr *faultRun) run(ctx context.Context, crash context.CancelCauseFunc) {
 	defer close(fr.done)
 	var order []string
 	steps := map[string][]action{}
@@ -207,7 +211,7 @@ func (fr *faultRun) run(ctx context.Context) {
 	for _, name := range order {
 		acts := steps[name]
 		sort.SliceStable(acts, func(i, j int) bool { return acts[i].at < acts[j].at })
-		wg.Go(func() { fr.follow(ctx, acts) })
+		wg.Go(func() { runners.Guard("fault timeline", crash, func() { fr.follow(ctx, acts) }) })
 	}
 	wg.Wait()
 }
@@ -248,6 +252,11 @@ func (fr *faultRun) inject(ctx context.Context, w chaos.Window) {
 	}
 	fr.active = append(fr.active, w.Name)
 	fr.mu.Unlock()
+	if fr.env != nil && chaos.Instant(w.Kind) {
+		if p, ok := fr.env.Process(fr.target[w.Name]); ok {
+			fr.kills.expect(p.PID(), w.Name)
+		}
+	}
 	ictx, cancel := context.WithTimeout(ctx, revertTimeout)
 	err := fr.faults[w.Name].Inject(ictx)
 	cancel()

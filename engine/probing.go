@@ -11,6 +11,7 @@ import (
 	"github.com/gauntletbench/gauntlet/chaos/local"
 	"github.com/gauntletbench/gauntlet/metrics"
 	"github.com/gauntletbench/gauntlet/probes"
+	"github.com/gauntletbench/gauntlet/runners"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
 
@@ -29,6 +30,14 @@ var scrapePick = map[string]string{
 	// Requests that reached the service, not gauntlet's own readiness
 	// polls and scrapes: the denominator of full-link coverage.
 	"gauntlet_http_requests_total{route!=/healthz,route!=/metrics}": "requests_received_total",
+
+	// The runtime's garbage collection (Go's stop-the-world pauses, the
+	// JVM's collectors summed) and threads: what spike attribution reads.
+	"go_gc_duration_seconds_sum":      "gc_pause_seconds_total",
+	"go_gc_duration_seconds_count":    "gc_collections_total",
+	"jvm_gc_collection_seconds_sum":   "gc_pause_seconds_total",
+	"jvm_gc_collection_seconds_count": "gc_collections_total",
+	"jvm_threads_current":             "jvm_threads",
 }
 
 // prober samples the services of one variant, the host and the generator
@@ -43,7 +52,7 @@ type prober struct {
 	variant  string
 }
 
-func (e *engine) startProbes(ctx context.Context, variant string, st *stack, t0 time.Time) *prober {
+func (e *engine) startProbes(ctx context.Context, crash context.CancelCauseFunc, variant string, st *stack, t0 time.Time) *prober {
 	pctx, cancel := context.WithCancel(ctx)
 	pr := &prober{cancel: cancel, t0: t0, variant: variant}
 	pr.emit = func(rd metrics.Readings) {
@@ -77,7 +86,7 @@ func (e *engine) startProbes(ctx context.Context, variant string, st *stack, t0 
 		pr.wg.Add(1)
 		go func() {
 			defer pr.wg.Done()
-			probes.Poll(pctx, set.every, t0, variant, pr.emit, onErr, set.ss...)
+			runners.Guard("probes", crash, func() { probes.Poll(pctx, set.every, t0, variant, pr.emit, onErr, set.ss...) })
 		}()
 	}
 	return pr

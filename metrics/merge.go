@@ -416,6 +416,9 @@ func mergeIntervals(parts []part, names []string) []Interval {
 		if len(g) == 1 {
 			iv := *g[0]
 			iv.T = k.t
+			// Generators start apart by fractions of a second, so slots
+			// would not line up: merged records recover at 1 s resolution.
+			iv.Slots = nil
 			out = append(out, iv)
 			continue
 		}

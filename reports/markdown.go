@@ -57,6 +57,8 @@ func Markdown(w io.Writer, s *metrics.Summary) error {
 		}
 	}
 
+	markdownSpikes(ew, s)
+
 	if ws := allWarnings(s); len(ws) > 0 {
 		ew.printf("\n**Warnings**\n\n")
 		for i, wmsg := range ws {
@@ -73,6 +75,31 @@ func Markdown(w io.Writer, s *metrics.Summary) error {
 	}
 	ew.printf("</sub>\n")
 	return ew.err
+}
+
+// markdownSpikes lists the latency spikes of every run with what coincided
+// (consecutive seconds with the same causes as one), up to
+// maxMarkdownWarnings lines in all.
+func markdownSpikes(ew *errWriter, s *metrics.Summary) {
+	n, shown := 0, 0
+	for _, r := range s.Runs {
+		n += len(spikeGroups(r.Spikes))
+	}
+	if n == 0 {
+		return
+	}
+	ew.printf("\n**Latency spikes** (seconds whose p99 stood far above the run's typical p99)\n\n")
+	for _, r := range s.Runs {
+		for _, g := range spikeGroups(r.Spikes) {
+			if shown == maxMarkdownWarnings {
+				ew.printf("- … and %d more (see the HTML report)\n", n-shown)
+				return
+			}
+			ew.printf("- %s %s: p99 %s (typical %s) — %s\n", mdEscape(r.Variant), g.when(), ms(g.PeakMs), ms(r.TypicalP99Ms),
+				mdEscape(strings.Join(g.Causes, "; ")))
+			shown++
+		}
+	}
 }
 
 // mdLoads is one table row per run that is not a capacity search.

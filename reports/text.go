@@ -5,6 +5,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -100,6 +101,9 @@ func textOutcome(ew *errWriter, r *metrics.RunSummary) {
 		if sv.Tagged > 0 && sv.Received > 0 {
 			ew.printf(", tagged %.0f of %.0f requests (%s)", sv.Tagged, sv.Received, pct(sv.Tagged/sv.Received))
 		}
+		for _, f := range sv.KilledBy {
+			ew.printf(", killed by fault %s", f)
+		}
 		if sv.Restarts > 0 {
 			ew.printf(", restarted %d×", sv.Restarts)
 		}
@@ -134,6 +138,7 @@ func textOutcome(ew *errWriter, r *metrics.RunSummary) {
 		}
 		ew.printf("\n")
 	}
+	textSpikes(ew, r)
 	if len(r.Thresholds) > 0 {
 		ew.printf("   thresholds:\n")
 		for _, t := range r.Thresholds {
@@ -158,6 +163,54 @@ func textOutcome(ew *errWriter, r *metrics.RunSummary) {
 	for _, note := range r.Notes {
 		ew.printf("   · %s\n", note)
 	}
+}
+
+// maxTextSpikes caps the spike lines the terminal prints; JSON and HTML
+// list every spike.
+const maxTextSpikes = 8
+
+func textSpikes(ew *errWriter, r *metrics.RunSummary) {
+	groups := spikeGroups(r.Spikes)
+	if len(groups) == 0 {
+		return
+	}
+	ew.printf("   latency spikes (seconds whose p99 stood far above the typical %s ms):\n", num(r.TypicalP99Ms))
+	for i, g := range groups {
+		if i == maxTextSpikes {
+			ew.printf("     … and %d more (see the JSON or HTML report)\n", len(groups)-i)
+			break
+		}
+		ew.printf("     %s  p99 %s ms: %s\n", g.when(), num(g.PeakMs), strings.Join(g.Causes, "; "))
+	}
+}
+
+// spikeGroup is a run of consecutive spike seconds with the same causes.
+type spikeGroup struct {
+	From, To float64 // seconds; To is the last second's start
+	PeakMs   float64
+	peakT    float64 // the start of the second of the peak
+	Causes   []string
+}
+
+// when is the group's span of time, e.g. "11–17 s" for seconds 11 to 16.
+func (g spikeGroup) when() string {
+	return fmt.Sprintf("%.0f–%.0f s", g.From, g.To+1)
+}
+
+// spikeGroups folds consecutive spike seconds with the same causes into one.
+func spikeGroups(spikes []metrics.Spike) []spikeGroup {
+	var out []spikeGroup
+	for _, sp := range spikes {
+		if n := len(out); n > 0 && sp.T == out[n-1].To+1 && slices.Equal(sp.Causes, out[n-1].Causes) {
+			out[n-1].To = sp.T
+			if sp.P99Ms > out[n-1].PeakMs {
+				out[n-1].PeakMs, out[n-1].peakT = sp.P99Ms, sp.T
+			}
+			continue
+		}
+		out = append(out, spikeGroup{From: sp.T, To: sp.T, PeakMs: sp.P99Ms, peakT: sp.T, Causes: sp.Causes})
+	}
+	return out
 }
 
 // FormatValue renders a measured threshold value in its unit.

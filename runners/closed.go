@@ -55,7 +55,11 @@ const idlePoll = 5 * time.Millisecond
 // Run implements Runner. It returns once the stages have ended (requests in
 // flight finish first), the iteration cap is reached, unique data ran out,
 // or ctx is done (requests in flight are cancelled and reported Canceled).
+// A panic in a worker stops the run the same way and is returned as a
+// *PanicError.
 func (c *Closed) Run(ctx context.Context, out chan<- metrics.Result) error {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	stages := withStarts(c.Stages)
 	workers := 0
 	var end float64
@@ -72,11 +76,11 @@ func (c *Closed) Run(ctx context.Context, out chan<- metrics.Result) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.work(ctx, i, stages, endAt, m, es, &seq, &iters, out)
+			Guard("worker", stop, func() { c.work(ctx, i, stages, endAt, m, es, &seq, &iters, out) })
 		}()
 	}
 	wg.Wait()
-	return nil
+	return Panicked(ctx)
 }
 
 func (c *Closed) work(ctx context.Context, i int, stages []metrics.Stage, endAt time.Time, m mix, es []entry,

@@ -1,6 +1,7 @@
 package runners
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"runtime/debug"
@@ -67,8 +68,12 @@ type tick struct {
 }
 
 // Run implements Runner. Cancelling ctx stops the schedule at once and
-// cancels requests in flight; they are reported as Canceled.
-func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
+// cancels requests in flight; they are reported as Canceled. A panic in a
+// worker stops the run the same way and is returned as a *PanicError.
+func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) (err error) {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer func() { err = cmp.Or(err, Panicked(ctx)) }()
+	defer stop(nil)
 	maxInFlight := o.MaxInFlight
 	if maxInFlight <= 0 {
 		maxInFlight = 1000
@@ -104,7 +109,7 @@ func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
 		id := spawned
 		go func() {
 			defer wg.Done()
-			o.work(ctx, id, m, es, ticks, out, pool)
+			Guard("worker", stop, func() { o.work(ctx, id, m, es, ticks, out, pool) })
 		}()
 	}
 	for range pool.floor {

@@ -3,7 +3,8 @@
 // reports honest latency, throughput and a verdict.
 //
 // Exit codes: 0 ok, 1 runtime error, 2 bad usage or scenario, 3 thresholds
-// failed, 130 interrupted.
+// failed, 4 a fault not reverted, 130 interrupted (SIGINT), 143 terminated
+// (SIGTERM).
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -38,17 +40,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if code, done := handOver(args, stdout, stderr); done {
 		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var caught atomic.Value // the first signal
 	go func() {
-		// After the first signal, a second one kills at once.
-		<-ctx.Done()
-		stop()
+		select {
+		case sig := <-sigs:
+			caught.Store(sig)
+			// After the first signal, a second one kills at once.
+			signal.Stop(sigs)
+			cancel()
+		case <-ctx.Done():
+		}
 	}()
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
+	if code == exitInterrupted && caught.Load() == syscall.SIGTERM {
+		code = exitTerminated
+	}
 	var quiet *exitError
 	var probs scenarios.Problems
 	switch {
@@ -90,7 +104,8 @@ Exit codes:
   2    bad usage or an invalid scenario (nothing was run)
   3    one or more thresholds failed, or a regression against the baseline
   4    a fault could not be reverted: the system under test may still be degraded
-  130  interrupted (Ctrl-C or SIGTERM); the record and summary are still written`,
+  130  interrupted (Ctrl-C); the record and summary are still written
+  143  terminated (SIGTERM); likewise`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       versionString(),
