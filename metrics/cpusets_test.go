@@ -18,20 +18,30 @@ func TestSummarizePlannedRateOverPlannedStages(t *testing.T) {
 		{StartS: 6, ForS: 4, Rate: 50, Kind: "open"},
 	}
 	var results []Result
-	add := func(stage, fromS, secs, perSec int) {
+	// Request 0 is a flow, request 1 its one step: the plan schedules
+	// flows, and run totals count steps.
+	add := func(stage, fromS, secs, perSec int, requests ...uint16) {
 		for s := fromS; s < fromS+secs; s++ {
 			for i := range perSec {
 				at := time.Duration(s)*time.Second + time.Duration(i)*time.Second/time.Duration(perSec)
-				results = append(results, Result{Intended: at, Sent: at, End: at + time.Millisecond, Code: 200, Stage: uint16(stage)})
+				for _, r := range requests {
+					results = append(results, Result{Intended: at, Sent: at, End: at + time.Millisecond, Code: 200, Stage: uint16(stage), Request: r})
+				}
 			}
 		}
 	}
-	add(0, 0, 2, 100)
-	add(1, 2, 4, 400) // the closed stage goes as fast as it can
-	add(2, 6, 4, 49)  // one planned request a second short
+	add(0, 0, 2, 100, 0, 1)
+	add(1, 2, 4, 400, 1)   // the closed stage goes as fast as it can
+	add(2, 6, 4, 49, 0, 1) // one planned flow a second short
 	rec, err := ReadFile(writeRecord(t, stages, results, true))
 	if err != nil {
 		t.Fatal(err)
+	}
+	rec.Header.Requests, rec.Header.Flows = []string{"a", "a/step"}, []string{"a"}
+	for i := range rec.Runs[0].Intervals {
+		if iv := &rec.Runs[0].Intervals[i]; iv.Request == "b" {
+			iv.Request = "a/step"
+		}
 	}
 	s, err := Summarize(rec)
 	if err != nil {
@@ -70,15 +80,15 @@ func TestSaturation(t *testing.T) {
 	}{
 		{"apart, nothing saturated", cpuLoad{sets: apart, genCPUs: 1, genMean: 0.2, genBusy: 0.5, svcBusy: 0.6}, "", ""},
 		{"apart, services saturated, generator light", cpuLoad{sets: apart, genCPUs: 1, genMean: 0.1, genPeak: 0.95, genBusy: 0.3, svcBusy: 0.97, hostPeak: 1},
-			SaturatedByServices, "the services' CPU 1 saturated at 97%: the services' limit, the figure stands"},
+			SaturatedByServices, "the services' CPU 1, 97% busy: the services' limit, the figure stands"},
 		{"apart, the generator used its CPU", cpuLoad{sets: apart, genCPUs: 1, genMean: 0.93, genBusy: 0.99, svcBusy: 0.99},
-			SaturatedByGenerator, "gauntlet used 93% of it"},
+			SaturatedByGenerator, "the generator's CPU 0, 93% used by gauntlet itself"},
 		{"apart, two generator CPUs half used", cpuLoad{sets: &CPUSets{Generator: "0-1", Services: "2-7"}, genCPUs: 2, genMean: 0.95, genBusy: 0.5, svcBusy: 0.5},
 			"", ""},
 		{"apart, both sets busy: the services' limit", cpuLoad{sets: apart, genCPUs: 1, genMean: 0.3, genBusy: 0.95, svcBusy: 0.95},
 			SaturatedByServices, "figure stands"},
 		{"apart, others on the generator's CPU", cpuLoad{sets: apart, genCPUs: 1, genMean: 0.3, genBusy: 0.96, svcBusy: 0.7},
-			SaturatedByGenerator, "saturated at 96% (gauntlet 30%, the rest other processes)"},
+			SaturatedByGenerator, "96% busy (gauntlet 30%, the rest other processes)"},
 		{"shared, generator peak", cpuLoad{sets: shared, genPeak: 0.92, hostPeak: 1}, SaturatedByGenerator, "generator at 92% of a core"},
 		{"shared, host peak", cpuLoad{sets: shared, genPeak: 0.3, hostPeak: 0.95, svcBusy: 0}, SaturatedByHost, "host CPU at 95%"},
 		{"old record, no sets", cpuLoad{genPeak: 0.3, hostPeak: 0.5}, "", ""},

@@ -94,13 +94,13 @@ func saturation(l cpuLoad) (by, text string) {
 		own := l.genMean / float64(max(l.genCPUs, 1))
 		switch {
 		case own >= generatorCPUSaturated:
-			return SaturatedByGenerator, fmt.Sprintf("the generator's CPU %s saturated: gauntlet used %.0f%% of it, so the figure measures the generator, not the services",
+			return SaturatedByGenerator, fmt.Sprintf("the generator's CPU %s, %.0f%% used by gauntlet itself: the figure measures the generator, not the services",
 				l.sets.Generator, own*100)
 		case l.svcBusy >= hostCPUSaturated:
-			return SaturatedByServices, fmt.Sprintf("the services' CPU %s saturated at %.0f%%: the services' limit, the figure stands",
+			return SaturatedByServices, fmt.Sprintf("the services' CPU %s, %.0f%% busy: the services' limit, the figure stands",
 				l.sets.Services, l.svcBusy*100)
 		case l.genBusy >= hostCPUSaturated:
-			return SaturatedByGenerator, fmt.Sprintf("the generator's CPU %s saturated at %.0f%% (gauntlet %.0f%%, the rest other processes), so the generator may have held the load back",
+			return SaturatedByGenerator, fmt.Sprintf("the generator's CPU %s, %.0f%% busy (gauntlet %.0f%%, the rest other processes): the generator may have held the load back",
 				l.sets.Generator, l.genBusy*100, own*100)
 		}
 		return "", ""

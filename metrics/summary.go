@@ -2,8 +2,10 @@ package metrics
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -279,6 +281,12 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	skip := excluded(h, run)
 	planS, planHits, planned := planSpan(h, from, to)
 	var planReqs int64
+	steps := map[string]bool{}
+	for _, n := range h.Requests {
+		if flow, _, ok := strings.Cut(n, "/"); ok && slices.Contains(h.Flows, flow) {
+			steps[n] = true
+		}
+	}
 	for i := range run.Intervals {
 		iv := &run.Intervals[i]
 		if iv.Stage < len(h.Stages) && (h.Stages[iv.Stage].Warmup || h.Stages[iv.Stage].Kind == "idle") || skip.stages[iv.Stage] {
@@ -292,14 +300,15 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 		if err := m.add(iv); err != nil {
 			return RunSummary{}, err
 		}
+		// The plan schedules arrivals: a flow counts once, its steps not.
+		if planned[iv.Stage] && !steps[iv.Request] {
+			planReqs += iv.Requests
+		}
 		if skip.names[iv.Request] {
 			continue
 		}
 		if err := total.add(iv); err != nil {
 			return RunSummary{}, err
-		}
-		if planned[iv.Stage] {
-			planReqs += iv.Requests
 		}
 	}
 	rs := RunSummary{

@@ -93,7 +93,7 @@ const notComparable = "not comparable: "
 // generator rather than the services.
 func stageFigure(st *metrics.StageSummary, v float64, u unit) (float64, string) {
 	if st.SaturatedBy == metrics.SaturatedByGenerator {
-		return math.NaN(), notComparable + u.format(v) + " taken while " + st.Saturated
+		return math.NaN(), notComparable + u.format(v) + " taken while saturated: " + st.Saturated
 	}
 	if st.Saturated != "" {
 		return v, "saturated: " + st.Saturated

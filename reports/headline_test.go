@@ -48,20 +48,20 @@ func TestHeadlineNotComparable(t *testing.T) {
 		{
 			name: "services' CPUs saturated: the figure stands",
 			runs: []metrics.RunSummary{
-				headlineRun("go", 3385, metrics.SaturatedByServices, "the services' CPU 1 saturated at 99%: the services' limit, the figure stands", 11500, ""),
-				headlineRun("jvm", 1512, metrics.SaturatedByServices, "the services' CPU 1 saturated at 98%: the services' limit, the figure stands", 0, javaHidden),
+				headlineRun("go", 3385, metrics.SaturatedByServices, "the services' CPU 1, 99% busy: the services' limit, the figure stands", 11500, ""),
+				headlineRun("jvm", 1512, metrics.SaturatedByServices, "the services' CPU 1, 98% busy: the services' limit, the figure stands", 0, javaHidden),
 			},
 			label: "max throughput", want: []string{"3385.0 req/s ◆ [1]", "1512.0 req/s [2]"}, marked: true,
-			footnotes: []string{"[1] go, max throughput (saturation): saturated: the services' CPU 1 saturated at 99%"},
+			footnotes: []string{"[1] go, max throughput (saturation): saturated: the services' CPU 1, 99% busy"},
 		},
 		{
 			name: "the generator was the limit for one variant: not comparable, nothing marked",
 			runs: []metrics.RunSummary{
-				headlineRun("go", 3385, metrics.SaturatedByGenerator, "the generator's CPU 0 saturated: gauntlet used 95% of it, so the figure measures the generator, not the services", 11500, ""),
-				headlineRun("jvm", 1512, metrics.SaturatedByServices, "the services' CPU 1 saturated at 98%: the services' limit, the figure stands", 0, ""),
+				headlineRun("go", 3385, metrics.SaturatedByGenerator, "the generator's CPU 0, 95% used by gauntlet itself: the figure measures the generator, not the services", 11500, ""),
+				headlineRun("jvm", 1512, metrics.SaturatedByServices, "the services' CPU 1, 98% busy: the services' limit, the figure stands", 0, ""),
 			},
 			label: "max throughput", want: []string{"not comparable [1]", "1512.0 req/s [2]"},
-			footnotes: []string{"[1] go, max throughput (saturation): not comparable: 3385.0 req/s taken while the generator's CPU 0 saturated"},
+			footnotes: []string{"[1] go, max throughput (saturation): not comparable: 3385.0 req/s taken while saturated: the generator's CPU 0, 95% used by gauntlet itself"},
 		},
 		{
 			name:  "memory per connection RSS cannot see on the JVM",
