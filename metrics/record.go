@@ -180,11 +180,14 @@ type LoadStart struct {
 	Variant  string    `json:"variant"`
 	Start    time.Time `json:"start"`
 	PlannedS float64   `json:"planned_s"`
+	// Client names the HTTP client that sent the requests.
+	Client string `json:"client,omitempty"`
 }
 
-// Interval aggregates the requests of one request name and stage whose
-// responses ended within one interval of the run. Histograms are HDR V2
-// compressed (base64) in microseconds.
+// Interval aggregates the requests of one request name and stage that were
+// meant to be sent within one interval of the run (by intended send time;
+// in the closed model, actual send time), however late they completed.
+// Histograms are HDR V2 compressed (base64) in microseconds.
 type Interval struct {
 	Type     string           `json:"type"`
 	Variant  string           `json:"variant"`
@@ -283,6 +286,16 @@ type Writer struct {
 	w    *bufio.Writer
 	path string
 	err  error
+	tap  func(lines []any)
+}
+
+// SetTap makes every later Write hand its lines, once written, to tap (e.g.
+// live metrics). tap is called in the order lines are written, one call at a
+// time, and must return quickly; it must not keep or change the lines.
+func (w *Writer) SetTap(tap func(lines []any)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.tap = tap
 }
 
 // Create creates (or truncates) the record file at path.
@@ -315,6 +328,9 @@ func (w *Writer) Write(lines ...any) error {
 	}
 	if err := w.w.Flush(); err != nil {
 		w.err = fmt.Errorf("write record: %w", err)
+	}
+	if w.tap != nil {
+		w.tap(lines)
 	}
 	return w.err
 }

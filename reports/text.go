@@ -60,6 +60,9 @@ func textSearch(ew *errWriter, r *metrics.RunSummary) {
 func textLoad(ew *errWriter, r *metrics.RunSummary) {
 	ew.printf("\n── %s · %s · %.1f s measured · %.1f req/s%s", r.Variant, r.Status, r.DurationS, r.RPS, plannedText(r))
 	ew.printf("\n   requests %d · errors %d (%s) · dropped %d\n", r.Requests, r.Errors, pct(r.ErrorRate), r.Dropped)
+	if r.Client != "" {
+		ew.printf("   client %s\n", r.Client)
+	}
 
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "   ms\tp50\tp90\tp99\tp99.9\tmax\tmean\t")
