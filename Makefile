@@ -12,11 +12,7 @@ SCENARIO ?= go-vs-jvm
 
 export CGO_ENABLED ?= 0
 
-<<<<<<< HEAD
-.PHONY: all build build-go build-jvm tools-run tools-test run test test-race-kube mutants check bench clean
-=======
-.PHONY: all build build-go build-jvm kube tools-run tools-test run test test-race-kube check bench clean
->>>>>>> main
+.PHONY: all build build-go build-jvm kube tools-run tools-test run test test-race-kube mutants check bench clean
 
 all: build
 
