@@ -40,6 +40,10 @@ type Options struct {
 	// Log receives one line per notable step (services up, load started);
 	// nil discards them.
 	Log io.Writer
+	// Tap, when set, gets every line of the record as it is written (see
+	// metrics.Writer.SetTap): live metrics read the run from it, off the
+	// per-request path.
+	Tap func(lines []any)
 	// OnLoad is called when a variant's load starts, with the planned load
 	// length, and returns the function the recorder calls after each
 	// interval (may be nil). Used for progress displays.
@@ -59,6 +63,11 @@ type Options struct {
 	// of workers, iterations and idle connections. Only segment 1 injects
 	// faults. The search model cannot run as a segment (ErrSegmentSearch).
 	Segment metrics.Segment
+	// PinCPUs, where there are two or more CPUs and the scenario starts
+	// services, binds the generator (this whole process, for the run) and
+	// the services to disjoint CPU sets (affinity.Split), so neither takes
+	// CPU time from the other; the record says which.
+	PinCPUs bool
 }
 
 // ErrInterrupted is returned by Run when ctx was cancelled (Ctrl-C): the
@@ -84,7 +93,12 @@ func Run(ctx context.Context, spec *scenarios.Spec, opt Options) (string, error)
 	if err != nil {
 		return "", err
 	}
+	if opt.Tap != nil {
+		w.SetTap(opt.Tap)
+	}
 	e := &engine{spec: spec, plan: p, w: w, opt: opt}
+	e.cpus = pinCPUs(opt.PinCPUs, len(p.deps) > 0)
+	defer e.cpus.release()
 	if len(spec.Faults) > 0 {
 		if e.journal, err = chaos.OpenJournal(filepath.Join(opt.OutDir, JournalName)); err != nil {
 			w.Close()
@@ -118,12 +132,18 @@ type engine struct {
 	w       *metrics.Writer
 	opt     Options
 	journal *chaos.Journal
+	cpus    cpuPlan
 	kills   killLog
 }
 
 func (e *engine) run(ctx context.Context) error {
-	if err := e.w.Write(e.plan.header(e.opt.Version)); err != nil {
+	h := e.plan.header(e.opt.Version)
+	h.CPUSets = e.cpus.rec
+	if err := e.w.Write(h); err != nil {
 		return err
+	}
+	if h.CPUSets != nil {
+		fmt.Fprintf(e.opt.Log, "cpu sets: %s\n", h.CPUSets)
 	}
 	for _, variant := range e.plan.variants {
 		if err := e.runVariant(ctx, variant); err != nil {
@@ -204,7 +224,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		return end(metrics.StatusFailed, err)
 	}
 	t0 = start
-	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0,
+	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0, Client: runners.ClientName(runner),
 		PlannedS: e.plan.planned().Seconds()}); err != nil {
 		return end(metrics.StatusFailed, err)
 	}
@@ -216,14 +236,14 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	loadCtx, cancelLoad := context.WithCancel(runCtx)
 	defer cancelLoad()
 	abort := e.abortOnFail(variant, rec, cancelLoad)
-	results := make(chan metrics.Result, 4096)
+	results := metrics.NewSink()
+	loadDone := make(chan struct{})
 	recErr := make(chan error, 1)
 	go func() {
 		var err error
-		if !runners.Guard("recorder", crash, func() { err = rec.Consume(results) }) {
-			for range results { // let the runner hand over what is in flight
-			}
-		}
+		// A recorder that panics stops the run (crash); the runners' buffers
+		// are not waited on, so nothing blocks behind it.
+		runners.Guard("recorder", crash, func() { err = rec.Consume(results, loadDone) })
 		recErr <- err
 	}()
 
@@ -240,7 +260,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 
 	runErr := runner.Run(loadCtx, results)
 	revertErr := faults.revertAll(revertCtx, stopFaults)
-	close(results)
+	close(loadDone)
 	if err := <-recErr; err != nil && runErr == nil {
 		runErr = err
 	}

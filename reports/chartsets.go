@@ -13,6 +13,11 @@ import (
 
 const timeAxis = "time since load start (s)"
 
+// sentAxis labels the charts of record intervals: a request counts at its
+// intended send time (its actual send in the closed model), not when its
+// answer came, so a stall shows where the requests it held were sent.
+const sentAxis = "requests by intended send time, since load start (s)"
+
 // bands returns the warm-up span, each fault's window as a shaded band, and
 // each instant fault (kill, restart, terminate) as a moment with the
 // recovery after it. Labels of faults close in time go on separate rows.
@@ -86,7 +91,7 @@ func latencyLines(s Series, which []string, styles []lineStyle, prefix string) [
 func latencyChart(s Series, faults []FaultWindow, spikes []spikeGroup) chart {
 	c := chart{
 		alt:    "latency percentiles over time, " + s.Variant,
-		xLabel: timeAxis, timeX: true, yLabel: "latency (ms, log scale)", logY: true,
+		xLabel: sentAxis, timeX: true, yLabel: "latency (ms, log scale)", logY: true,
 		lines: latencyLines(s, []string{"p50", "p90", "p99", "max"}, []lineStyle{styleP50, styleP90, styleP99, styleMax}, ""),
 		bands: bands(s, faults),
 	}
@@ -113,7 +118,7 @@ func throughputChart(s Series, stages []metrics.Stage, open bool, faults []Fault
 	}
 	c := chart{
 		alt:    "throughput over time, " + s.Variant,
-		xLabel: timeAxis, timeX: true, yLabel: "responses per second", yFromZero: true, heightIn: 2.2,
+		xLabel: sentAxis, timeX: true, yLabel: "responses per second", yFromZero: true, heightIn: 2.2,
 		bands: bands(s, faults),
 	}
 	if open && len(stages) > 0 {
@@ -156,7 +161,7 @@ func errorsChart(s Series, faults []FaultWindow) (chart, bool) {
 	classes := errorClasses(s)
 	c := chart{
 		alt:    "errors per second by class, " + s.Variant,
-		xLabel: timeAxis, timeX: true, yLabel: "errors per second", yFromZero: true, heightIn: 2.0,
+		xLabel: sentAxis, timeX: true, yLabel: "errors per second", yFromZero: true, heightIn: 2.0,
 		bands: bands(s, faults),
 	}
 	for i, cl := range classes {
@@ -229,7 +234,7 @@ func resourceCharts(s Series, rs []ResourceSeries, faults []FaultWindow) []chart
 func overlayChart(ss []Series) chart {
 	c := chart{
 		alt:    "p50 and p99 latency over time, all runs",
-		xLabel: timeAxis, timeX: true, yLabel: "latency (ms, log scale)", logY: true,
+		xLabel: sentAxis, timeX: true, yLabel: "latency (ms, log scale)", logY: true,
 	}
 	for i, s := range ss {
 		st := styleAt(i)
