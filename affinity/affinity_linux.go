@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -126,6 +127,39 @@ func Start(set Set, start func() error) error {
 		done <- err
 	}()
 	return <-done
+}
+
+// Threads returns the CPUs each thread of process pid may run on, by
+// thread id, as /proc shows them (Cpus_allowed_list); pid 0 is this
+// process. Threads that end while it reads are left out.
+func Threads(pid int) (map[int]Set, error) {
+	dir := "/proc/self/task"
+	if pid != 0 {
+		dir = "/proc/" + strconv.Itoa(pid) + "/task"
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("threads of %d: %w", pid, err)
+	}
+	out := make(map[int]Set, len(ents))
+	for _, e := range ents {
+		tid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(dir + "/" + e.Name() + "/status")
+		if err != nil {
+			continue // the thread ended
+		}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+				if set, err := Parse(v); err == nil {
+					out[tid] = set
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 // sweep binds every thread of this process to set, looking again until a

@@ -18,3 +18,6 @@ func Start(set Set, start func() error) error {
 
 // Widen does nothing: pinning is Linux only.
 func Widen() error { return nil }
+
+// Threads returns ErrUnsupported: pinning is Linux only.
+func Threads(int) (map[int]Set, error) { return nil, ErrUnsupported }

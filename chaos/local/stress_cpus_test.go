@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -40,19 +38,13 @@ func TestStressChildLeavesTheGeneratorsCPUs(t *testing.T) {
 	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || strings.TrimSpace(line) != StressReady {
 		t.Fatalf("stress child said %q, %v; want %q", line, err, StressReady)
 	}
-	dirs, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "task", "*", "status"))
-	if len(dirs) == 0 {
-		t.Fatal("no threads of the stress child in /proc")
+	lists, err := affinity.Threads(cmd.Process.Pid)
+	if err != nil || len(lists) == 0 {
+		t.Fatalf("threads of the stress child: %v, %v", lists, err)
 	}
-	for _, d := range dirs {
-		b, err := os.ReadFile(d)
-		if err != nil {
-			continue
-		}
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok && strings.TrimSpace(v) != all.String() {
-				t.Errorf("stress child thread %s: Cpus_allowed_list %q; want %q", filepath.Base(filepath.Dir(d)), strings.TrimSpace(v), all)
-			}
+	for tid, l := range lists {
+		if l.String() != all.String() {
+			t.Errorf("stress child thread %d: Cpus_allowed_list %q; want %q", tid, l, all)
 		}
 	}
 }
