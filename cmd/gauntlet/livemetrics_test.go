@@ -140,6 +140,9 @@ func TestLiveMetricsInPrometheus(t *testing.T) {
 	if n := promQuery(t, prom, `count_over_time(gauntlet_requests_total{request="attack"}[1m])`); !(n >= 5) {
 		t.Errorf("prometheus holds %g samples of the request count; want one a second during the run", n)
 	}
+	if n := promQuery(t, prom, `count_over_time(gauntlet_requests_in_flight[1m])`); !(n >= 5) {
+		t.Errorf("prometheus holds %g samples of requests in flight; want one a second during the run", n)
+	}
 	checkDashboard(t, prom)
 }
 
