@@ -168,7 +168,8 @@ func checkDashboard(t *testing.T, prom string) {
 		t.Fatalf("dashboard: %v", err)
 	}
 	mustHaveData := map[string]bool{"Requests per second": true, "Latency p50 / p99 (from the intended send time)": true,
-		"Schedule lag p99 (generator health)": true, "Service memory (RSS)": true, "Service CPU (cores)": true}
+		"Schedule lag p99 (generator health)": true, "Service memory (RSS)": true, "Service CPU (cores)": true,
+		"Requests in flight": true}
 	// Queried at the run's end, so rates look back far enough to span it.
 	expand := strings.NewReplacer("$variant", ".*", "$__rate_interval", "30s")
 	for _, p := range dash.Panels {
