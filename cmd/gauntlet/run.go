@@ -50,6 +50,7 @@ type runOptions struct {
 	// metricsAddr is --metrics-addr; tap feeds the live figures served there.
 	metricsAddr string
 	tap         func(lines []any)
+	inFlight    func(variant string, inFlight func() int64)
 }
 
 func newRunCmd() *cobra.Command {
@@ -208,7 +209,7 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 // runOnce runs the scenario once into dir and returns its record's path.
 func (o *runOptions) runOnce(cmd *cobra.Command, spec *scenarios.Spec, dir string) (string, error) {
 	stderr := cmd.ErrOrStderr()
-	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results, Segment: o.seg, StartAt: o.start, Tap: o.tap,
+	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results, Segment: o.seg, StartAt: o.start, Tap: o.tap, InFlight: o.inFlight,
 		PinCPUs: o.cpuSets == "auto",
 		Fails: func(th metrics.Threshold, rs *metrics.RunSummary) bool {
 			r := gates.Evaluate(rs, th)
