@@ -44,6 +44,10 @@ type Options struct {
 	// metrics.Writer.SetTap): live metrics read the run from it, off the
 	// per-request path.
 	Tap func(lines []any)
+	// InFlight, when set, is given for each variant the function that reads
+	// how many requests its load has in flight, when its runner can tell
+	// (runners.InFlighter): for live metrics.
+	InFlight func(variant string, inFlight func() int64)
 	// OnLoad is called when a variant's load starts, with the planned load
 	// length, and returns the function the recorder calls after each
 	// interval (may be nil). Used for progress displays.
@@ -63,6 +67,11 @@ type Options struct {
 	// of workers, iterations and idle connections. Only segment 1 injects
 	// faults. The search model cannot run as a segment (ErrSegmentSearch).
 	Segment metrics.Segment
+	// PinCPUs, where there are two or more CPUs and the scenario starts
+	// services, binds the generator (this whole process, for the run) and
+	// the services to disjoint CPU sets (affinity.Split), so neither takes
+	// CPU time from the other; the record says which.
+	PinCPUs bool
 }
 
 // ErrInterrupted is returned by Run when ctx was cancelled (Ctrl-C): the
@@ -92,6 +101,8 @@ func Run(ctx context.Context, spec *scenarios.Spec, opt Options) (string, error)
 		w.SetTap(opt.Tap)
 	}
 	e := &engine{spec: spec, plan: p, w: w, opt: opt}
+	e.cpus = pinCPUs(opt.PinCPUs, len(p.deps) > 0)
+	defer e.cpus.release()
 	if len(spec.Faults) > 0 {
 		if e.journal, err = chaos.OpenJournal(filepath.Join(opt.OutDir, JournalName)); err != nil {
 			w.Close()
@@ -125,12 +136,18 @@ type engine struct {
 	w       *metrics.Writer
 	opt     Options
 	journal *chaos.Journal
+	cpus    cpuPlan
 	kills   killLog
 }
 
 func (e *engine) run(ctx context.Context) error {
-	if err := e.w.Write(e.plan.header(e.opt.Version)); err != nil {
+	h := e.plan.header(e.opt.Version)
+	h.CPUSets = e.cpus.rec
+	if err := e.w.Write(h); err != nil {
 		return err
+	}
+	if h.CPUSets != nil {
+		fmt.Fprintf(e.opt.Log, "cpu sets: %s\n", h.CPUSets)
 	}
 	for _, variant := range e.plan.variants {
 		if err := e.runVariant(ctx, variant); err != nil {
@@ -204,6 +221,9 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	runner, err := e.plan.runner(st.urls, start)
 	if err != nil {
 		return end(metrics.StatusFailed, err)
+	}
+	if f, ok := runner.(runners.InFlighter); ok && e.opt.InFlight != nil {
+		e.opt.InFlight(variant, f.InFlight)
 	}
 	runner = e.instrument(runner, variant, start)
 	watch := newShutdownWatch(e.spec, variant, start)

@@ -65,6 +65,9 @@ func (e *engine) startProbes(ctx context.Context, crash context.CancelCauseFunc,
 		_ = e.w.Write(rd)
 	}
 	onErr := func(owner string, err error) {
+		if e.kills.down(owner) {
+			return // a fault took the service down: its probes fail by design until it is back
+		}
 		if nm := (*probes.NoMetricsError)(nil); errors.As(err, &nm) {
 			// Most services serve no Prometheus metrics: a remark, not an error.
 			_ = e.w.Write(metrics.Note{Type: metrics.LineNote, Variant: variant, T: time.Since(t0).Seconds(), Kind: metrics.NoteNoMetrics,
@@ -75,6 +78,9 @@ func (e *engine) startProbes(ctx context.Context, crash context.CancelCauseFunc,
 		fmt.Fprintf(e.opt.Log, "%s: probe %s: %v\n", variant, owner, err)
 	}
 	samplers := []probes.Sampler{probes.Host(), probes.Self()}
+	if sets := e.cpus.sets(); sets != nil {
+		samplers = append(samplers, probes.CPUSets(sets))
+	}
 	for _, svc := range st.order {
 		samplers = append(samplers, &following{svc: svc})
 		if s := e.scraper(svc); s != nil {

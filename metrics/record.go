@@ -83,6 +83,33 @@ type Header struct {
 	// Merged lists the records a merged record was made from (gauntlet
 	// merge); empty for a record a run wrote.
 	Merged []MergedInput `json:"merged,omitempty"`
+	// CPUSets says where the generator and the services it started ran;
+	// nil in records of runs that started no services, and in older ones.
+	CPUSets *CPUSets `json:"cpu_sets,omitempty"`
+}
+
+// CPUSets says whether the generator and the services it started ran on
+// disjoint CPUs. Generator and Services are CPU lists in the kernel's format
+// ("0", "1-3") when they did; otherwise Shared says why not (e.g. "turned
+// off", "1 CPU").
+type CPUSets struct {
+	Generator string `json:"generator,omitempty"`
+	Services  string `json:"services,omitempty"`
+	Shared    string `json:"shared,omitempty"`
+}
+
+// Pinned reports whether the generator and the services ran apart.
+func (c *CPUSets) Pinned() bool { return c != nil && c.Generator != "" && c.Services != "" }
+
+// String says in words where the generator and the services ran.
+func (c *CPUSets) String() string {
+	switch {
+	case c == nil:
+		return ""
+	case c.Pinned():
+		return "generator on CPU " + c.Generator + ", services on CPU " + c.Services
+	}
+	return "generator and services share the CPUs (" + c.Shared + ")"
 }
 
 // Host describes the machine the generator ran on.
