@@ -128,6 +128,8 @@ Exit codes:
 		newK8sCmd(),
 		newStressCmd(),
 		newScenariosCmd(),
+		newInitCmd(),
+		newSchemaCmd(),
 		newVersionCmd(),
 	)
 	return root
