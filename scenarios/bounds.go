@@ -112,7 +112,7 @@ type aliasCheck struct {
 	d *decoder
 	// size is each anchor's size once expanded (saturated at MaxValues+1);
 	// -1 while it is being counted.
-	size        map[string]int
+	size map[string]int
 	prob *Problem
 	// over is the first alias that took a count past MaxValues.
 	over *ast.AliasNode

@@ -76,8 +76,8 @@ func TestParseWithinBounds(t *testing.T) {
 	t.Parallel()
 	head := "name: h\nservices:\n  api: {url: \"http://127.0.0.1:9\"}\nload:\n  stages:\n    - {for: 1s, rate: 1}\nrequests:\n"
 	for name, body := range map[string]string{
-		"reused anchor":       "  - name: a\n    url: \"http://127.0.0.1:9/\"\n    json: &b {k: [1, 2]}\n  - name: b\n    url: \"http://127.0.0.1:9/\"\n    json: {x: *b, y: *b}\n",
-		"brackets in strings": "  - name: a  # [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n    url: \"http://127.0.0.1:9/" + strings.Repeat("[", 70) + "\"\n    json: ['" + strings.Repeat("{", 70) + "', \"\\\"" + strings.Repeat("[", 70) + "\"]\n",
+		"reused anchor":        "  - name: a\n    url: \"http://127.0.0.1:9/\"\n    json: &b {k: [1, 2]}\n  - name: b\n    url: \"http://127.0.0.1:9/\"\n    json: {x: *b, y: *b}\n",
+		"brackets in strings":  "  - name: a  # [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n    url: \"http://127.0.0.1:9/" + strings.Repeat("[", 70) + "\"\n    json: ['" + strings.Repeat("{", 70) + "', \"\\\"" + strings.Repeat("[", 70) + "\"]\n",
 		"nesting at the bound": "  - name: a\n    url: \"http://127.0.0.1:9/\"\n    json: " + strings.Repeat("[", MaxNesting-1) + strings.Repeat("]", MaxNesting-1) + "\n",
 	} {
 		if _, err := Parse("s.yaml", []byte(head+body)); err != nil {
