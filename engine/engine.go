@@ -79,6 +79,19 @@ func Run(ctx context.Context, spec *scenarios.Spec, opt Options) (string, error)
 	if err := os.MkdirAll(opt.OutDir, 0o755); err != nil {
 		return "", fmt.Errorf("create output folder: %w", err)
 	}
+	if opt.Log == nil {
+		opt.Log = io.Discard
+	}
+	// A gauntlet killed while running into this folder may have left faults in
+	// effect: undo them before anything else, and never write over their file.
+	jpath := filepath.Join(opt.OutDir, JournalName)
+	report, err := chaos.Recover(jpath)
+	for _, line := range report {
+		fmt.Fprintf(opt.Log, "%s: %s\n", jpath, line)
+	}
+	if err != nil {
+		return "", fmt.Errorf("faults a previous run left in effect: %w", err)
+	}
 	path := filepath.Join(opt.OutDir, RecordName)
 	w, err := metrics.Create(path)
 	if err != nil {
@@ -86,14 +99,11 @@ func Run(ctx context.Context, spec *scenarios.Spec, opt Options) (string, error)
 	}
 	e := &engine{spec: spec, plan: p, w: w, opt: opt}
 	if len(spec.Faults) > 0 {
-		if e.journal, err = chaos.OpenJournal(filepath.Join(opt.OutDir, JournalName)); err != nil {
+		if e.journal, err = chaos.OpenJournal(jpath); err != nil {
 			w.Close()
 			return "", err
 		}
 		defer e.closeJournal()
-	}
-	if opt.Log == nil {
-		e.opt.Log = io.Discard
 	}
 	runErr := e.run(ctx)
 	status := metrics.StatusCompleted

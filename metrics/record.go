@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -246,9 +249,17 @@ type Writer struct {
 	err  error
 }
 
-// Create creates (or truncates) the record file at path.
+// ErrRecordExists is wrapped by Create when a file (or a link) is already at
+// the path: a record is never written over another run's, nor through a link.
+var ErrRecordExists = errors.New("a file is already there")
+
+// Create creates the record file at path, which must not exist yet
+// (ErrRecordExists); a symbolic link there is not followed.
 func Create(path string) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|syscall.O_NOFOLLOW, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("create record %s: %w", path, ErrRecordExists)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create record: %w", err)
 	}

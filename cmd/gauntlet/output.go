@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -140,13 +142,32 @@ func writeArtifact(path string, render func(io.Writer) error) error {
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// defaultOutDir is out/<scenario>-<timestamp>/ under the working directory.
-func defaultOutDir(scenario string) string {
+// newRunDir creates root/<scenario>-<timestamp>/ and returns it. A run that
+// started in the same second may have that folder: then -2, -3, … is added,
+// so that runs never share one.
+func newRunDir(root, scenario string) (string, error) {
 	name := unsafeName.ReplaceAllString(scenario, "-")
 	if name == "" {
 		name = "run"
 	}
-	return filepath.Join("out", name+"-"+time.Now().Format("20060102-150405"))
+	base := filepath.Join(root, name+"-"+time.Now().Format("20060102-150405"))
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", fmt.Errorf("create output folder: %w", err)
+	}
+	for i := 1; i <= 1000; i++ {
+		dir := base
+		if i > 1 {
+			dir = fmt.Sprintf("%s-%d", base, i)
+		}
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("create output folder: %w", err)
+		}
+	}
+	return "", fmt.Errorf("create output folder: %s-2 … %s-1000 all exist", base, base)
 }
 
 // isTerminal reports whether f is a terminal. A character device is not
