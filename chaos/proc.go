@@ -13,7 +13,6 @@ import (
 	"syscall"
 )
 
-
 // Identify reads pid's start time (and, when withArgv, its command line) from /proc so
 // that the process can be recognised later despite pid reuse. group says whether signals
 // should go to the process group -pid.
