@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -114,8 +115,23 @@ func combine(recs []*metrics.Record) *metrics.Record {
 }
 
 // writeArtifact renders into path through a temporary file, so a failed
-// render never leaves half a file behind.
+// render never leaves half a file behind. A device, FIFO or socket at path
+// (/dev/stdout, a pipe) is written in place rather than replaced, and a
+// symbolic link is not followed (see openInPlace).
 func writeArtifact(path string, render func(io.Writer) error) error {
+	if f, err := openInPlace(path); f != nil || err != nil {
+		if err != nil {
+			return err
+		}
+		err = render(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("render %s: %w", path, err)
+		}
+		return nil
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
@@ -138,6 +154,56 @@ func writeArtifact(path string, render func(io.Writer) error) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// createOutput opens path for writing a file gauntlet streams into: a
+// device, FIFO or socket is written in place, a regular file is created or
+// truncated, and a symbolic link is not followed (see openInPlace).
+func createOutput(path string) (*os.File, error) {
+	if f, err := openInPlace(path); f != nil || err != nil {
+		return f, err
+	}
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o644)
+}
+
+// openInPlace opens path for writing if it is a special file (a device, a
+// FIFO, a socket), which must be written in place, never replaced: the
+// file, or nil if path is a regular file or does not exist. A symbolic link
+// is refused, since it may have been planted to redirect the output, except
+// the links that name this process's own descriptors (/dev/stdout,
+// /dev/stderr, /dev/fd/N, /proc/self/fd/N).
+func openInPlace(path string) (*os.File, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, nil // created by the caller
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		if !ownDescriptor(path) {
+			return nil, fmt.Errorf("%s is a symbolic link; gauntlet does not write through one (give its target)", path)
+		}
+		if fi, err = os.Stat(path); err != nil {
+			return nil, err
+		}
+	}
+	if fi.Mode().IsRegular() {
+		return nil, nil
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", path)
+	}
+	return os.OpenFile(path, os.O_WRONLY, 0)
+}
+
+// ownDescriptor reports whether path names one of this process's open
+// descriptors.
+func ownDescriptor(path string) bool {
+	switch p := filepath.Clean(path); {
+	case p == "/dev/stdout", p == "/dev/stderr":
+		return true
+	case strings.HasPrefix(p, "/dev/fd/"), strings.HasPrefix(p, "/proc/self/fd/"):
+		return true
+	}
+	return false
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
