@@ -23,5 +23,4 @@ func TestDecideRefusesAnotherScenario(t *testing.T) {
 	}
 }
 
-func base1[T any](v T) []T { return []T{v} }
-func one[T any](v T) []T   { return []T{v} }
+func one[T any](v T) []T { return []T{v} }
