@@ -128,6 +128,7 @@ type engine struct {
 	w       *metrics.Writer
 	opt     Options
 	journal *chaos.Journal
+	kills   killLog
 }
 
 func (e *engine) run(ctx context.Context) error {
@@ -274,9 +275,10 @@ func (e *engine) emitter(variant string) func(services.Event) {
 			PID: ev.PID, StartupMs: ev.StartupMs, ExitCode: ev.ExitCode, Signal: ev.Signal,
 			Unexpected: ev.Unexpected, Message: ev.Message, OutputTail: ev.OutputTail,
 		}
+		e.kills.name(&line)
 		// A record write error surfaces at the trailer; events are best effort.
 		_ = e.w.Write(line)
-		if ev.Unexpected {
+		if line.Unexpected {
 			fmt.Fprintf(e.opt.Log, "%s: service %s exited unexpectedly: %s\n", variant, ev.Service, ev.Message)
 		}
 	}

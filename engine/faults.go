@@ -152,6 +152,8 @@ type faultRun struct {
 	windows []chaos.Window
 	faults  map[string]chaos.Fault
 	target  map[string]string
+	env     chaos.Env
+	kills   *killLog
 
 	mu       sync.Mutex
 	active   []string // names, in order of injection
@@ -162,7 +164,7 @@ type faultRun struct {
 
 func newFaultRun(e *engine, variant string, env chaos.Env, t0 time.Time) (*faultRun, error) {
 	fr := &faultRun{w: e.w, log: e.opt.Log, variant: variant, t0: t0, windows: e.plan.faultWindows,
-		faults: map[string]chaos.Fault{}, target: map[string]string{}, done: make(chan struct{})}
+		faults: map[string]chaos.Fault{}, target: map[string]string{}, env: env, kills: &e.kills, done: make(chan struct{})}
 	for _, f := range e.spec.Faults {
 		ft, err := buildFault(e.spec, f, env, e.opt.Cluster, e.plan.runID)
 		if err != nil {
@@ -248,6 +250,11 @@ func (fr *faultRun) inject(ctx context.Context, w chaos.Window) {
 	}
 	fr.active = append(fr.active, w.Name)
 	fr.mu.Unlock()
+	if fr.env != nil && chaos.Instant(w.Kind) {
+		if p, ok := fr.env.Process(fr.target[w.Name]); ok {
+			fr.kills.expect(p.PID(), w.Name)
+		}
+	}
 	ictx, cancel := context.WithTimeout(ctx, revertTimeout)
 	err := fr.faults[w.Name].Inject(ictx)
 	cancel()

@@ -138,7 +138,27 @@ func (p *plan) header(version string) metrics.Header {
 		IntervalMs: int(metrics.IntervalLength / time.Millisecond), Seed: p.seed,
 		TimeoutMs:   float64(time.Duration(p.spec.Load.Timeout)) / float64(time.Millisecond),
 		MaxInFlight: p.spec.Load.MaxInFlight, Runtimes: p.runtimes(), Segment: p.segmentHeader(),
+		Spikes: spikeRule(p.spec.Spikes),
 	}
+}
+
+// spikeRule is the scenario's spike rule over the defaults; nil when the
+// scenario sets none.
+func spikeRule(r *scenarios.SpikeRule) *metrics.SpikeRule {
+	if r == nil {
+		return nil
+	}
+	out := metrics.DefaultSpikeRule
+	if r.Factor != 0 {
+		out.Factor = r.Factor
+	}
+	if r.MinRise != 0 {
+		out.MinRiseMs = float64(r.MinRise.Std()) / float64(time.Millisecond)
+	}
+	if r.GCPause != 0 {
+		out.GCPauseMs = float64(r.GCPause.Std()) / float64(time.Millisecond)
+	}
+	return &out
 }
 
 func host() metrics.Host {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/gauntletbench/gauntlet/chaos/local"
 	"github.com/gauntletbench/gauntlet/metrics"
 	"github.com/gauntletbench/gauntlet/probes"
+	"github.com/gauntletbench/gauntlet/scenarios"
 )
 
 // Probe intervals: process and host readings, and /metrics scrapes (less
@@ -27,6 +29,14 @@ var scrapePick = map[string]string{
 	// Requests that reached the service, not gauntlet's own readiness
 	// polls and scrapes: the denominator of full-link coverage.
 	"gauntlet_http_requests_total{route!=/healthz,route!=/metrics}": "requests_received_total",
+
+	// The runtime's garbage collection (Go's stop-the-world pauses, the
+	// JVM's collectors summed) and threads: what spike attribution reads.
+	"go_gc_duration_seconds_sum":      "gc_pause_seconds_total",
+	"go_gc_duration_seconds_count":    "gc_collections_total",
+	"jvm_gc_collection_seconds_sum":   "gc_pause_seconds_total",
+	"jvm_gc_collection_seconds_count": "gc_collections_total",
+	"jvm_threads_current":             "jvm_threads",
 }
 
 // prober samples the services of one variant, the host and the generator
@@ -49,12 +59,21 @@ func (e *engine) startProbes(ctx context.Context, variant string, st *stack, t0 
 		_ = e.w.Write(rd)
 	}
 	onErr := func(owner string, err error) {
+		if nm := (*probes.NoMetricsError)(nil); errors.As(err, &nm) {
+			// Most services serve no Prometheus metrics: a remark, not an error.
+			_ = e.w.Write(metrics.Note{Type: metrics.LineNote, Variant: variant, T: time.Since(t0).Seconds(), Kind: metrics.NoteNoMetrics,
+				Text: fmt.Sprintf("service %s serves no Prometheus metrics at /metrics (it answered: %s), so its goroutines, threads and GC "+
+					"were not read; set metrics: PATH on the service if it serves them elsewhere, or metrics: off", owner, nm.Answer)})
+			return
+		}
 		fmt.Fprintf(e.opt.Log, "%s: probe %s: %v\n", variant, owner, err)
 	}
 	samplers := []probes.Sampler{probes.Host(), probes.Self()}
 	for _, svc := range st.order {
 		samplers = append(samplers, &following{svc: svc})
-		pr.scrapers = append(pr.scrapers, probes.Scrape(svc.Name(), "http://"+svc.Addr()+"/metrics", scrapePick))
+		if s := e.scraper(svc); s != nil {
+			pr.scrapers = append(pr.scrapers, s)
+		}
 	}
 	for _, set := range []struct {
 		every time.Duration
@@ -67,6 +86,27 @@ func (e *engine) startProbes(ctx context.Context, variant string, st *stack, t0 
 		}()
 	}
 	return pr
+}
+
+// scraper is the /metrics sampler of a service: at the path its scenario
+// declares, at /metrics for the reference services (they serve it), none
+// when declared "off", and otherwise one that asks /metrics once and
+// scrapes only if the answer is Prometheus metrics.
+func (e *engine) scraper(svc *local.Service) probes.Sampler {
+	i := slices.IndexFunc(e.plan.spec.Services, func(s scenarios.Service) bool { return s.Name == svc.Name() })
+	if i < 0 {
+		return nil
+	}
+	s := e.plan.spec.Services[i]
+	switch {
+	case s.Metrics == scenarios.MetricsOff:
+		return nil
+	case s.Metrics != "":
+		return probes.Scrape(svc.Name(), "http://"+svc.Addr()+s.Metrics, scrapePick)
+	case s.Baseline != "":
+		return probes.Scrape(svc.Name(), "http://"+svc.Addr()+"/metrics", scrapePick)
+	}
+	return probes.ScrapeIfServed(svc.Name(), "http://"+svc.Addr()+"/metrics", scrapePick)
 }
 
 // stop ends the sampling and takes one last scrape of every service, so the

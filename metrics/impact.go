@@ -3,6 +3,7 @@ package metrics
 import (
 	"math"
 	"sort"
+	"time"
 )
 
 // Recovery says when a system counts as recovered from a fault: error rate
@@ -78,19 +79,47 @@ func InstantFault(kind string) bool {
 type second struct {
 	requests, errors int64
 	classes          map[string]int64
-	lat              *Histogram
+	lat, lag         *Histogram
+	// slots merges the lines' slots: counts add up, and a slot's p99 is the
+	// highest of its lines' (every request's p99 must be within tolerance).
+	// partial is set when some line had no slots.
+	slots   [slotsPerInterval]slotFigures
+	partial bool
+}
+
+type slotFigures struct{ requests, errors, p99Us int64 }
+
+func (s *second) addSlots(sl *Slots) {
+	if sl == nil || sl.Ms != int(SlotLength/time.Millisecond) || len(sl.Requests) != slotsPerInterval || len(sl.Errors) != slotsPerInterval || len(sl.P99Us) != slotsPerInterval {
+		s.partial = true
+		return
+	}
+	for i := range s.slots {
+		f := &s.slots[i]
+		f.requests += sl.Requests[i]
+		f.errors += sl.Errors[i]
+		if sl.Requests[i] > 0 {
+			f.p99Us = max(f.p99Us, sl.P99Us[i])
+		}
+	}
 }
 
 // Impacts measures what each fault of a run did: the windows before, during
 // and after it, the requests that failed during it, and the time to
-// recover. Interval resolution is one second: an interval belongs to a
-// window when its middle falls inside it.
+// recover. Windows are made of whole intervals (an interval belongs to a
+// window when its middle falls inside it); time to recover is resolved to
+// SlotLength where the record has slots.
 func Impacts(h *Header, run *Run, rc Recovery) ([]FaultImpact, error) {
-	from, to := MeasuredWindow(h, run)
-	spans := FaultSpans(run, to)
-	if len(spans) == 0 {
-		return nil, nil
+	secs, last, err := measuredSeconds(h, run)
+	if err != nil {
+		return nil, err
 	}
+	return impacts(h, run, rc, secs, last), nil
+}
+
+// measuredSeconds merges a run's interval lines by second, leaving out
+// warm-up and idle stages; last is the latest second seen.
+func measuredSeconds(h *Header, run *Run) (map[int]*second, int, error) {
 	secs := map[int]*second{}
 	last := 0
 	for i := range run.Intervals {
@@ -100,7 +129,7 @@ func Impacts(h *Header, run *Run, rc Recovery) ([]FaultImpact, error) {
 		}
 		s := secs[iv.T]
 		if s == nil {
-			s = &second{lat: NewHistogram(), classes: map[string]int64{}}
+			s = &second{lat: NewHistogram(), lag: NewHistogram(), classes: map[string]int64{}}
 			secs[iv.T] = s
 		}
 		s.requests += iv.Requests
@@ -108,10 +137,23 @@ func Impacts(h *Header, run *Run, rc Recovery) ([]FaultImpact, error) {
 		for k, v := range iv.Classes {
 			s.classes[k] += v
 		}
+		s.addSlots(iv.Slots)
 		if err := s.lat.MergeEncoded(iv.Latency); err != nil {
-			return nil, err
+			return nil, 0, err
+		}
+		if err := s.lag.MergeEncoded(iv.Lag); err != nil {
+			return nil, 0, err
 		}
 		last = max(last, iv.T)
+	}
+	return secs, last, nil
+}
+
+func impacts(h *Header, run *Run, rc Recovery, secs map[int]*second, last int) []FaultImpact {
+	from, to := MeasuredWindow(h, run)
+	spans := FaultSpans(run, to)
+	if len(spans) == 0 {
+		return nil
 	}
 	out := make([]FaultImpact, 0, len(spans))
 	for i, sp := range spans {
@@ -137,7 +179,7 @@ func Impacts(h *Header, run *Run, rc Recovery) ([]FaultImpact, error) {
 		fi.TimeToRecoverMs = timeToRecover(secs, fi.Before, sp.Reverted, min(float64(last+1), next), rc)
 		out = append(out, fi)
 	}
-	return out, nil
+	return out
 }
 
 func window(secs map[int]*second, from, to float64) Window {
@@ -165,9 +207,13 @@ func window(secs map[int]*second, from, to float64) Window {
 	return w
 }
 
-// timeToRecover returns the milliseconds from the fault's end to the start of
-// the first second from which error rate and p99 stay within tolerance of
-// before for HoldS seconds; nil if that never happens before the run's end.
+// timeToRecover returns the milliseconds from the fault's end until error
+// rate and p99 are back within tolerance of before and stay there: the first
+// whole second from which HoldS seconds are within tolerance (judged on each
+// second's whole histogram, so a stray slow request does not count), moved
+// back to the earliest slot (SlotLength) of the second before it from which
+// every slot is within tolerance too. Records without slots are resolved to
+// whole seconds. nil if no recovery is seen before end.
 func timeToRecover(secs map[int]*second, before Window, from, end float64, rc Recovery) *float64 {
 	if before.Requests == 0 {
 		return nil
@@ -188,9 +234,35 @@ func timeToRecover(secs map[int]*second, before Window, from, end float64, rc Re
 			good = ok(t + k)
 		}
 		if good {
-			v := max(0, (float64(t)-from)*1000)
+			at := recoveredSince(secs, t, from, p99Limit, errLimit)
+			v := math.Round(max(0, (at-from)*1000))
 			return &v
 		}
 	}
 	return nil
+}
+
+// recoveredSince walks back from whole second t through the slots of the
+// second before it, no earlier than from, and returns (in seconds) the start
+// of the earliest slot from which every slot up to t is within the limits;
+// slots without requests neither break that run nor start it. It returns t
+// when that second has no slots.
+func recoveredSince(secs map[int]*second, t int, from, p99Limit, errLimit float64) float64 {
+	s := secs[t-1]
+	if s == nil || s.partial {
+		return float64(t)
+	}
+	at := t * slotsPerInterval
+	lo := max(int(math.Floor(from*float64(slotsPerInterval))), (t-1)*slotsPerInterval)
+	for g := t*slotsPerInterval - 1; g >= lo; g-- {
+		f := s.slots[g-(t-1)*slotsPerInterval]
+		if f.requests == 0 {
+			continue
+		}
+		if ratio(f.errors, f.requests) > errLimit || float64(f.p99Us)/1000 > p99Limit {
+			break
+		}
+		at = g
+	}
+	return float64(at) / float64(slotsPerInterval)
 }

@@ -416,6 +416,9 @@ func mergeIntervals(parts []part, names []string) []Interval {
 		if len(g) == 1 {
 			iv := *g[0]
 			iv.T = k.t
+			// Generators start apart by fractions of a second, so slots
+			// would not line up: merged records recover at 1 s resolution.
+			iv.Slots = nil
 			out = append(out, iv)
 			continue
 		}
@@ -447,6 +450,7 @@ func (hs *ivHistograms) merge(k ivKey, g []*Interval) Interval {
 		iv.Canceled += src.Canceled
 		iv.BytesIn += src.BytesIn
 		iv.BytesOut += src.BytesOut
+		iv.Clamped += src.Clamped
 		iv.Codes = addCounts(iv.Codes, src.Codes)
 		iv.Classes = addCounts(iv.Classes, src.Classes)
 		bad = cmp.Or(bad, hs.lat.MergeEncoded(src.Latency), hs.svc.MergeEncoded(src.Service), hs.lag.MergeEncoded(src.Lag))

@@ -70,6 +70,9 @@ type Header struct {
 	Runtimes map[string]string `json:"runtimes,omitempty"`
 	// Recovery judges time to recover after faults; nil means DefaultRecovery.
 	Recovery *Recovery `json:"recovery,omitempty"`
+	// Spikes says which seconds count as latency spikes; nil means
+	// DefaultSpikeRule.
+	Spikes *SpikeRule `json:"spikes,omitempty"`
 	// Flows names the requests that are multi-step flows: their intervals
 	// count whole flows, whose steps have intervals of their own
 	// ("flow/step"), so run totals leave them out.
@@ -175,6 +178,12 @@ type Interval struct {
 	Latency  string           `json:"latency,omitempty"`
 	Service  string           `json:"service_time,omitempty"`
 	Lag      string           `json:"lag,omitempty"`
+	// Slots splits the interval at SlotLength resolution; nil in records
+	// written before slots existed.
+	Slots *Slots `json:"slots,omitempty"`
+	// Clamped counts the latencies above one hour, which Latency holds
+	// as one hour.
+	Clamped int64 `json:"clamped,omitempty"`
 }
 
 // ServiceEvent is something that happened to a service under test.
@@ -190,8 +199,11 @@ type ServiceEvent struct {
 	Signal     string    `json:"signal,omitempty"`
 	Unexpected bool      `json:"unexpected,omitempty"`
 	Message    string    `json:"message,omitempty"`
-	OutputTail string    `json:"output_tail,omitempty"`
-	Command    []string  `json:"command,omitempty"`
+	// Fault names the fault that ended the process ("exited") or whose
+	// victim this start replaces ("ready").
+	Fault      string   `json:"fault,omitempty"`
+	OutputTail string   `json:"output_tail,omitempty"`
+	Command    []string `json:"command,omitempty"`
 }
 
 // Readings is one sample of one resource owner (a service's process tree,

@@ -66,6 +66,7 @@ type accum struct {
 	codes                               map[uint16]int64
 	classes                             [numClasses]int64
 	lat, svc, lag                       *Histogram
+	slots                               slotAccum
 }
 
 func newAccum() *accum {
@@ -154,6 +155,7 @@ func (r *Recorder) add(res *Result) {
 	a.lat.Record(res.Latency())
 	a.svc.Record(res.ServiceTime())
 	a.lag.Record(res.Lag())
+	a.slots.add(res.End-time.Duration(r.cur)*IntervalLength, res.Latency(), res.Class.IsError())
 }
 
 func (r *Recorder) advance(to int) {
@@ -191,8 +193,10 @@ func (r *Recorder) flush() {
 				}
 			}
 			iv.Latency = r.encode(a.lat)
+			iv.Clamped = a.lat.Clamped
 			iv.Service = r.encode(a.svc)
 			iv.Lag = r.encode(a.lag)
+			iv.Slots = a.slots.slots()
 			lines = append(lines, iv)
 			ivReq += a.requests
 			ivErr += a.errors
@@ -245,4 +249,5 @@ func (a *accum) reset() {
 	a.lat.Reset()
 	a.svc.Reset()
 	a.lag.Reset()
+	a.slots = slotAccum{}
 }

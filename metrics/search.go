@@ -23,6 +23,10 @@ const (
 	// NoteSearchStopped: why the capacity search ended (Text is one of the
 	// SearchStopped* reasons).
 	NoteSearchStopped = "search_stopped"
+	// NoteNoMetrics: a service answered the one request for its /metrics
+	// with no Prometheus metrics, so it was not scraped (Text says what it
+	// answered).
+	NoteNoMetrics = "no_metrics"
 )
 
 // Reasons a capacity search ends, in SearchResult.Stopped.
@@ -214,8 +218,11 @@ func summarizeModel(h *Header, run *Run, rs *RunSummary) error {
 		rs.Warnings = append(rs.Warnings, ClosedModelWarning)
 	}
 	for _, n := range run.Notes {
-		if n.Kind == NoteDataExhausted {
+		switch n.Kind {
+		case NoteDataExhausted:
 			rs.Warnings = append(rs.Warnings, fmt.Sprintf("request %s ran out of unique data rows at %.1f s: the run stopped there (%s)", n.Request, n.T, n.Text))
+		case NoteNoMetrics:
+			rs.Notes = append(rs.Notes, n.Text)
 		}
 	}
 	if h.Search == nil {
@@ -282,13 +289,41 @@ func summarizeSearch(h *Header, run *Run) (*SearchResult, error) {
 	return sr, nil
 }
 
-// FormatSearch renders a search result as text lines for the text report:
-// a headline, then one line per probe.
+// Headline says in one line what a capacity search found, e.g.
+// "highest rate within p99 ≤ 50 ms and errors ≤ 1%: 388 req/s, converged
+// after 9 probes". Every report leads a search run with it.
+func (s *SearchResult) Headline() string {
+	slo := fmt.Sprintf("p99 ≤ %.4g ms and errors ≤ %.4g%%", s.SLOP99Ms, 100*s.SLOErrorRate)
+	n := len(s.Probes)
+	probes := fmt.Sprintf("%d probes", n)
+	if n == 1 {
+		probes = "1 probe"
+	}
+	var how string
+	switch s.Stopped {
+	case SearchConverged:
+		how = "converged after " + probes
+	case SearchMaxReached:
+		how = "the search's max rate held; " + probes
+	case SearchGeneratorLimited:
+		how = "stopped after " + probes + " because the generator, not the target, was the limit: a lower bound"
+	case SearchProbeLimit:
+		how = "stopped at the probe limit after " + probes
+	default:
+		how = strings.ReplaceAll(s.Stopped, "_", " ") + " after " + probes
+	}
+	if s.MaxRate == 0 {
+		return fmt.Sprintf("no probed rate held %s (%s)", slo, how)
+	}
+	return fmt.Sprintf("highest rate within %s: %.0f req/s, %s", slo, s.MaxRate, how)
+}
+
+// FormatSearch renders a search result as text: the headline, then one line
+// per probe (offered, achieved, p50, p99, errors, pass) in the order run.
 func FormatSearch(s *SearchResult) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "capacity search: max rate %.0f req/s meeting p99 <= %.4g ms and error rate <= %.4g%% (%s, %d probes)\n",
-		s.MaxRate, s.SLOP99Ms, 100*s.SLOErrorRate, strings.ReplaceAll(s.Stopped, "_", " "), len(s.Probes))
-	fmt.Fprintf(&b, "  %5s  %10s  %10s  %9s  %9s  %7s  %s\n", "probe", "offered/s", "achieved/s", "p50 ms", "p99 ms", "errors", "verdict")
+	b.WriteString(s.Headline() + "\n")
+	fmt.Fprintf(&b, "  %5s  %10s  %10s  %9s  %9s  %7s  %s\n", "probe", "offered/s", "achieved/s", "p50 ms", "p99 ms", "errors", "pass")
 	for i, p := range s.Probes {
 		verdict := "pass"
 		if !p.Pass {

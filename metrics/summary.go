@@ -60,11 +60,19 @@ type RunSummary struct {
 	ByRequest     []RequestSummary          `json:"by_request"`
 	Services      map[string]ServiceSummary `json:"services"`
 	Faults        []FaultImpact             `json:"faults,omitempty"`
+	// TypicalP99Ms is the median of the measured seconds' p99; Spikes are
+	// the seconds whose p99 stood far above it (see SpikeRule), each with
+	// what coincided with it.
+	TypicalP99Ms float64 `json:"typical_p99_ms"`
+	Spikes       []Spike `json:"spikes"`
 	// Stages breaks the run down by planned stage (only for plans of two
 	// or more stages).
 	Stages     []StageSummary    `json:"stages,omitempty"`
 	Thresholds []ThresholdResult `json:"thresholds"`
 	Warnings   []string          `json:"warnings"`
+	// Notes are remarks that do not cast doubt on any figure, e.g. a
+	// service that serves no Prometheus metrics.
+	Notes []string `json:"notes,omitempty"`
 	// Search is the capacity search's outcome (search model only).
 	Search *SearchResult `json:"search,omitempty"`
 }
@@ -106,6 +114,9 @@ type ServiceSummary struct {
 	ExitMessage        string  `json:"exit_message,omitempty"`
 	// Restarts counts the starts after the first (faults restart services).
 	Restarts int `json:"restarts,omitempty"`
+	// KilledBy names the faults that ended the service's process, in order:
+	// planned exits, never counted as unexpected.
+	KilledBy []string `json:"killed_by,omitempty"`
 	// Command is how the service was started, placeholders unexpanded.
 	Command []string `json:"command,omitempty"`
 	// RSSIdleBytes is the resident memory before load began.
@@ -233,6 +244,7 @@ func (m *merged) add(iv *Interval) error {
 	m.dropped += iv.Dropped
 	m.bytesIn += iv.BytesIn
 	m.bytesOut += iv.BytesOut
+	m.lat.Clamped += iv.Clamped
 	for k, v := range iv.Codes {
 		m.codes[k] += v
 	}
@@ -297,11 +309,19 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	if h.Recovery != nil {
 		rc = *h.Recovery
 	}
-	impacts, err := Impacts(h, run, rc)
+	secs, last, err := measuredSeconds(h, run)
 	if err != nil {
 		return RunSummary{}, err
 	}
-	rs.Faults = impacts
+	rs.Faults = impacts(h, run, rc, secs, last)
+	rule := DefaultSpikeRule
+	if h.Spikes != nil {
+		rule = *h.Spikes
+	}
+	rs.TypicalP99Ms, rs.Spikes = findSpikes(h, run, secs, rs.Faults, rule)
+	if rs.Spikes == nil {
+		rs.Spikes = []Spike{}
+	}
 	if rs.Stages, err = summarizeStages(h, run); err != nil {
 		return RunSummary{}, err
 	}
@@ -339,7 +359,10 @@ func services(run *Run) map[string]ServiceSummary {
 		case "command":
 			s.Command = ev.Command
 		case "exited":
-			if ev.Unexpected && !causedByFault(run, ev) {
+			switch fault := faultBehind(run, ev); {
+			case fault != "":
+				s.KilledBy = append(s.KilledBy, fault)
+			case ev.Unexpected:
 				s.ExitedUnexpectedly = true
 				s.ExitMessage = exitText(ev)
 			}
@@ -349,18 +372,22 @@ func services(run *Run) map[string]ServiceSummary {
 	return out
 }
 
-// causedByFault reports whether a service's exit followed a fault that ends
-// processes (kill, terminate, restart) injected on it shortly before.
-func causedByFault(run *Run, ev ServiceEvent) bool {
+// faultBehind names the fault that ended a service's process: the one the
+// record names, or, in records that name none, a fault that ends processes
+// (kill, terminate, restart) injected on the service shortly before.
+func faultBehind(run *Run, ev ServiceEvent) string {
+	if ev.Fault != "" || !ev.Unexpected {
+		return ev.Fault
+	}
 	for _, f := range run.Faults {
 		if !InstantFault(f.Kind) {
 			continue
 		}
 		if d := ev.Time.Sub(f.Time); f.Target == ev.Service && f.Event == "injected" && d > -5*time.Second && d < 60*time.Second {
-			return true
+			return f.Name
 		}
 	}
-	return false
+	return ""
 }
 
 func exitText(ev ServiceEvent) string {

@@ -27,6 +27,9 @@ const ScrapeTimeout = 500 * time.Millisecond
 // maxScrapeBytes bounds the body a scrape reads.
 const maxScrapeBytes = 16 << 20
 
+// errParse marks an answer that is not the Prometheus text format.
+var errParse = errors.New("parse")
+
 // ErrNotLoopback is returned by a Scrape sampler whose URL is not an http
 // URL on a loopback address; gauntlet sends nothing off the machine.
 var ErrNotLoopback = errors.New("not a loopback http url")
@@ -109,7 +112,7 @@ func (s *scrape) fetch(ctx context.Context) (map[string]*dto.MetricFamily, error
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := p.TextToMetricFamilies(io.LimitReader(resp.Body, maxScrapeBytes))
 	if err != nil {
-		return nil, fmt.Errorf("parse: %w", err)
+		return nil, fmt.Errorf("%w: %w", errParse, err)
 	}
 	return families, nil
 }

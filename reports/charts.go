@@ -67,10 +67,12 @@ type lineStyle struct {
 func styleAt(i int) lineStyle { return seriesStyles[i%len(seriesStyles)] }
 
 // line is one labelled line of a chart; NaN values break it into segments.
+// marks draws a dot at every point too.
 type line struct {
 	label string
 	pts   []XY
 	style lineStyle
+	marks bool
 }
 
 // band is a shaded span of the x axis: a fault in effect, or the warm-up.
@@ -235,14 +237,16 @@ func (c *chart) svg() (template.HTML, error) {
 			}
 			ln.LineStyle = draw.LineStyle{Color: l.style.colour, Width: l.style.width, Dashes: l.style.dashes}
 			ln.StepStyle = plotter.NoStep
-			if len(seg) == 1 { // a lone point would vanish as a line
+			if len(seg) == 1 || l.marks { // a lone point would vanish as a line
 				sc, err := plotter.NewScatter(xys)
 				if err != nil {
 					return "", err
 				}
 				sc.GlyphStyle = draw.GlyphStyle{Color: l.style.colour, Radius: 1.5, Shape: draw.CircleGlyph{}}
 				p.Add(sc)
-				continue
+				if len(seg) == 1 {
+					continue
+				}
 			}
 			p.Add(ln)
 		}

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -124,6 +125,8 @@ type runView struct {
 	Classes                 []classRow
 	Requests                []requestRow
 	Faults                  []faultRow
+	// Search is a capacity search's result; its run has no pooled figures.
+	Search *searchView
 }
 
 type classRow struct {
@@ -162,12 +165,13 @@ func buildView(rec *metrics.Record, s *metrics.Summary) (*htmlView, error) {
 	for i := range s.Runs {
 		runs[i] = &s.Runs[i]
 	}
-	if len(runs) > 1 {
+	search := slices.ContainsFunc(s.Runs, func(r metrics.RunSummary) bool { return r.Search != nil })
+	if len(runs) > 1 && !search {
 		rows, notes := headlineRows(runs)
 		v.Lead = tableOf(rows, notes, variants(s))
 		v.Lead.Title = "Headline"
 	}
-	if len(runs) > 0 {
+	if len(runs) > 0 && !search {
 		all := compareOf(runs, variants(s), false)
 		load, svc := splitCompare(all)
 		for _, t := range []*compareTable{load, svc} {
@@ -202,7 +206,7 @@ func buildView(rec *metrics.Record, s *metrics.Summary) (*htmlView, error) {
 		}
 		v.Overlay = &cv
 	}
-	if hasDist(dists) {
+	if hasDist(dists) && !search {
 		c := distributionChart(dists)
 		cv, err := c.render("", "Whole measured window (warm-up excluded), from the intended send time. "+
 			"Each step right is ten times rarer: 90%, 99%, 99.9%… The line ends at the maximum.")
@@ -222,6 +226,11 @@ func (v *htmlView) HasResources() bool {
 		}
 	}
 	return false
+}
+
+// HasSearch reports whether any run is a capacity search.
+func (v *htmlView) HasSearch() bool {
+	return slices.ContainsFunc(v.Runs, func(r runView) bool { return r.Search != nil })
 }
 
 // HasFaults reports whether any run recorded a fault.
@@ -416,6 +425,15 @@ func runViewOf(h *metrics.Header, run *metrics.Run, rs *metrics.RunSummary, ser 
 		}
 		rv.Requests = requestRows(rs)
 		rv.Classes = classRows(rs, ser)
+		if rs.Search != nil {
+			sv, err := searchViewOf(rs.Search)
+			if err != nil {
+				return rv, err
+			}
+			rv.Search, rv.Requests = sv, nil
+			rv.Facts = []string{seconds(rs.DurationS) + " measured", plural(len(rs.Search.Probes), "probe", "probes"),
+				pct(rs.ErrorRate) + " errors over all probes"}
+		}
 	}
 	rv.Completed = rv.Status == metrics.StatusCompleted
 	rv.Faults = faultRows(faults, rs)

@@ -14,7 +14,9 @@ import (
 // request scope, with classname "gauntlet.<scenario>.<variant>". A failing
 // threshold carries a <failure> whose message states the measured value. A
 // run that did not complete adds a failing "run completed" case; a run
-// without thresholds gets one passing "run completed" case.
+// without thresholds gets one passing "run completed" case. A capacity
+// search adds a passing "capacity search" case whose output is the rate
+// found and the probe table.
 func JUnit(w io.Writer, s *metrics.Summary) error {
 	root := junitSuites{Name: "gauntlet " + s.Scenario}
 	for _, r := range s.Runs {
@@ -35,7 +37,13 @@ func JUnit(w io.Writer, s *metrics.Summary) error {
 			}
 			suite.add(tc)
 		}
-		if r.Status != metrics.StatusCompleted || len(r.Thresholds) == 0 {
+		if sr := r.Search; sr != nil {
+			// The rate found is the search's result, not a verdict: the
+			// case passes, and its output carries the curve.
+			suite.add(junitCase{Name: "capacity search", Classname: class, Time: secs(r.DurationS),
+				SystemOut: metrics.FormatSearch(sr)})
+		}
+		if r.Status != metrics.StatusCompleted || len(r.Thresholds) == 0 && r.Search == nil {
 			tc := junitCase{Name: "run completed", Classname: class, Time: secs(r.DurationS)}
 			if r.Status != metrics.StatusCompleted {
 				tc.Failure = &junitFailure{Type: "run", Message: "run " + r.Status + ": figures cover only the part that ran",
@@ -87,6 +95,7 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
 }
 
 type junitFailure struct {

@@ -20,17 +20,17 @@ func Markdown(w io.Writer, s *metrics.Summary) error {
 	ew.printf("### %s gauntlet · %s · %s\n\n", icon, mdEscape(s.Scenario), strings.ToUpper(s.Verdict))
 	ew.printf("%s\n\n", headline(s))
 
-	ew.printf("| run | status | req/s | p50 | p90 | p99 | p99.9 | max | errors |\n")
-	ew.printf("|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	loads := 0
 	for _, r := range s.Runs {
-		rps := strconv.FormatFloat(r.RPS, 'f', 1, 64)
-		if r.PlannedRPS > 0 {
-			rps += " / " + strconv.FormatFloat(r.PlannedRPS, 'f', 0, 64)
+		if r.Search != nil {
+			mdSearch(ew, &r)
+		} else {
+			loads++
 		}
-		ew.printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(r.Variant), r.Status, rps,
-			ms(r.Latency.P50), ms(r.Latency.P90), ms(r.Latency.P99), ms(r.Latency.P999), ms(r.Latency.Max), pct(r.ErrorRate))
 	}
-	ew.printf("\nLatency from the intended send time; req/s achieved / planned.\n")
+	if loads > 0 {
+		mdLoads(ew, s)
+	}
 
 	if t := thresholds(s); t != nil {
 		ew.printf("\n| threshold |")
@@ -54,6 +54,8 @@ func Markdown(w io.Writer, s *metrics.Summary) error {
 		}
 	}
 
+	markdownSpikes(ew, s)
+
 	if ws := allWarnings(s); len(ws) > 0 {
 		ew.printf("\n**Warnings**\n\n")
 		for i, wmsg := range ws {
@@ -70,6 +72,68 @@ func Markdown(w io.Writer, s *metrics.Summary) error {
 	}
 	ew.printf("</sub>\n")
 	return ew.err
+}
+
+// markdownSpikes lists the latency spikes of every run with what coincided
+// (consecutive seconds with the same causes as one), up to
+// maxMarkdownWarnings lines in all.
+func markdownSpikes(ew *errWriter, s *metrics.Summary) {
+	n, shown := 0, 0
+	for _, r := range s.Runs {
+		n += len(spikeGroups(r.Spikes))
+	}
+	if n == 0 {
+		return
+	}
+	ew.printf("\n**Latency spikes** (seconds whose p99 stood far above the run's typical p99)\n\n")
+	for _, r := range s.Runs {
+		for _, g := range spikeGroups(r.Spikes) {
+			if shown == maxMarkdownWarnings {
+				ew.printf("- … and %d more (see the HTML report)\n", n-shown)
+				return
+			}
+			ew.printf("- %s %s: p99 %s (typical %s) — %s\n", mdEscape(r.Variant), g.when(), ms(g.PeakMs), ms(r.TypicalP99Ms),
+				mdEscape(strings.Join(g.Causes, "; ")))
+			shown++
+		}
+	}
+}
+
+// mdLoads is one table row per run that is not a capacity search.
+func mdLoads(ew *errWriter, s *metrics.Summary) {
+	ew.printf("| run | status | req/s | p50 | p90 | p99 | p99.9 | max | errors |\n")
+	ew.printf("|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, r := range s.Runs {
+		if r.Search != nil {
+			continue
+		}
+		rps := strconv.FormatFloat(r.RPS, 'f', 1, 64)
+		if r.PlannedRPS > 0 {
+			rps += " / " + strconv.FormatFloat(r.PlannedRPS, 'f', 0, 64)
+		}
+		ew.printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(r.Variant), r.Status, rps,
+			ms(r.Latency.P50), ms(r.Latency.P90), ms(r.Latency.P99), ms(r.Latency.P999), ms(r.Latency.Max), pct(r.ErrorRate))
+	}
+	ew.printf("\nLatency from the intended send time; req/s achieved / planned.\n")
+}
+
+// mdSearch leads a capacity search with the rate found, then its probes.
+func mdSearch(ew *errWriter, r *metrics.RunSummary) {
+	sr := r.Search
+	ew.printf("**%s: %s**\n\n", mdEscape(r.Variant), mdEscape(sr.Headline()))
+	ew.printf("| probe | offered req/s | achieved req/s | p50 | p99 | errors | pass |\n")
+	ew.printf("|--:|--:|--:|--:|--:|--:|---|\n")
+	for i, p := range sr.Probes {
+		mark := "✅"
+		if !p.Pass {
+			mark = "❌"
+		}
+		if p.Note != "" {
+			mark += " " + mdEscape(p.Note)
+		}
+		ew.printf("| %d | %.0f | %.1f | %s | %s | %s | %s |\n", i+1, p.OfferedRPS, p.AchievedRPS, ms(p.P50Ms), ms(p.P99Ms), pct(p.ErrorRate), mark)
+	}
+	ew.printf("\n")
 }
 
 func ms(v float64) string { return num(v) + " ms" }

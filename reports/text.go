@@ -5,6 +5,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,27 @@ func Text(w io.Writer, s *metrics.Summary) error {
 }
 
 func textRun(ew *errWriter, r *metrics.RunSummary) {
+	if r.Search != nil {
+		textSearch(ew, r)
+	} else {
+		textLoad(ew, r)
+	}
+	textOutcome(ew, r)
+}
+
+// textSearch leads a capacity search with the rate it found and the SLO it
+// held, then one line per probe: figures pooled over probes of different
+// rates describe no load that ran, so none are shown.
+func textSearch(ew *errWriter, r *metrics.RunSummary) {
+	ew.printf("\n── %s · %s · capacity search · %.1f s measured\n", r.Variant, r.Status, r.DurationS)
+	for _, l := range strings.SplitAfter(strings.TrimSuffix(metrics.FormatSearch(r.Search), "\n"), "\n") {
+		ew.printf("   %s", l)
+	}
+	ew.printf("\n")
+}
+
+// textLoad is the header and latency tables of a run's load as one whole.
+func textLoad(ew *errWriter, r *metrics.RunSummary) {
 	ew.printf("\n── %s · %s · %.1f s measured · %.1f req/s", r.Variant, r.Status, r.DurationS, r.RPS)
 	if r.PlannedRPS > 0 {
 		ew.printf(" of %.1f planned", r.PlannedRPS)
@@ -60,7 +82,11 @@ func textRun(ew *errWriter, r *metrics.RunSummary) {
 		}
 		tw.Flush()
 	}
+}
 
+// textOutcome is what a run's status codes, services, faults, thresholds
+// and warnings were.
+func textOutcome(ew *errWriter, r *metrics.RunSummary) {
 	ew.printf("\n   status codes: %s\n", counts(r.StatusCodes))
 	if len(r.ErrorsByClass) > 0 {
 		ew.printf("   errors: %s\n", counts(r.ErrorsByClass))
@@ -74,6 +100,9 @@ func textRun(ew *errWriter, r *metrics.RunSummary) {
 		}
 		if sv.Tagged > 0 && sv.Received > 0 {
 			ew.printf(", tagged %.0f of %.0f requests (%s)", sv.Tagged, sv.Received, pct(sv.Tagged/sv.Received))
+		}
+		for _, f := range sv.KilledBy {
+			ew.printf(", killed by fault %s", f)
 		}
 		if sv.Restarts > 0 {
 			ew.printf(", restarted %d×", sv.Restarts)
@@ -109,6 +138,7 @@ func textRun(ew *errWriter, r *metrics.RunSummary) {
 		}
 		ew.printf("\n")
 	}
+	textSpikes(ew, r)
 	if len(r.Thresholds) > 0 {
 		ew.printf("   thresholds:\n")
 		for _, t := range r.Thresholds {
@@ -130,6 +160,55 @@ func textRun(ew *errWriter, r *metrics.RunSummary) {
 	for _, wmsg := range r.Warnings {
 		ew.printf("   ! %s\n", wmsg)
 	}
+	for _, note := range r.Notes {
+		ew.printf("   · %s\n", note)
+	}
+}
+
+// maxTextSpikes caps the spike lines the terminal prints; JSON and HTML
+// list every spike.
+const maxTextSpikes = 8
+
+func textSpikes(ew *errWriter, r *metrics.RunSummary) {
+	groups := spikeGroups(r.Spikes)
+	if len(groups) == 0 {
+		return
+	}
+	ew.printf("   latency spikes (seconds whose p99 stood far above the typical %s ms):\n", num(r.TypicalP99Ms))
+	for i, g := range groups {
+		if i == maxTextSpikes {
+			ew.printf("     … and %d more (see the JSON or HTML report)\n", len(groups)-i)
+			break
+		}
+		ew.printf("     %s  p99 %s ms: %s\n", g.when(), num(g.PeakMs), strings.Join(g.Causes, "; "))
+	}
+}
+
+// spikeGroup is a run of consecutive spike seconds with the same causes.
+type spikeGroup struct {
+	From, To float64 // seconds; To is the last second's start
+	PeakMs   float64
+	Causes   []string
+}
+
+func (g spikeGroup) when() string {
+	if g.To > g.From {
+		return fmt.Sprintf("%.0f–%.0f s", g.From, g.To+1)
+	}
+	return fmt.Sprintf("%.0f s", g.From)
+}
+
+// spikeGroups folds consecutive spike seconds with the same causes into one.
+func spikeGroups(spikes []metrics.Spike) []spikeGroup {
+	var out []spikeGroup
+	for _, sp := range spikes {
+		if n := len(out); n > 0 && sp.T == out[n-1].To+1 && slices.Equal(sp.Causes, out[n-1].Causes) {
+			out[n-1].To, out[n-1].PeakMs = sp.T, max(out[n-1].PeakMs, sp.P99Ms)
+			continue
+		}
+		out = append(out, spikeGroup{From: sp.T, To: sp.T, PeakMs: sp.P99Ms, Causes: sp.Causes})
+	}
+	return out
 }
 
 // FormatValue renders a measured threshold value in its unit.

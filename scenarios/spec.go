@@ -21,6 +21,9 @@ type Spec struct {
 	Requests   []Request   `yaml:"requests"`
 	Faults     []Fault     `yaml:"faults"`
 	Thresholds []Threshold `yaml:"thresholds"`
+	// Spikes tunes which seconds of a run count as latency spikes; nil
+	// keeps the defaults.
+	Spikes *SpikeRule `yaml:"spikes"`
 	// AllowRemote permits targets that are not on loopback.
 	AllowRemote bool `yaml:"allow_remote"`
 	// File is the path the scenario was read from, or "library:NAME".
@@ -28,6 +31,18 @@ type Spec struct {
 
 	pos map[string]position // field path -> position of its value
 	bad map[string]bool     // field paths already reported while decoding
+}
+
+// SpikeRule says which seconds count as latency spikes: a second is one when
+// its p99 is at least Factor (default 3) times the run's typical p99 (the
+// median of its seconds' p99) and at least MinRise (default 5ms) above it.
+// A service's garbage collector pausing it for at least GCPause (default
+// 1ms, and three times its usual pause time) around a spike is named as a
+// cause.
+type SpikeRule struct {
+	Factor  float64  `yaml:"factor"`
+	MinRise Duration `yaml:"min_rise"`
+	GCPause Duration `yaml:"gc_pause"`
 }
 
 // Service returns the service called name.
@@ -66,6 +81,12 @@ type Service struct {
 	Ready string `yaml:"ready"`
 	// URL is the base address of a target that is already running.
 	URL string `yaml:"url"`
+	// Metrics is the path of the service's Prometheus metrics, e.g.
+	// "/metrics" or "/actuator/prometheus", scraped every second; "off"
+	// scrapes nothing. Unset: reference services are scraped at /metrics,
+	// and a command service is asked once at /metrics and scraped only if
+	// it answers in Prometheus format.
+	Metrics string `yaml:"metrics"`
 	// Env holds extra environment variables; values may be templates like Command.
 	Env map[string]string `yaml:"env"`
 	// Dir is the working directory of Command.

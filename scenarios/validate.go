@@ -18,6 +18,7 @@ func (s *Spec) Validate() error {
 	v.requests()
 	v.faults()
 	v.thresholds()
+	v.spikes()
 	if len(v.probs) == 0 {
 		return nil
 	}
@@ -249,5 +250,21 @@ func (v *validator) faultPlace(kpath string, f Fault) {
 		v.add(kpath+".service", f.Kind+" needs Chaos Mesh, and "+strconv.Quote(f.Service)+" is not a kubernetes service: locally use "+kubernetesOnly[f.Kind]+" instead")
 	case slices.Contains(hostFaultKinds, f.Kind) && svc != nil:
 		v.add(kpath+".service", "locally "+f.Kind+" loads the whole host and takes no service; service: is for a service with kubernetes: set")
+	}
+}
+
+func (v *validator) spikes() {
+	r := v.s.Spikes
+	if r == nil {
+		return
+	}
+	if r.Factor != 0 && r.Factor < 1 {
+		v.add("spikes.factor", "must be >= 1 (a spike stands above the typical p99), got "+strconv.FormatFloat(r.Factor, 'g', -1, 64))
+	}
+	if r.MinRise < 0 {
+		v.add("spikes.min_rise", "must be >= 0, got "+r.MinRise.String())
+	}
+	if r.GCPause < 0 {
+		v.add("spikes.gc_pause", "must be >= 0, got "+r.GCPause.String())
 	}
 }

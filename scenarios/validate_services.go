@@ -13,6 +13,9 @@ import (
 // reservedNames cannot name a service: templates use them for other things.
 var reservedNames = append([]string{"port", "addr", "run_id"}, templateFuncs...)
 
+// MetricsOff as a service's metrics path turns scraping off.
+const MetricsOff = "off"
+
 func (v *validator) services() {
 	names := v.serviceNames()
 	for _, svc := range v.s.Services {
@@ -60,6 +63,9 @@ func (v *validator) services() {
 			if t, ok := v.templateString(path+".ready", svc.Ready, own); ok {
 				v.literalHost(path+".ready", t)
 			}
+		}
+		if m := svc.Metrics; m != "" && m != MetricsOff && (!strings.HasPrefix(m, "/") || strings.ContainsAny(m, " ?#")) {
+			v.add(path+".metrics", "want a path such as /metrics, or \"off\", got "+strconv.Quote(m))
 		}
 		if svc.StartTimeout <= 0 {
 			v.add(path+".start_timeout", "must be > 0, got "+svc.StartTimeout.String())

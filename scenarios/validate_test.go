@@ -125,6 +125,11 @@ func TestValidateRules(t *testing.T) {
 				`9:10: faults[4].at: must be >= 0, got -1s`,
 				`9:21: faults[4].kill: missing service (one of: inventory)`,
 			}},
+		{"spikes", okHead + "requests: [{url: \"${api}/\"}]\nspikes: {factor: 0.5, min_rise: -1ms, gc_pause: 2ms}\n",
+			[]string{
+				`4:18: spikes.factor: must be >= 1 (a spike stands above the typical p99), got 0.5`,
+				`4:33: spikes.min_rise: must be >= 0, got -1ms`,
+			}},
 		{"variants", okHead + "requests: [{url: \"${api}/\"}]\nvariants: [go, go, JVM, {x: 1}]\n",
 			[]string{
 				`4:16: variants[1]: duplicate variant "go"`,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # ensure-tools.sh TOOL... — makes sure the tools gauntlet's tests and default
-# run need are installed: "jdk" (javac, for the JVM baseline) and "chromium"
-# (headless, for the HTML report test). Installs them from Debian packages
+# run need are installed: "jdk" (javac, for the JVM baseline), "chromium"
+# (headless, for the HTML report test), "nginx" (a real service without
+# /metrics), "prometheus" (scrapes --metrics-addr in a test) and "jsonschema"
+# (Debian's python3-jsonschema, an independent validator of gauntlet schema). Installs them from Debian packages
 # when missing and apt is usable; otherwise says what to install and fails.
 set -euo pipefail
 
@@ -14,6 +16,12 @@ for tool in "$@"; do
       if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
         need_pkgs+=(chromium)
       fi ;;
+    nginx)
+      command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light) ;;
+    prometheus)
+      command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || need_pkgs+=(prometheus) ;;
+    jsonschema)
+      /usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1 || need_pkgs+=(python3-jsonschema) ;;
     *) echo "ensure-tools: unknown tool $tool" >&2; exit 2 ;;
   esac
 done

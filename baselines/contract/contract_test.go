@@ -30,6 +30,7 @@ func TestOrderChain(t *testing.T) {
 			}{
 				{"CommonEndpoints", testCommonEndpoints},
 				{"RoleEndpoints", testRoleEndpoints},
+				{"GCFigures", testGCFigures},
 				{"BadOrdersStopAtGateway", testBadOrdersStopAtGateway},
 				{"CreateAndFetch", testCreateAndFetch},
 				{"OrdersAreBounded", testOrdersAreBounded},
@@ -99,6 +100,9 @@ func testCommonEndpoints(t *testing.T, c *chain) {
 		{method: "GET", path: "/sleep?ms=1", wantCode: 200, wantType: "application/json", wantBody: `{"slept_ms":1}`},
 		{method: "GET", path: "/sleep?ms=x", wantCode: 400, wantType: "text/plain"},
 		{method: "GET", path: "/sleep?ms=-5", wantCode: 400, wantType: "text/plain"},
+		{method: "GET", path: "/gc?mb=1", wantCode: 200, wantType: "application/json", wantBody: `{"mb":1,"nodes":16384}`},
+		{method: "GET", path: "/gc?mb=0", wantCode: 200, wantType: "application/json", wantBody: `{"mb":0,"nodes":0}`},
+		{method: "GET", path: "/gc?mb=x", wantCode: 400, wantType: "text/plain"},
 		{method: "POST", path: "/ping", wantCode: 405, wantType: "text/plain", wantBody: "method not allowed"},
 		{method: "DELETE", path: "/metrics", wantCode: 405},
 		{method: "GET", path: "/", wantCode: 404},
@@ -126,6 +130,9 @@ func testCommonEndpoints(t *testing.T, c *chain) {
 				t.Errorf("%s /metrics lacks %s", p.role, s)
 			}
 		}
+		if _, ok := family(m, c.im.gcCount); !ok {
+			t.Errorf("%s /metrics lacks %s", p.role, c.im.gcCount)
+		}
 		if got := m["gauntlet_http_in_flight_requests"]; got != 1 {
 			t.Errorf("%s gauntlet_http_in_flight_requests = %v while idle; want 1 (the scrape)", p.role, got)
 		}
@@ -147,6 +154,37 @@ func testCommonEndpoints(t *testing.T, c *chain) {
 			}
 		}
 	}
+}
+
+// testGCFigures checks that /gc?mb= makes the runtime collect and that /metrics counts it.
+func testGCFigures(t *testing.T, c *chain) {
+	p := c.inventory
+	before, _ := family(metrics(t, p), c.im.gcCount)
+	beforeSum, _ := family(metrics(t, p), c.im.gcSum)
+	for range 4 {
+		if r, err := fetch("GET", p.base()+"/gc?mb=32", "", ""); err != nil || r.status != 200 {
+			t.Fatalf("GET /gc?mb=32 = %v, %v", r, err)
+		}
+	}
+	after, _ := family(metrics(t, p), c.im.gcCount)
+	afterSum, _ := family(metrics(t, p), c.im.gcSum)
+	if after <= before || afterSum < beforeSum {
+		t.Errorf("%s after 128 MiB of garbage: %s %v → %v, %s %v → %v; want more collections", p.role,
+			c.im.gcCount, before, after, c.im.gcSum, beforeSum, afterSum)
+	}
+}
+
+// family sums the samples of the metric family name over its label sets.
+func family(m map[string]float64, name string) (float64, bool) {
+	var sum float64
+	found := false
+	for k, v := range m {
+		if k == name || strings.HasPrefix(k, name+"{") {
+			sum += v
+			found = true
+		}
+	}
+	return sum, found
 }
 
 func testRoleEndpoints(t *testing.T, c *chain) {

@@ -25,6 +25,9 @@ type impl struct {
 	command func(role, addr string, args ...string) *exec.Cmd
 	// threadsMetric is the runtime's own gauge in /metrics.
 	threadsMetric string
+	// gcCount is the family counting the runtime's garbage collections (summed over
+	// its label sets), and gcSum the one of the time they took.
+	gcCount, gcSum string
 }
 
 func implementations() []impl {
@@ -35,6 +38,8 @@ func implementations() []impl {
 				return exec.Command(goBinary, append([]string{"--role", role, "--addr", addr}, args...)...)
 			},
 			threadsMetric: "go_goroutines",
+			gcCount:       "go_gc_duration_seconds_count",
+			gcSum:         "go_gc_duration_seconds_sum",
 		},
 		{
 			name: "jvm",
@@ -44,7 +49,9 @@ func implementations() []impl {
 					"-jar", jvmJar, "--role", role, "--addr", addr}
 				return exec.Command("java", append(jvm, args...)...)
 			},
-			threadsMetric: "jvm_threads_live",
+			threadsMetric: "jvm_threads_current",
+			gcCount:       "jvm_gc_collection_seconds_count",
+			gcSum:         "jvm_gc_collection_seconds_sum",
 		},
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"net/http"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // TagHeader marks traffic a run wants to follow through every hop; requests that carry it
@@ -112,9 +114,32 @@ func (m *serverMetrics) write(bw *bufio.Writer) {
 		m.writeDeps(bw)
 	}
 
+	writeGC(bw)
+
 	bw.WriteString("# HELP go_goroutines Number of goroutines that currently exist.\n")
 	bw.WriteString("# TYPE go_goroutines gauge\n")
 	bw.WriteString("go_goroutines " + strconv.Itoa(runtime.NumGoroutine()) + "\n")
+}
+
+// gcQuantiles are the quantiles of go_gc_duration_seconds, as client_golang writes them.
+var gcQuantiles = []string{"0", "0.25", "0.5", "0.75", "1"}
+
+// writeGC writes go_gc_duration_seconds as client_golang does: a summary of the
+// stop-the-world pauses of recent collections, with the total pause time and count.
+func writeGC(bw *bufio.Writer) {
+	st := debug.GCStats{PauseQuantiles: make([]time.Duration, len(gcQuantiles))}
+	debug.ReadGCStats(&st)
+	bw.WriteString("# HELP go_gc_duration_seconds A summary of the wall-time pause (stop-the-world) duration in garbage collection cycles.\n")
+	bw.WriteString("# TYPE go_gc_duration_seconds summary\n")
+	for i, q := range gcQuantiles {
+		v := 0.0
+		if st.NumGC > 0 {
+			v = st.PauseQuantiles[i].Seconds()
+		}
+		bw.WriteString(`go_gc_duration_seconds{quantile="` + q + `"} ` + strconv.FormatFloat(v, 'g', -1, 64) + "\n")
+	}
+	bw.WriteString("go_gc_duration_seconds_sum " + strconv.FormatFloat(st.PauseTotal.Seconds(), 'g', -1, 64) + "\n")
+	bw.WriteString("go_gc_duration_seconds_count " + strconv.FormatInt(st.NumGC, 10) + "\n")
 }
 
 // writeDeps writes the downstream series. Every outcome of every dependency is written,

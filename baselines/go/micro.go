@@ -12,6 +12,10 @@ const (
 	maxCPUIterations = 100_000_000
 	// maxSleepMillis caps /sleep?ms=; larger values are clamped and the response says so.
 	maxSleepMillis = 60_000
+	// maxGCMiB caps /gc?mb=; larger values are clamped.
+	maxGCMiB = 256
+	// gcNodeBytes is the nominal size of one node /gc allocates.
+	gcNodeBytes = 64
 	// statusClientClosed is nginx's 499, recorded when /sleep ends because the client left.
 	statusClientClosed = 499
 )
@@ -21,7 +25,7 @@ var jsonFixture = []byte(`{"id":"gauntlet-micro-0001","service":"baseline","kind
 	`"active":true,"tags":["load","chaos","latency","throughput"],` +
 	`"owner":{"team":"perf","contact":"perf@example.invalid"},"values":[1,2,3,5,8,13,21,34]}`)
 
-// registerMicro adds the micro-comparison endpoints: /ping, /json, /cpu, /sleep.
+// registerMicro adds the micro-comparison endpoints: /ping, /json, /cpu, /sleep, /gc.
 func registerMicro(rt *router) {
 	rt.handle(http.MethodGet, "/ping", func(w http.ResponseWriter, _ *http.Request) {
 		writeText(w, http.StatusOK, "pong")
@@ -31,6 +35,38 @@ func registerMicro(rt *router) {
 	})
 	rt.handle(http.MethodGet, "/cpu", handleCPU)
 	rt.handle(http.MethodGet, "/sleep", handleSleep)
+	rt.handle(http.MethodGet, "/gc", handleGC)
+}
+
+// gcNode is one node of the list /gc builds: a pointer for the collector to trace and
+// padding to gcNodeBytes.
+type gcNode struct {
+	next *gcNode
+	_    [gcNodeBytes - 8]byte
+}
+
+// handleGC allocates about mb MiB as a linked list of gcNodeBytes nodes, keeps it reachable
+// while it walks it, and answers {"mb":N,"nodes":COUNT}: garbage-collector work in
+// proportion to mb, so that the collector's pauses show in the service's latency.
+func handleGC(w http.ResponseWriter, r *http.Request) {
+	mb, ok := intParam(r, "mb", maxGCMiB)
+	if !ok {
+		writeText(w, http.StatusBadRequest, "mb must be a non-negative integer")
+		return
+	}
+	var head *gcNode
+	for range mb << 20 / gcNodeBytes {
+		head = &gcNode{next: head}
+	}
+	nodes := 0
+	for n := head; n != nil; n = n.next {
+		nodes++
+	}
+	body := append([]byte(`{"mb":`), strconv.Itoa(mb)...)
+	body = append(body, `,"nodes":`...)
+	body = strconv.AppendInt(body, int64(nodes), 10)
+	body = append(body, '}')
+	writeJSON(w, http.StatusOK, body)
 }
 
 // handleCPU runs cpuWork(n) and answers {"n":N,"result":R}.

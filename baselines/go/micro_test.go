@@ -41,6 +41,8 @@ func TestMicroEndpoints(t *testing.T) {
 		{"GET", "/sleep", 400, "text/plain", ""},
 		{"GET", "/sleep?ms=x", 400, "text/plain", ""},
 		{"GET", "/sleep?ms=-5", 400, "text/plain", ""},
+		{"GET", "/gc?mb=2", 200, "application/json", `{"mb":2,"nodes":32768}`},
+		{"GET", "/gc", 400, "text/plain", ""},
 		{"POST", "/ping", 405, "text/plain", "method not allowed"},
 		{"GET", "/", 404, "", ""},
 		{"GET", "/nope", 404, "", ""},

@@ -24,7 +24,8 @@ it compares their first runs (or the variants named by --a and --b); with one
 record, two of its variants (by default the first two).`,
 		Example: `  gauntlet compare out/before out/after
   gauntlet compare out/go-vs-jvm --a go --b jvm --html cmp.html`,
-		Args: usageArgs(cobra.RangeArgs(1, 2)),
+		Args:              usageArgs(cobra.RangeArgs(1, 2)),
+		ValidArgsFunction: completeRuns,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pathB := args[0]
 			if len(args) == 2 {

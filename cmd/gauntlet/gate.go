@@ -29,6 +29,7 @@ type gateOptions struct {
 func (o *gateOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVar(&o.baselines, "baseline", nil, "baseline record or folder (repeat to pool several runs)")
+	_ = cmd.RegisterFlagCompletionFunc("baseline", completeRuns)
 	f.Float64Var(&o.opt.Alpha, "alpha", o.opt.Alpha, "significance level of the Mann–Whitney U test")
 	f.BoolVar(&o.opt.FailUnconfirmed, "fail-unconfirmed", false, "also fail on changes too few samples could test (one run per side for startup and memory)")
 	for _, p := range []struct {
@@ -44,7 +45,9 @@ func (o *gateOptions) register(cmd *cobra.Command) {
 		{"max-cpu-increase", &o.opt.MaxCPUIncrease, "CPU per 1k requests rise that counts as a regression"},
 	} {
 		f.Var((*percentFlag)(p.v), p.name, p.help+" (e.g. 10% or 0.1)")
+		group(cmd, groupCI, p.name)
 	}
+	group(cmd, groupCI, "baseline", "alpha", "fail-unconfirmed")
 }
 
 // judge decides current records by their thresholds and against the
@@ -110,7 +113,8 @@ that cannot be read.`,
 		Example: `  gauntlet gate --baseline baseline/record.ndjson out/pr
   gauntlet gate --baseline main-1 --baseline main-2 pr-1 pr-2 --md comment.md
   gauntlet gate --baseline base out/pr --max-latency-increase 5% --output json`,
-		Args: usageArgs(cobra.MinimumNArgs(1)),
+		Args:              usageArgs(cobra.MinimumNArgs(1)),
+		ValidArgsFunction: completeRuns,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.out.validate(); err != nil {
 				return err

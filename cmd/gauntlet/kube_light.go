@@ -4,7 +4,7 @@
 // binary and 20 MB of resident memory in every process, load generators included).
 // Commands that need it — chaos render, k8s render, and run or validate of a scenario
 // with faults on Kubernetes services — are handed over to gauntlet-kube, the same CLI
-// built with -tags kubernetes (make build builds both into bin/).
+// built with -tags kubernetes (make kube builds it into bin/; make run does not).
 
 package main
 
@@ -35,7 +35,7 @@ const kubernetesBuild = false
 const KubeBinaryEnv = "GAUNTLET_KUBE"
 
 var errNoKube = errors.New("this gauntlet binary has no Kubernetes support and gauntlet-kube was not found beside it or on the PATH " +
-	"(make build builds both into bin/; or set " + KubeBinaryEnv + ")")
+	"(build it with \"make kube\", or go build -tags kubernetes -o bin/gauntlet-kube ./cmd/gauntlet; or set " + KubeBinaryEnv + ")")
 
 // cluster is only reached when the hand-over to gauntlet-kube was impossible.
 func (k *kubeOptions) cluster(spec *scenarios.Spec, _ int, _ io.Writer) (chaos.Cluster, error) {

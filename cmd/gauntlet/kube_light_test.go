@@ -3,7 +3,10 @@
 package main
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 func TestNeedsKube(t *testing.T) {
@@ -31,6 +34,16 @@ func TestNeedsKube(t *testing.T) {
 	for _, tt := range tests {
 		if got := needsKube(tt.args); got != tt.want {
 			t.Errorf("needsKube(%q) = %v; want %v", tt.args, got, tt.want)
+		}
+	}
+}
+
+func TestKubeStubSaysHowToBuild(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []*cobra.Command{newChaosCmd(), newK8sCmd()} {
+		err := cmd.RunE(cmd, nil)
+		if err == nil || !strings.Contains(err.Error(), `"make kube"`) || exitCode(err) != exitUsage {
+			t.Errorf("%s without gauntlet-kube: err = %v (exit %d); want a usage error naming \"make kube\"", cmd.Name(), err, exitCode(err))
 		}
 	}
 }

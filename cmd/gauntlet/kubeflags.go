@@ -22,4 +22,5 @@ func (k *kubeOptions) register(cmd *cobra.Command) {
 	f.BoolVar(&k.forceCleanup, "force-cleanup", false, "remove the finalizer of a Chaos Mesh object Chaos Mesh has not recovered within --delete-timeout")
 	f.DurationVar(&k.injectTimeout, "inject-timeout", 30*time.Second, "how long to wait for Chaos Mesh to report an object injected")
 	f.DurationVar(&k.deleteTimeout, "delete-timeout", 30*time.Second, "how long to wait for a deleted Chaos Mesh object to be gone")
+	group(cmd, groupKubernetes, "kubeconfig", "in-cluster", "force-cleanup", "inject-timeout", "delete-timeout")
 }

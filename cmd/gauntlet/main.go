@@ -98,6 +98,7 @@ Exit codes:
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	root.SetUsageFunc(usage)
 	root.AddCommand(
 		newRunCmd(),
 		newAttackCmd(),

@@ -42,7 +42,8 @@ it); a path ending in .ndjson or .json names a file.`,
   gauntlet merge out/gen1 out/gen2 -o out/merged
   gauntlet report out/merged -o merged.html
   gauntlet gate --baseline base/ out/merged`,
-		Args: usageArgs(cobra.MinimumNArgs(1)),
+		Args:              usageArgs(cobra.MinimumNArgs(1)),
+		ValidArgsFunction: completeRuns,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return usageErr(errors.New("-o MERGED is required: the file or folder to write the merged record to, e.g. -o out/merged"))

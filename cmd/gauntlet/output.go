@@ -32,6 +32,7 @@ func (o *outputFlags) register(cmd *cobra.Command) {
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().StringVar(&o.md, "md", "", "also write a Markdown summary (for a pull-request comment) to `FILE`")
 	cmd.Flags().StringVar(&o.junit, "junit", "", "also write JUnit XML (one test case per threshold and variant) to `FILE`")
+	group(cmd, groupOutput, "output", "md", "junit")
 }
 
 func (o *outputFlags) validate() error {

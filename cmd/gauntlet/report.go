@@ -18,7 +18,8 @@ for run.`,
 		Example: `  gauntlet report out/quickstart-20261122-031500
   gauntlet report out/a out/b -o both.html
   gauntlet report out/run/record.ndjson --output json --junit junit.xml`,
-		Args: usageArgs(cobra.MinimumNArgs(1)),
+		Args:              usageArgs(cobra.MinimumNArgs(1)),
+		ValidArgsFunction: completeRuns,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := out.validate(); err != nil {
 				return err

@@ -73,18 +73,30 @@ it runs the embedded "` + defaultScenario + `" scenario. NAME is an embedded sce
 	return cmd
 }
 
+// register adds run's flags: those of every load command, the CI gate's
+// and the Kubernetes ones.
 func (o *runOptions) register(cmd *cobra.Command) {
-	o.out.register(cmd)
-	o.kube.register(cmd)
-	cmd.Flags().StringVar(&o.outDir, "out", "", "folder for the record and reports (default out/<scenario>-<timestamp>/)")
-	cmd.Flags().BoolVar(&o.progress, "progress", true, "show a live progress line when stderr is a terminal")
+	o.registerLoad(cmd)
 	cmd.Flags().BoolVar(&o.ci, "ci", false, "CI mode: no progress line; record, report.html, summary.md and junit.xml in --out; exit 3 on a failed threshold or a regression")
 	cmd.Flags().IntVar(&o.count, "count", 1, "run the scenario `N` times (into run-1 … run-N) and pool the runs for the baseline comparison")
-	o.gate.opt = gates.DefaultOptions()
 	o.gate.register(cmd)
+	group(cmd, groupCI, "ci", "count")
+	o.kube.register(cmd)
+}
+
+// registerLoad adds the flags of every command that drives load (run,
+// attack, search): where the record and reports go, and when and which
+// share of the load to send.
+func (o *runOptions) registerLoad(cmd *cobra.Command) {
+	o.count, o.gate.opt = 1, gates.DefaultOptions()
+	o.out.register(cmd)
+	cmd.Flags().StringVar(&o.outDir, "out", "", "folder for the record and reports (default out/<scenario>-<timestamp>/)")
+	cmd.Flags().BoolVar(&o.progress, "progress", true, "show a live progress line when stderr is a terminal")
 	cmd.Flags().StringVar(&o.out.html, "html", "", "where to write the HTML report (default report.html beside the record)")
 	cmd.Flags().StringVar(&o.startAt, "start-at", "", "hold the load until `TIME` (RFC 3339, e.g. 2026-11-22T10:00:00Z, or Unix seconds), so generators on several machines start together")
 	cmd.Flags().StringVar(&o.segment, "segment", "", "run share `I/N` of the load, one of N generators (1 <= I <= N); only segment 1 injects faults, and thresholds judge this share only: merge the records with \"gauntlet merge\" and judge the merged one")
+	group(cmd, groupOutput, "out", "progress", "html")
+	group(cmd, groupLoad, "start-at", "segment")
 }
 
 // runSpec runs a validated scenario and prints its summary; shared by run and

@@ -63,6 +63,7 @@ found is then a lower bound.`,
 	f.DurationVar(&o.warmup, "warmup", 0, "part of each probe left out of its figures")
 	f.Float64Var(&o.growth, "growth", 0, "rate multiplier while every probe passes")
 	f.StringVar(&o.precision, "precision", "", `stop bisecting when good and bad are this close (e.g. "5%")`)
+	group(cmd, groupSearch, "p99", "error-rate", "start", "max", "probe", "warmup", "growth", "precision")
 	o.run.register(cmd)
 	return cmd
 }

@@ -1,5 +1,6 @@
 package gauntlet.baseline;
 
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
@@ -11,8 +12,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Metrics is the state behind /metrics, written as Prometheus text format 0.0.4 with the same
- * series, help texts and order as baselines/go/metrics.go, except that go_goroutines is
- * jvm_threads_live here. Routes and dependencies are added only while the role registers its
+ * series, help texts and order as baselines/go/metrics.go, except that the runtime's own
+ * series are the JVM's: jvm_gc_collection_seconds, jvm_threads_current and jvm_threads_live
+ * where Go writes go_gc_duration_seconds and go_goroutines. Routes and dependencies are added only while the role registers its
  * endpoints; everything per request is a lock-free counter.
  */
 final class Metrics {
@@ -78,10 +80,31 @@ final class Metrics {
         if (!deps.isEmpty()) {
             writeDeps(b);
         }
+        writeGC(b);
+        b.append("# HELP jvm_threads_current Current thread count of a JVM.\n");
+        b.append("# TYPE jvm_threads_current gauge\n");
+        b.append("jvm_threads_current ").append(threads.getThreadCount()).append('\n');
         b.append("# HELP jvm_threads_live Live JVM threads, daemon and non-daemon.\n");
         b.append("# TYPE jvm_threads_live gauge\n");
         b.append("jvm_threads_live ").append(threads.getThreadCount()).append('\n');
         return b.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * writeGC writes jvm_gc_collection_seconds as the Prometheus simpleclient_hotspot does: per
+     * collector, the number of collections and the time they took (for the serial collector, all
+     * of it stop-the-world).
+     */
+    private static void writeGC(StringBuilder b) {
+        b.append("# HELP jvm_gc_collection_seconds Time spent in a given JVM garbage collector in seconds.\n");
+        b.append("# TYPE jvm_gc_collection_seconds summary\n");
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            String name = labelValue(gc.getName());
+            b.append("jvm_gc_collection_seconds_count{gc=\"").append(name).append("\"} ")
+                    .append(Math.max(gc.getCollectionCount(), 0)).append('\n');
+            b.append("jvm_gc_collection_seconds_sum{gc=\"").append(name).append("\"} ")
+                    .append(Math.max(gc.getCollectionTime(), 0) / 1000.0).append('\n');
+        }
     }
 
     private void writeDeps(StringBuilder b) {

@@ -2,12 +2,14 @@ package gauntlet.baseline;
 
 /**
  * Micro adds the micro-comparison endpoints every role serves: /ping, /json, /cpu?n=,
- * /sleep?ms=, with the behaviour of baselines/go/micro.go (same bodies, clamping and 400s).
+ * /sleep?ms=, /gc?mb=, with the behaviour of baselines/go/micro.go (same bodies, clamping and 400s).
  * Unlike Go, /sleep cannot notice a client that left: HttpServer gives no such signal.
  */
 final class Micro {
     static final int MAX_CPU_ITERATIONS = 100_000_000;
     static final int MAX_SLEEP_MILLIS = 60_000;
+    static final int MAX_GC_MIB = 256;
+    static final int GC_NODE_BYTES = 64;
 
     static final String JSON_FIXTURE = "{\"id\":\"gauntlet-micro-0001\",\"service\":\"baseline\",\"kind\":\"fixture\",\"version\":1,"
             + "\"active\":true,\"tags\":[\"load\",\"chaos\",\"latency\",\"throughput\"],"
@@ -39,6 +41,39 @@ final class Micro {
             }
             return Router.Response.json(200, "{\"slept_ms\":" + ms + "}");
         });
+        rt.handle("GET", "/gc", req -> {
+            long mb = intParam(req.query("mb"), MAX_GC_MIB);
+            if (mb < 0) {
+                return Router.Response.text(400, "mb must be a non-negative integer");
+            }
+            return Router.Response.json(200, "{\"mb\":" + mb + ",\"nodes\":" + gcWork(mb) + "}");
+        });
+    }
+
+    /** GcNode is one node of the list /gc builds: a reference to trace and padding. */
+    static final class GcNode {
+        final GcNode next;
+        long a, b, c, d, e;
+
+        GcNode(GcNode next) {
+            this.next = next;
+        }
+    }
+
+    /**
+     * gcWork allocates about mb MiB as a linked list of GC_NODE_BYTES nodes, keeps it reachable
+     * while it walks it and returns the node count: garbage-collector work in proportion to mb.
+     */
+    static long gcWork(long mb) {
+        GcNode head = null;
+        for (long i = 0; i < (mb << 20) / GC_NODE_BYTES; i++) {
+            head = new GcNode(head);
+        }
+        long nodes = 0;
+        for (GcNode n = head; n != null; n = n.next) {
+            nodes++;
+        }
+        return nodes;
     }
 
     /**

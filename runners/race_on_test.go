@@ -1,0 +1,6 @@
+//go:build race
+
+package runners
+
+// raceEnabled reports a -race build: timing figures mean little there.
+const raceEnabled = true
