@@ -51,6 +51,10 @@ type Options struct {
 	// StartAt, when in the future, holds the load back until then (services
 	// start first), so generators on several machines start together.
 	StartAt time.Time
+	// Hurry, when closed (a second Ctrl-C or SIGTERM), cuts the services'
+	// stop_timeout short: they are sent SIGKILL at once. Faults are still
+	// reverted and the record still ends with its trailer.
+	Hurry <-chan struct{}
 	// Cluster injects the faults on services that run on Kubernetes
 	// (chaos/chaosmesh); nil means a scenario with such faults cannot run.
 	Cluster chaos.Cluster
@@ -179,6 +183,15 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.plan.stopTimeout())
 		defer cancel()
+		if e.opt.Hurry != nil {
+			go func() {
+				select {
+				case <-e.opt.Hurry:
+					cancel()
+				case <-stopCtx.Done():
+				}
+			}()
+		}
 		if serr := st.stop(stopCtx); serr != nil && err == nil {
 			err = fmt.Errorf("stop services: %w", serr)
 		}

@@ -38,13 +38,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if code, done := handOver(args, stdout, stderr); done {
 		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		// After the first signal, a second one kills at once.
-		<-ctx.Done()
-		stop()
-	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ctx, hurry := withSignals(ctx, cancel, stderr)
+	defer hurry()
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -59,6 +56,52 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gauntlet: %v\n", err)
 	}
 	return code
+}
+
+// hurryKey is the context key of the channel a second signal closes.
+type hurryKey struct{}
+
+// withSignals handles SIGINT and SIGTERM for the whole command: the first
+// cancels ctx (the run stops, reverts its faults, stops its services and
+// writes its record and report); a second — what CI runners send when a job
+// is cancelled — closes the channel hurryOf returns, so services still
+// running are killed at once instead of being given their stop timeout; the
+// faults are still reverted. Later signals only say what is still going on:
+// gauntlet never leaves without undoing what it did. The returned function
+// stops the handling.
+func withSignals(ctx context.Context, cancel context.CancelFunc, stderr io.Writer) (context.Context, func()) {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	hurry := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		for n := 1; ; n++ {
+			select {
+			case <-done:
+				return
+			case sig := <-sigs:
+				switch n {
+				case 1:
+					cancel()
+				case 2:
+					fmt.Fprintf(stderr, "gauntlet: %v again: killing the services now; faults are still reverted\n", sig)
+					close(hurry)
+				default:
+					fmt.Fprintf(stderr, "gauntlet: %v: still reverting faults and stopping services (SIGKILL would leave them behind; gauntlet recover undoes faults)\n", sig)
+				}
+			}
+		}
+	}()
+	return context.WithValue(ctx, hurryKey{}, (<-chan struct{})(hurry)), func() {
+		signal.Stop(sigs)
+		close(done)
+	}
+}
+
+// hurryOf returns the channel a second signal closes (nil outside run).
+func hurryOf(ctx context.Context) <-chan struct{} {
+	h, _ := ctx.Value(hurryKey{}).(<-chan struct{})
+	return h
 }
 
 // printProblems lists a scenario's problems, one per line, and says that
