@@ -3,6 +3,7 @@
 #   make kube   build bin/gauntlet-kube (Kubernetes and Chaos Mesh support)
 #   make test   build everything, install what the tests need, check formatting and vet, run every test with -race
 #   make bench  the bench/ scripts (wrk, vegeta and gauntlet on one target)
+#   make fuzz   fuzz the scenario decoder and the record reader (FUZZTIME=10m in all)
 
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -71,6 +72,13 @@ test-race-kube:
 
 bench: build
 	bash bench/run.sh
+
+# make test runs the fuzz targets' seeds and committed corpus (testdata/fuzz)
+# as normal tests; this fuzzes for FUZZTIME, split between the two targets,
+# each input within 1 GiB, and adds what it finds to the corpus.
+FUZZTIME ?= 10m
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 clean:
 	rm -rf bin out
