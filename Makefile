@@ -3,6 +3,7 @@
 #   make kube   build bin/gauntlet-kube (Kubernetes and Chaos Mesh support)
 #   make test   build everything, install what the tests need, check formatting and vet, run every test with -race
 #   make bench  the bench/ scripts (wrk, vegeta and gauntlet on one target)
+#   make mutants  plant known bugs one at a time; each must fail a test
 #   make fuzz   fuzz the scenario decoder and the record reader (FUZZTIME=10m in all)
 
 GO       ?= go
@@ -12,7 +13,7 @@ SCENARIO ?= go-vs-jvm
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build build-go build-jvm kube tools-run tools-test run test test-race-kube check bench clean
+.PHONY: all build build-go build-jvm kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean
 
 all: build
 
@@ -66,6 +67,11 @@ test: tools-test build check
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 9m $$($(GO) list ./... | grep -v -e /chaos/chaosmesh -e /kube$$)
 	$(GO) test -count=1 -timeout 5m $(KUBE_PKGS)
 	$(GO) test -count=1 -p 1 -timeout 5m -run '^($(NORACE_TESTS))$$' ./engine ./runners ./gates
+
+# Plant known bugs in the measurement core one at a time and run the tests
+# that must catch each (scripts/mutants); fails when one goes uncaught.
+mutants:
+	$(GO) run ./scripts/mutants
 
 test-race-kube:
 	CGO_ENABLED=1 $(GO) test -race -count=1 $(KUBE_PKGS)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh — gauntlet against wrk and the vegeta CLI on one target, on this machine.
+# bench/run.sh — gauntlet against wrk, fortio and the vegeta CLI on one target, on this machine.
 #
 #   make bench                      # builds bin/gauntlet and bin/baseline-go, then runs this
 #   REPS=1 DURATION=5 MEM_DURATION=40 bash bench/run.sh     # a quick pass
@@ -34,7 +34,7 @@ C_RATE=${C_RATE:-500}
 MEM_DURATION=${MEM_DURATION:-120} # s, scenario d
 MEM_RATE=${MEM_RATE:-5000}
 B_RATE=${B_RATE:-10000}
-LADDER=${LADDER:-"10000 20000 30000 40000"}
+LADDER=${LADDER:-"10000 20000 30000 40000 50000"}
 CO_RATE=${CO_RATE:-1000}
 CO_STALL_AT=${CO_STALL_AT:-4}     # s after the generator starts
 CO_STALL_FOR=${CO_STALL_FOR:-1}   # s
@@ -87,6 +87,10 @@ if [ ! -x "$BIN/vegeta" ] || [ "$BENCH_DIR/tools/go.mod" -nt "$BIN/vegeta" ]; th
 	log "building vegeta from bench/tools (pinned in go.mod)"
 	(cd "$BENCH_DIR/tools" && CGO_ENABLED=0 go build -o "$BIN/vegeta" github.com/tsenart/vegeta/v12)
 fi
+if [ ! -x "$BIN/fortio" ] || [ "$BENCH_DIR/tools/go.mod" -nt "$BIN/fortio" ]; then
+	log "building fortio from bench/tools (pinned in go.mod)"
+	(cd "$BENCH_DIR/tools" && CGO_ENABLED=0 go build -o "$BIN/fortio" fortio.org/fortio)
+fi
 case " $SCENARIOS " in *" f "*)
 	if [ ! -x "$BIN/toxiproxy-server" ] || [ "$BENCH_DIR/tools/go.mod" -nt "$BIN/toxiproxy-server" ]; then
 		log "building toxiproxy-server from bench/tools (pinned in go.mod)"
@@ -112,6 +116,7 @@ TGT=("${NICE[@]}" taskset -c "$TARGET_CORE")
 	echo "go: $(go version)"
 	echo "wrk: $(wrk -v 2>&1 | head -1)"
 	echo "vegeta: $(go version -m "$BIN/vegeta" | awk '$1=="mod"{print $2, $3}')"
+	echo "fortio: $(go version -m "$BIN/fortio" | awk '$1=="mod"{print $2, $3}')"
 	echo "gauntlet: $("$GAUNTLET" version 2>/dev/null | head -1) $GAUNTLET (repo at $(cd "$ROOT" && git describe --always --dirty 2>/dev/null))"
 	[ -x "$BIN/toxiproxy-server" ] && echo "toxiproxy: $(go version -m "$BIN/toxiproxy-server" | awk '$1=="mod"{print $2, $3}')"
 	echo "pinning: generator taskset -c $GEN_CORE, target taskset -c $TARGET_CORE, nice: ${NICE[*]:-none}"
@@ -237,6 +242,21 @@ gauntlet_cmd() { # gauntlet_cmd NAME PATH RATE DURATION_S MAX_IN_FLIGHT -> sets 
 	fi
 }
 
+gauntlet_closed_cmd() { # gauntlet_closed_cmd NAME PATH CONNS DURATION_S -> sets CMD (model: closed)
+	local name=$1 path=$2 conns=$3 dur=$4
+	cat >"$RAW/$name.yaml" <<-EOF
+		name: bench
+		services:
+		  target: {url: "http://${HOSTPORT:-$ADDR}"}
+		load:
+		  model: closed
+		  stages: [{for: ${dur}s, concurrency: $conns}]
+		requests:
+		  - url: "\${target}$path"
+	EOF
+	CMD=("${GAUNTLET_ENV[@]}" "$GAUNTLET" run "$RAW/$name.yaml" --output json --progress=false --out "$RAW/$name.gout")
+}
+
 # measure NAME CAP_S -- CMD...   runs CMD under time+timeout on the generator core, with
 # the target's CPU and everyone else's CPU measured around it. Output to $RAW/NAME.*.
 # Hooks: BG_HOOK (a function run in the background with the generator's pid of `time`).
@@ -336,6 +356,16 @@ parse_wrk() { # NAME DUR
 		  p999: null, max: $max, errors: $errs, dropped: null}'
 }
 
+parse_fortio() { # NAME RATE DUR  (RATE 0: closed loop) — fortio's JSON, percentiles in seconds
+	jq -c --argjson rate "$2" --argjson dur "$3" '
+		def pct($p): ([.DurationHistogram.Percentiles[] | select(.Percentile == $p) | .Value] | first) as $v | if $v == null then null else $v * 1000 end;
+		.DurationHistogram.Count as $n | {
+		requests: $n, planned: (if $rate > 0 then $rate * $dur else null end), achieved_rps: ($n / $dur),
+		achieved_pct: (if $rate > 0 then $n / ($rate * $dur) * 100 else null end), tool_rps: .ActualQPS,
+		p50: pct(50), p90: pct(90), p99: pct(99), p999: pct(99.9), max: (.DurationHistogram.Max * 1000),
+		mean: (.DurationHistogram.Avg * 1000), errors: ($n - (.RetCodes["200"] // 0)), dropped: null}' "$RAW/$1.json"
+}
+
 # record SCEN TOOL RATE REP TRY QUIET PARSED [EXTRA]
 record() {
 	jq -nc --arg scen "$1" --arg tool "$2" --argjson rate "$3" --argjson rep "$4" --argjson tr "$5" \
@@ -385,6 +415,16 @@ run_vegeta() { # path rate dur extra-flags...
 	measure "$NAME" $((dur + 10)) -- "$BIN/vegeta" attack -targets="$RAW/$NAME.targets" \
 		-duration="${dur}s" -rate="$rate" "$@" -output="$RAW/$NAME.bin"
 	PARSED=$(parse_vegeta "$NAME" "$rate" "$dur") || PARSED='{"parse_error":true}'
+}
+run_fortio() { # path conns rate dur  (rate 0: as fast as it can)
+	measure "$NAME" $(($4 + 10)) -- "$BIN/fortio" load -quiet -c "$2" -qps "$3" -t "$4s" -uniform -nocatchup \
+		-p "50,90,99,99.9" -json "$RAW/$NAME.json" "http://${HOSTPORT:-$ADDR}$1"
+	PARSED=$(parse_fortio "$NAME" "$3" "$4") || PARSED='{"parse_error":true}'
+}
+run_gauntlet_closed() { # path conns dur
+	gauntlet_closed_cmd "$NAME" "$1" "$2" "$3"
+	measure "$NAME" $(($3 + 15)) -- "${CMD[@]}"
+	PARSED=$(parse_gauntlet "$NAME" 1 "$3" | jq -c '.planned = null | .achieved_pct = null') || PARSED='{"parse_error":true}'
 }
 with_gmp2() { GAUNTLET_ENV=(env GOMAXPROCS=2); "$@"; GAUNTLET_ENV=(env); }
 via() { # via PATH runner args...  (scenario f: connect through a proxy, measure its CPU)
@@ -476,8 +516,10 @@ for rep in $(seq "$REPS"); do
 	for s in $SCENARIOS; do
 		case $s in
 		a)
-			log "a: max throughput, /ping, ${DURATION}s"
+			log "a: max throughput, /ping, ${DURATION}s: closed c50 (wrk, gauntlet, fortio, vegeta), gauntlet open ladder"
 			one a wrk 0 "$rep" "$DURATION" 0 -- run_wrk /ping 50 "$DURATION"
+			one a gauntlet-closed 0 "$rep" "$DURATION" 0 -- run_gauntlet_closed /ping 50 "$DURATION"
+			one a fortio 0 "$rep" "$DURATION" 0 -- run_fortio /ping 50 0 "$DURATION"
 			one a vegeta 0 "$rep" "$DURATION" 0 -- run_vegeta /ping 0 "$DURATION" -workers=50 -max-workers=50
 			for r in $LADDER; do
 				one a gauntlet "$r" "$rep" "$DURATION" 0 -- run_gauntlet /ping "$r" "$DURATION" 1000
@@ -489,6 +531,7 @@ for rep in $(seq "$REPS"); do
 			if [ -n "$GMP2" ]; then
 				one b gauntlet-gmp2 "$B_RATE" "$rep" "$DURATION" 0 -- with_gmp2 run_gauntlet /ping "$B_RATE" "$DURATION" 1000
 			fi
+			one b fortio "$B_RATE" "$rep" "$DURATION" 0 -- run_fortio /ping 50 "$B_RATE" "$DURATION"
 			one b vegeta "$B_RATE" "$rep" "$DURATION" 0 -- run_vegeta /ping "$B_RATE" "$DURATION" -workers=50 -max-workers=200
 			;;
 		c)

@@ -42,8 +42,8 @@ type ClusterFault struct {
 // A Cluster turns faults on services that run on Kubernetes into objects of a fault
 // platform: chaos/chaosmesh builds Chaos Mesh objects. Inject creates the object and
 // returns once the platform reports it injected; Revert deletes it and returns once it is
-// gone. Fault must validate the parameters without touching the cluster, so a Cluster
-// without a connection can check a scenario.
+// gone. Without a connection Fault validates the parameters only, so a scenario can be
+// checked offline; with one it also has the cluster admit the object, without creating it.
 type Cluster interface {
 	Fault(f ClusterFault) (Fault, error)
 }

@@ -209,8 +209,13 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		case <-time.After(wait):
 		}
 	}
+	// A panic in one of the run's goroutines stops the run as a
+	// cancellation would, so everything below still cleans up; the run then
+	// fails with the panic.
+	runCtx, crash := context.WithCancelCause(ctx)
+	defer crash(nil)
 	start := time.Now().Add(loadStartDelay)
-	prober := e.startProbes(ctx, variant, st, start)
+	prober := e.startProbes(runCtx, crash, variant, st, start)
 	defer prober.stop(context.WithoutCancel(ctx))
 	runner, err := e.plan.runner(st.urls, start)
 	if err != nil {
@@ -222,7 +227,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		return end(metrics.StatusFailed, err)
 	}
 	t0 = start
-	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0,
+	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0, Client: runners.ClientName(runner),
 		PlannedS: e.plan.planned().Seconds()}); err != nil {
 		return end(metrics.StatusFailed, err)
 	}
@@ -231,17 +236,24 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	if e.opt.OnLoad != nil {
 		rec.OnInterval = e.opt.OnLoad(variant, e.plan.planned())
 	}
-	loadCtx, cancelLoad := context.WithCancel(ctx)
+	loadCtx, cancelLoad := context.WithCancel(runCtx)
 	defer cancelLoad()
 	abort := e.abortOnFail(variant, rec, cancelLoad)
-	results := make(chan metrics.Result, 4096)
+	results := metrics.NewSink()
+	loadDone := make(chan struct{})
 	recErr := make(chan error, 1)
-	go func() { recErr <- rec.Consume(results) }()
+	go func() {
+		var err error
+		// A recorder that panics stops the run (crash); the runners' buffers
+		// are not waited on, so nothing blocks behind it.
+		runners.Guard("recorder", crash, func() { err = rec.Consume(results, loadDone) })
+		recErr <- err
+	}()
 
 	// Faults follow their timeline while the load runs; whatever way this
 	// function is left, every fault still in effect is reverted first.
 	fctx, stopFaults := context.WithCancel(loadCtx)
-	go faults.run(fctx)
+	go faults.run(fctx, crash)
 	revertCtx := context.WithoutCancel(ctx)
 	defer func() {
 		if rerr := faults.revertAll(revertCtx, stopFaults); rerr != nil && (err == nil || errors.Is(err, ErrInterrupted)) {
@@ -251,7 +263,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 
 	runErr := runner.Run(loadCtx, results)
 	revertErr := faults.revertAll(revertCtx, stopFaults)
-	close(results)
+	close(loadDone)
 	if err := <-recErr; err != nil && runErr == nil {
 		runErr = err
 	}
@@ -259,6 +271,8 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	switch {
 	case runErr != nil:
 		return end(metrics.StatusFailed, runErr)
+	case runners.Panicked(runCtx) != nil:
+		return end(metrics.StatusFailed, runners.Panicked(runCtx))
 	case ctx.Err() != nil:
 		return end(metrics.StatusInterrupted, ErrInterrupted)
 	case revertErr != nil:

@@ -12,6 +12,7 @@ import (
 	"github.com/gauntletbench/gauntlet/chaos"
 	"github.com/gauntletbench/gauntlet/chaos/local"
 	"github.com/gauntletbench/gauntlet/metrics"
+	"github.com/gauntletbench/gauntlet/runners"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
 
@@ -186,13 +187,14 @@ type action struct {
 // before it is reported as late.
 const lateAfter = 250 * time.Millisecond
 
-// run walks the timeline until it ends or ctx is done. Each fault follows its
+// run walks the timeline until it ends or ctx is done; a panic in a
+// fault's step is handed to crash. Each fault follows its
 // own windows in its own goroutine, so a fault slow to inject or revert (a
 // restart waiting for its service) never holds back another one; a step that
 // starts late, behind its own fault's previous step, says so in the log.
 // Instant faults and faults lasting to the end of the load are left for
 // revertAll.
-func (fr *faultRun) run(ctx context.Context) {
+func (fr *faultRun) run(ctx context.Context, crash context.CancelCauseFunc) {
 	defer close(fr.done)
 	var order []string
 	steps := map[string][]action{}
@@ -209,7 +211,7 @@ func (fr *faultRun) run(ctx context.Context) {
 	for _, name := range order {
 		acts := steps[name]
 		sort.SliceStable(acts, func(i, j int) bool { return acts[i].at < acts[j].at })
-		wg.Go(func() { fr.follow(ctx, acts) })
+		wg.Go(func() { runners.Guard("fault timeline", crash, func() { fr.follow(ctx, acts) }) })
 	}
 	wg.Wait()
 }

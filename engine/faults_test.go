@@ -87,7 +87,7 @@ func TestFaultTimelineSlowFaultDoesNotDelayOthers(t *testing.T) {
 	fr, _ := newTestFaultRun(t, windows, faults)
 	ctx, stop := context.WithCancel(context.Background())
 	begin := time.Now()
-	go fr.run(ctx)
+	go fr.run(ctx, func(error) {})
 	select {
 	case <-pauseReverted:
 	case <-time.After(8 * time.Second):
@@ -115,7 +115,7 @@ func TestFaultTimelineWarnsWhenLate(t *testing.T) {
 	}
 	fr, log := newTestFaultRun(t, windows, map[string]chaos.Fault{"latency": slow})
 	ctx, stop := context.WithCancel(context.Background())
-	go fr.run(ctx)
+	go fr.run(ctx, func(error) {})
 	time.Sleep(100 * time.Millisecond)
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(log.String(), "late") && time.Now().Before(deadline) {

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
-	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
@@ -361,7 +360,7 @@ func idleName(target string) string { return "idle-connections:" + target }
 
 // phased builds the runner of an open plan with closed or idle stages: one
 // segment per run of consecutive stages of the same kind.
-func (p *plan) phased(reqs []runners.Request, client *http.Client, urls map[string]string, t0 time.Time,
+func (p *plan) phased(reqs []runners.Request, client *runners.Client, urls map[string]string, t0 time.Time,
 	maxInFlight int, grace time.Duration) runners.Runner {
 	load := p.spec.Load
 	var ph runners.Phased

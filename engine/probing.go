@@ -11,6 +11,7 @@ import (
 	"github.com/gauntletbench/gauntlet/chaos/local"
 	"github.com/gauntletbench/gauntlet/metrics"
 	"github.com/gauntletbench/gauntlet/probes"
+	"github.com/gauntletbench/gauntlet/runners"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
 
@@ -51,7 +52,7 @@ type prober struct {
 	variant  string
 }
 
-func (e *engine) startProbes(ctx context.Context, variant string, st *stack, t0 time.Time) *prober {
+func (e *engine) startProbes(ctx context.Context, crash context.CancelCauseFunc, variant string, st *stack, t0 time.Time) *prober {
 	pctx, cancel := context.WithCancel(ctx)
 	pr := &prober{cancel: cancel, t0: t0, variant: variant}
 	pr.emit = func(rd metrics.Readings) {
@@ -82,7 +83,7 @@ func (e *engine) startProbes(ctx context.Context, variant string, st *stack, t0 
 		pr.wg.Add(1)
 		go func() {
 			defer pr.wg.Done()
-			probes.Poll(pctx, set.every, t0, variant, pr.emit, onErr, set.ss...)
+			runners.Guard("probes", crash, func() { probes.Poll(pctx, set.every, t0, variant, pr.emit, onErr, set.ss...) })
 		}()
 	}
 	return pr

@@ -124,12 +124,15 @@ func writeRecord(t testing.TB, stages []Stage, results []Result, complete bool) 
 		t.Fatal(err)
 	}
 	rec := NewRecorder(w, "v", h.Requests, len(stages), t0.Add(-time.Hour)) // t0 in the past: ticks never wait
-	in := make(chan Result, len(results))
+	in := NewSink()
+	buf := in.Buffer()
 	for _, r := range results {
-		in <- r
+		buf.Put(r)
 	}
-	close(in)
-	if err := rec.Consume(in); err != nil {
+	buf.Close()
+	done := make(chan struct{})
+	close(done)
+	if err := rec.Consume(in, done); err != nil {
 		t.Fatal(err)
 	}
 	if complete {

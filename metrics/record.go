@@ -156,11 +156,14 @@ type LoadStart struct {
 	Variant  string    `json:"variant"`
 	Start    time.Time `json:"start"`
 	PlannedS float64   `json:"planned_s"`
+	// Client names the HTTP client that sent the requests.
+	Client string `json:"client,omitempty"`
 }
 
-// Interval aggregates the requests of one request name and stage whose
-// responses ended within one interval of the run. Histograms are HDR V2
-// compressed (base64) in microseconds.
+// Interval aggregates the requests of one request name and stage that were
+// meant to be sent within one interval of the run (by intended send time;
+// in the closed model, actual send time), however late they completed.
+// Histograms are HDR V2 compressed (base64) in microseconds.
 type Interval struct {
 	Type     string           `json:"type"`
 	Variant  string           `json:"variant"`

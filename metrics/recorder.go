@@ -9,22 +9,38 @@ import (
 // IntervalLength is the width of one record interval.
 const IntervalLength = time.Second
 
-// flushGrace is how long after an interval's end the recorder waits for
-// results still in flight on its channel before writing the interval.
-const flushGrace = 50 * time.Millisecond
+// flushGrace is how far behind the clock the recorder writes intervals
+// even when no runner holds a request back, for results a runner is about to
+// put.
+const flushGrace = 10 * time.Millisecond
+
+// collectEvery is how often the recorder collects the runners' buffers.
+const collectEvery = 25 * time.Millisecond
 
 // A Recorder is the single goroutine that owns a run's aggregation state. It
 // folds Results into per-interval, per-request, per-stage histograms and
 // counters and appends each finished interval to the record, so memory stays
 // flat however long the run.
+//
+// A request counts in the interval of its intended send time (in the closed
+// model: its actual send), so an effect shows in the interval where the
+// requests it hit were meant to go out, however late they complete. An
+// interval is written once every request meant for it has been put: the
+// runners' buffers hold their results back until then (Sink.Collect's
+// watermark), which takes at most the request timeout.
 type Recorder struct {
 	w       *Writer
 	variant string
 	names   []string
+	stages  int
 	t0      time.Time
-	acc     [][]*accum // [request][stage], allocated on first use
-	cur     int
-	err     error
+	// open holds the accumulators of the intervals not yet written, from
+	// interval cur on: open[i][request][stage], allocated on first use.
+	open  [][][]*accum
+	spare []*accum
+	cur   int
+	err   error
+	batch []Result
 
 	total   Live
 	liveLat *Histogram
@@ -78,36 +94,47 @@ func newAccum() *accum {
 // is the number of load stages; t0 is the load start all Result offsets count
 // from.
 func NewRecorder(w *Writer, variant string, names []string, stages int, t0 time.Time) *Recorder {
-	acc := make([][]*accum, len(names))
-	for i := range acc {
-		acc[i] = make([]*accum, max(stages, 1))
-	}
-	return &Recorder{w: w, variant: variant, names: names, t0: t0, acc: acc, liveLat: NewHistogram(), cumLat: NewHistogram(), total: Live{MeasuredFrom: -1}}
+	return &Recorder{w: w, variant: variant, names: names, stages: max(stages, 1), t0: t0, liveLat: NewHistogram(),
+		cumLat: NewHistogram(), total: Live{MeasuredFrom: -1}}
 }
 
-// Consume reads results until in is closed, writing each interval once it
-// has passed, and the last one at the end. It returns the first error writing
-// the record; aggregation goes on regardless.
-func (r *Recorder) Consume(in <-chan Result) error {
-	tick := time.NewTicker(100 * time.Millisecond)
+// Consume collects s until done is closed, writing each interval once every
+// request meant for it has been put and its time has passed, and the rest
+// at the end. Close done only after the runners have put their last
+// result. It returns the first error writing the record; aggregation goes on
+// regardless.
+func (r *Recorder) Consume(s *Sink, done <-chan struct{}) error {
+	tick := time.NewTicker(collectEvery)
 	defer tick.Stop()
 	for {
 		select {
-		case res, ok := <-in:
-			if !ok {
+		case <-done:
+			r.collect(s)
+			r.flush()
+			for len(r.open) > 0 {
 				r.flush()
-				return r.err
 			}
-			if idx := int(res.End / IntervalLength); idx > r.cur {
-				r.advance(idx)
-			}
-			r.add(&res)
+			return r.err
 		case <-tick.C:
-			if idx := int((time.Since(r.t0) - flushGrace) / IntervalLength); idx > r.cur {
-				r.advance(idx)
+			now := time.Since(r.t0) - flushGrace
+			mark := r.collect(s)
+			if idx := int(min(now, mark) / IntervalLength); min(now, mark) >= 0 {
+				for r.cur < idx {
+					r.flush()
+				}
 			}
 		}
 	}
+}
+
+// collect adds every result put so far and returns the watermark.
+func (r *Recorder) collect(s *Sink) time.Duration {
+	var mark time.Duration
+	r.batch, mark = s.Collect(r.batch[:0])
+	for i := range r.batch {
+		r.add(&r.batch[i])
+	}
+	return mark
 }
 
 // Live returns the latest snapshot; safe to call from any goroutine.
@@ -120,18 +147,29 @@ func (r *Recorder) Live() Live {
 
 func (r *Recorder) add(res *Result) {
 	req, stage := int(res.Request), int(res.Stage)
-	if req >= len(r.acc) {
+	if req >= len(r.names) {
 		return
 	}
-	if stage >= len(r.acc[req]) {
+	// A result is never older than the intervals written (the runners hold
+	// them back); should one be, it counts in the oldest one still open.
+	idx := max(int(res.Intended/IntervalLength), r.cur) - r.cur
+	for len(r.open) <= idx {
+		r.open = append(r.open, make([][]*accum, len(r.names)))
+	}
+	iv := r.open[idx]
+	if stage >= len(iv[req]) {
 		// Runners that plan as they go (the capacity search) add stages
 		// during the run.
-		r.acc[req] = append(r.acc[req], make([]*accum, stage+1-len(r.acc[req]))...)
+		iv[req] = append(iv[req], make([]*accum, max(stage+1, r.stages)-len(iv[req]))...)
 	}
-	a := r.acc[req][stage]
+	a := iv[req][stage]
 	if a == nil {
-		a = newAccum()
-		r.acc[req][stage] = a
+		if n := len(r.spare); n > 0 {
+			a, r.spare = r.spare[n-1], r.spare[:n-1]
+		} else {
+			a = newAccum()
+		}
+		iv[req][stage] = a
 	}
 	a.used = true
 	a.classes[res.Class]++
@@ -155,22 +193,28 @@ func (r *Recorder) add(res *Result) {
 	a.lat.Record(res.Latency())
 	a.svc.Record(res.ServiceTime())
 	a.lag.Record(res.Lag())
-	a.slots.add(res.End-time.Duration(r.cur)*IntervalLength, res.Latency(), res.Class.IsError())
+	// Slots split the interval by intended send time as well.
+	a.slots.add(res.Intended-time.Duration(r.cur+idx)*IntervalLength, res.Latency(), res.Class.IsError())
 }
 
-func (r *Recorder) advance(to int) {
-	r.flush()
-	r.cur = to
-}
-
-// flush writes the current interval's lines and resets its accumulators.
+// flush writes interval cur's lines, hands its accumulators back for
+// reuse and moves on to the next interval.
 func (r *Recorder) flush() {
 	var lines []any
 	var ivReq, ivErr, ivDrop int64
 	r.liveLat.Reset()
-	for req, stages := range r.acc {
+	var acc [][]*accum
+	if len(r.open) > 0 {
+		acc = r.open[0]
+		r.open = r.open[1:]
+	}
+	for req, stages := range acc {
 		for stage, a := range stages {
-			if a == nil || !a.used {
+			if a == nil {
+				continue
+			}
+			if !a.used {
+				r.spare = append(r.spare, a)
 				continue
 			}
 			iv := Interval{
@@ -211,6 +255,7 @@ func (r *Recorder) flush() {
 				}
 			}
 			a.reset()
+			r.spare = append(r.spare, a)
 		}
 	}
 	if len(lines) > 0 {
@@ -227,6 +272,7 @@ func (r *Recorder) flush() {
 	r.total.Measured.Latency = percentiles(r.cumLat)
 	snap := r.total
 	r.live.Store(&snap)
+	r.cur++
 	if r.OnInterval != nil {
 		r.OnInterval(snap)
 	}

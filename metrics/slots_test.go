@@ -36,12 +36,13 @@ func TestRecorderSlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := NewRecorder(w, "v", []string{"r"}, 1, time.Now())
-	in := make(chan Result, 1000)
+	in := NewSink()
+	buf := in.Buffer()
 	// Slot 0: 10 fast; slot 3: 99 at 1 ms and 1 at 40 ms, 5 errors; slot 9: 1 at 20 ms.
 	send := func(slot, n int, lat time.Duration, class ErrorClass) {
 		for range n {
 			intended := time.Duration(slot)*SlotLength + 10*time.Millisecond
-			in <- Result{Intended: intended, Sent: intended, End: intended + lat, Class: class}
+			buf.Put(Result{Intended: intended, Sent: intended, End: intended + lat, Class: class})
 		}
 	}
 	send(0, 10, time.Millisecond, OK)
@@ -49,8 +50,10 @@ func TestRecorderSlots(t *testing.T) {
 	send(3, 5, time.Millisecond, HTTP5xx)
 	send(3, 1, 40*time.Millisecond, OK)
 	send(9, 1, 20*time.Millisecond, OK)
-	close(in)
-	if err := rec.Consume(in); err != nil {
+	buf.Close()
+	done := make(chan struct{})
+	close(done)
+	if err := rec.Consume(in, done); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()

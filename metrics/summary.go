@@ -41,8 +41,10 @@ const (
 // RunSummary is one run (one variant). Latencies are in milliseconds;
 // warm-up stages are excluded from every figure.
 type RunSummary struct {
-	Variant       string                    `json:"variant"`
-	Status        string                    `json:"status"`
+	Variant string `json:"variant"`
+	Status  string `json:"status"`
+	// Client names the HTTP client that sent the requests.
+	Client        string                    `json:"client,omitempty"`
 	DurationS     float64                   `json:"duration_s"`
 	Requests      int64                     `json:"requests"`
 	Errors        int64                     `json:"errors"`
@@ -299,6 +301,9 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 		Latency: percentiles(total.lat), ServiceTime: percentiles(total.svc), ScheduleLag: percentiles(total.lag),
 		ErrorsByClass: total.classes, StatusCodes: total.codes, BytesIn: total.bytesIn, BytesOut: total.bytesOut,
 		Services: services(run), Thresholds: []ThresholdResult{}, Warnings: []string{},
+	}
+	if run.Load != nil {
+		rs.Client = run.Load.Client
 	}
 	for _, name := range requestOrder(h, byName) {
 		m := byName[name]

@@ -57,6 +57,11 @@ func TestSummaryPercentilesOfAKnownDistribution(t *testing.T) {
 			if want := ms(tt.lat(n - 1)); math.Abs(rs.Latency.Max-want) > 0.001*want {
 				t.Errorf("max = %.4f ms; want %.4f ms", rs.Latency.Max, want)
 			}
+			// Every request left on time: service time is the latency, and
+			// the schedule lag is nil (1 µs, the histograms' floor).
+			if rs.ServiceTime != rs.Latency || rs.ScheduleLag.Max > 0.001 {
+				t.Errorf("service time %+v, schedule lag %+v; want the latency's and none", rs.ServiceTime, rs.ScheduleLag)
+			}
 		})
 	}
 }

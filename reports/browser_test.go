@@ -1,8 +1,13 @@
 package reports
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,9 +72,11 @@ type browserPage struct {
 	url      string
 	problems []string
 	requests []string
-	charts   int    // inline SVG charts drawn at a readable size
-	verdict  string // the verdict banner's text
-	png      []byte // full-page screenshot
+	charts   int          // inline SVG charts drawn at a readable size
+	verdict  string       // the verdict banner's text
+	marks    []string     // the items of the spike lists under the charts
+	svgRects [][4]float64 // x, y, width, height of each chart's SVG on the page
+	png      []byte       // full-page screenshot
 }
 
 // needChromium returns the browser binary, or skips (fails in CI) without one.
@@ -142,6 +149,14 @@ func openInBrowser(t *testing.T, bin, path string) browserPage {
 	if bp.verdict, err = chromedp.Run(bctx, chromedp.Evaluate[string](`(document.querySelector("#verdict .word") || {textContent: ""}).textContent`)); err != nil {
 		t.Fatalf("read verdict: %v", err)
 	}
+	if bp.marks, err = chromedp.Run(bctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll("ol.marks li")).filter(li => li.getBoundingClientRect().height > 0).map(li => li.value + " " + li.textContent)`)); err != nil {
+		t.Fatalf("read spike lists: %v", err)
+	}
+	if bp.svgRects, err = chromedp.Run(bctx, chromedp.Evaluate[[][4]float64](
+		`Array.from(document.querySelectorAll("svg.chart")).map(s => { const r = s.getBoundingClientRect(); return [r.left + scrollX, r.top + scrollY, r.width, r.height]; })`)); err != nil {
+		t.Fatalf("locate charts: %v", err)
+	}
 	if bp.png, err = chromedp.Run(bctx, chromedp.FullScreenshot(100)); err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
@@ -190,6 +205,68 @@ func TestHTMLInBrowser(t *testing.T) {
 	if !strings.Contains(bp.verdict, "FAIL") {
 		t.Errorf("verdict banner reads %q; want FAIL", bp.verdict)
 	}
+	checkMarksDrawn(t, bp)
+}
+
+// checkMarksDrawn checks, on the screenshot inside the charts' SVGs, that
+// the instant fault's line, its recovery span and the spike rings were
+// painted (no data line uses their colours), and that the spike list names
+// the fault.
+func checkMarksDrawn(t *testing.T, bp browserPage) {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(bp.png))
+	if err != nil {
+		t.Fatalf("decode screenshot: %v", err)
+	}
+	// The recovery span is translucent sky blue over white.
+	over := func(c color.NRGBA) color.NRGBA {
+		a := float64(c.A) / 255
+		mix := func(v uint8) uint8 { return uint8(math.Round(float64(v)*a + 255*(1-a))) }
+		return color.NRGBA{mix(c.R), mix(c.G), mix(c.B), 0xff}
+	}
+	for _, want := range []struct {
+		name   string
+		colour color.NRGBA
+		min    int
+	}{
+		{"instant fault line", instantMark, 100},
+		{"recovery span", over(recoveryFill), 500},
+		{"spike ring", spikeMark, 20},
+	} {
+		n := 0
+		for _, r := range bp.svgRects {
+			n += countColour(img, image.Rect(int(r[0]), int(r[1]), int(r[0]+r[2]), int(r[1]+r[3])), want.colour, 6)
+		}
+		if n < want.min {
+			t.Errorf("%s (%s): %d pixels in the screenshot; want at least %d", want.name, hex(want.colour), n, want.min)
+		}
+	}
+	if len(bp.marks) == 0 {
+		t.Fatalf("no spike list under the latency charts")
+	}
+	joined := strings.Join(bp.marks, "\n")
+	for _, want := range []string{"1 ", "p99", "fault slow-inventory (latency on inventory) in effect"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("spike lists read:\n%s\nwant %q in them", joined, want)
+		}
+	}
+}
+
+// countColour counts the pixels of img inside rect within tol of c on every
+// channel.
+func countColour(img image.Image, rect image.Rectangle, c color.NRGBA, tol int) int {
+	n := 0
+	b := img.Bounds().Intersect(rect)
+	near := func(a uint32, v uint8) bool { d := int(a>>8) - int(v); return d >= -tol && d <= tol }
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if near(r, c.R) && near(g, c.G) && near(bl, c.B) {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // TestBrowserHarnessCatches proves the checks above can fail: a page that

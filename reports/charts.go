@@ -52,10 +52,16 @@ var (
 )
 
 var (
-	faultFill  = color.NRGBA{0xe6, 0x9f, 0x00, 0x38} // orange, translucent
-	faultEdge  = color.NRGBA{0xb0, 0x78, 0x00, 0xff}
-	warmupFill = color.NRGBA{0x00, 0x00, 0x00, 0x12}
-	gridColour = color.NRGBA{0xdd, 0xdd, 0xdd, 0xff}
+	faultFill = color.NRGBA{0xe6, 0x9f, 0x00, 0x38} // orange, translucent
+	faultEdge = color.NRGBA{0xb0, 0x78, 0x00, 0xff}
+	// An instant fault is a solid dark line at its moment, its recovery a
+	// light blue span; spikes are ringed and numbered in magenta. No data
+	// line uses these colours.
+	instantMark  = color.NRGBA{0x5a, 0x32, 0x00, 0xff}
+	recoveryFill = color.NRGBA{0x56, 0xb4, 0xe9, 0x30}
+	spikeMark    = color.NRGBA{0xc0, 0x00, 0x78, 0xff}
+	warmupFill   = color.NRGBA{0x00, 0x00, 0x00, 0x12}
+	gridColour   = color.NRGBA{0xdd, 0xdd, 0xdd, 0xff}
 )
 
 type lineStyle struct {
@@ -75,11 +81,23 @@ type line struct {
 	marks bool
 }
 
-// band is a shaded span of the x axis: a fault in effect, or the warm-up.
+// band is a shaded span of the x axis: a fault in effect, or the warm-up;
+// or an instant fault, drawn as a line at from with its recovery shaded up
+// to recoverTo (none when recoverTo <= from).
 type band struct {
-	from, to float64 // to = +Inf: until the end of the chart
-	label    string
-	warmup   bool
+	from, to  float64 // to = +Inf: until the end of the chart
+	label     string
+	warmup    bool
+	instant   bool
+	recoverTo float64
+	row       int // label row from the top, so labels of close faults do not overlap
+}
+
+// mark rings one point of a chart and numbers it: a latency spike, listed
+// under the chart by that number.
+type mark struct {
+	t, v  float64
+	label string
 }
 
 // chart is one time-series or distribution plot, drawn by gonum/plot.
@@ -94,6 +112,7 @@ type chart struct {
 	heightIn       float64
 	lines          []line
 	bands          []band
+	marks          []mark
 }
 
 // Legend entries are drawn in HTML next to the chart, where they never
@@ -103,7 +122,15 @@ type legendEntry struct {
 	// Colour is a CSS hex colour; Dash is an SVG stroke-dasharray ("" solid).
 	Colour, Dash string
 	Width        float64
-	Band         string // "fault" or "warmup" for a shaded-span swatch
+	Band         string // "fault", "instant" or "warmup" for a shaded-span swatch
+}
+
+// markView is one numbered mark of a chart, listed under it.
+type markView struct {
+	N      int
+	When   string
+	P99    string
+	Causes string
 }
 
 // chartView is what the template shows for one chart.
@@ -112,6 +139,7 @@ type chartView struct {
 	SVG    template.HTML
 	Legend []legendEntry
 	Note   string
+	Marks  []markView
 }
 
 const chartWidth = 9 * vg.Inch
@@ -134,16 +162,23 @@ func (c *chart) legend() []legendEntry {
 		seen[l.label] = true
 		out = append(out, legendEntry{Label: l.label, Colour: hex(l.style.colour), Dash: dashCSS(l.style.dashes), Width: float64(l.style.width)})
 	}
-	var warm, fault bool
+	var warm, fault, instant bool
 	for _, b := range c.bands {
 		warm = warm || b.warmup
-		fault = fault || !b.warmup
+		fault = fault || !b.warmup && !b.instant
+		instant = instant || b.instant
 	}
 	if warm {
 		out = append(out, legendEntry{Label: "warm-up (not in the summary figures)", Band: "warmup"})
 	}
 	if fault {
 		out = append(out, legendEntry{Label: "fault in effect", Band: "fault"})
+	}
+	if instant {
+		out = append(out, legendEntry{Label: "instant fault (line) and the recovery after it", Band: "instant"})
+	}
+	if len(c.marks) > 0 {
+		out = append(out, legendEntry{Label: "latency spike (numbered, listed below)", Band: "spike"})
 	}
 	return out
 }
@@ -217,6 +252,11 @@ func (c *chart) svg() (template.HTML, error) {
 	}
 	if c.percentileX {
 		p.X.Tick.Marker = percentileTicker{}
+	} else {
+		p.X.Tick.Marker = wholeTicker{}
+	}
+	if !c.logY {
+		p.Y.Tick.Marker = wholeTicker{}
 	}
 	for _, b := range c.bands {
 		p.Add(&bandPlotter{band: b})
@@ -250,6 +290,9 @@ func (c *chart) svg() (template.HTML, error) {
 			}
 			p.Add(ln)
 		}
+	}
+	if len(c.marks) > 0 {
+		p.Add(&markPlotter{marks: c.marks, yOf: yOf})
 	}
 	h := c.heightIn
 	if h == 0 {
@@ -319,27 +362,31 @@ func dropNaN(pts []XY) []XY {
 }
 
 // bandPlotter shades a band across the full height of the data area and
-// labels it at the top.
+// labels it at the top, in its row.
 type bandPlotter struct{ band band }
 
 func (b *bandPlotter) Plot(c draw.Canvas, plt *plot.Plot) {
 	trX, _ := plt.Transforms(&c)
 	x0 := max(trX(b.band.from), c.Min.X)
-	x1 := c.Max.X
-	if !math.IsInf(b.band.to, 1) {
-		x1 = min(trX(b.band.to), c.Max.X)
-	}
-	if x1-x0 < 2 { // an instant fault still shows
-		x1 = x0 + 2
-	}
-	fill := faultFill
-	if b.band.warmup {
-		fill = warmupFill
-	}
-	c.FillPolygon(fill, []vg.Point{{X: x0, Y: c.Min.Y}, {X: x1, Y: c.Min.Y}, {X: x1, Y: c.Max.Y}, {X: x0, Y: c.Max.Y}})
-	if !b.band.warmup {
-		edge := draw.LineStyle{Color: faultEdge, Width: 0.6, Dashes: []vg.Length{3, 2}}
-		c.StrokeLine2(edge, x0, c.Min.Y, x0, c.Max.Y)
+	if b.band.instant {
+		b.plotInstant(c, trX, x0)
+	} else {
+		x1 := c.Max.X
+		if !math.IsInf(b.band.to, 1) {
+			x1 = min(trX(b.band.to), c.Max.X)
+		}
+		if x1-x0 < 2 {
+			x1 = x0 + 2
+		}
+		fill := faultFill
+		if b.band.warmup {
+			fill = warmupFill
+		}
+		c.FillPolygon(fill, []vg.Point{{X: x0, Y: c.Min.Y}, {X: x1, Y: c.Min.Y}, {X: x1, Y: c.Max.Y}, {X: x0, Y: c.Max.Y}})
+		if !b.band.warmup {
+			edge := draw.LineStyle{Color: faultEdge, Width: 0.6, Dashes: []vg.Length{3, 2}}
+			c.StrokeLine2(edge, x0, c.Min.Y, x0, c.Max.Y)
+		}
 	}
 	if b.band.label == "" {
 		return
@@ -351,7 +398,74 @@ func (b *bandPlotter) Plot(c draw.Canvas, plt *plot.Plot) {
 		YAlign:  draw.YTop,
 		Handler: plot.DefaultTextHandler,
 	}
-	c.FillText(sty, vg.Point{X: x0 + 2, Y: c.Max.Y - 2}, b.band.label)
+	c.FillText(sty, vg.Point{X: x0 + 3, Y: c.Max.Y - 2 - vg.Length(b.band.row)*labelRowHeight}, b.band.label)
+}
+
+// plotInstant draws an instant fault: its recovery span, then a solid line
+// at its moment with a small triangle on top.
+func (b *bandPlotter) plotInstant(c draw.Canvas, trX func(float64) vg.Length, x0 vg.Length) {
+	if b.band.recoverTo > b.band.from {
+		x1 := min(trX(b.band.recoverTo), c.Max.X)
+		c.FillPolygon(recoveryFill, []vg.Point{{X: x0, Y: c.Min.Y}, {X: x1, Y: c.Min.Y}, {X: x1, Y: c.Max.Y}, {X: x0, Y: c.Max.Y}})
+	}
+	c.StrokeLine2(draw.LineStyle{Color: instantMark, Width: 1.6}, x0, c.Min.Y, x0, c.Max.Y)
+	c.FillPolygon(instantMark, []vg.Point{{X: x0 - 3.5, Y: c.Max.Y}, {X: x0 + 3.5, Y: c.Max.Y}, {X: x0, Y: c.Max.Y - 5}})
+}
+
+// labelRowHeight is the height of one row of band labels.
+const labelRowHeight = 9
+
+// markPlotter rings each mark's point and writes its number above it.
+type markPlotter struct {
+	marks []mark
+	yOf   func(float64) float64
+}
+
+func (m *markPlotter) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, trY := plt.Transforms(&c)
+	ring := draw.LineStyle{Color: spikeMark, Width: 1.4}
+	sty := draw.TextStyle{Color: spikeMark, Font: font.From(sans, 8), XAlign: draw.XCenter, YAlign: draw.YBottom, Handler: plot.DefaultTextHandler}
+	for _, mk := range m.marks {
+		pt := vg.Point{X: trX(mk.t), Y: trY(m.yOf(mk.v))}
+		if !c.Contains(pt) {
+			continue
+		}
+		c.SetLineStyle(ring)
+		var ringPath vg.Path
+		ringPath.Move(vg.Point{X: pt.X + 4, Y: pt.Y})
+		ringPath.Arc(pt, 4, 0, 2*math.Pi)
+		ringPath.Close()
+		c.Stroke(ringPath)
+		c.FillText(sty, vg.Point{X: pt.X, Y: min(pt.Y+5, c.Max.Y-10)}, mk.label)
+	}
+}
+
+// wholeTicker marks a linear axis at 1-2-5 steps, labelled as whole numbers
+// when the step is whole, else with just the decimals the step needs.
+type wholeTicker struct{}
+
+func (wholeTicker) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) {
+		return []plot.Tick{{Value: lo, Label: strconv.FormatFloat(lo, 'f', -1, 64)}}
+	}
+	raw := (hi - lo) / 6
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	decimals := max(0, int(math.Ceil(-math.Log10(step)-1e-9)))
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', decimals, 64)})
+		if half := v + step/2; half <= hi {
+			ticks = append(ticks, plot.Tick{Value: half})
+		}
+	}
+	return ticks
 }
 
 // logTicker marks a log10-valued axis: 1-2-5 steps of each decade

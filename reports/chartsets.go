@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot/vg"
 
@@ -12,21 +13,49 @@ import (
 
 const timeAxis = "time since load start (s)"
 
-// bands returns the warm-up span and each fault's window as shaded bands.
+// sentAxis labels the charts of record intervals: a request counts at its
+// intended send time (its actual send in the closed model), not when its
+// answer came, so a stall shows where the requests it held were sent.
+const sentAxis = "requests by intended send time, since load start (s)"
+
+// bands returns the warm-up span, each fault's window as a shaded band, and
+// each instant fault (kill, restart, terminate) as a moment with the
+// recovery after it. Labels of faults close in time go on separate rows.
 func bands(s Series, faults []FaultWindow) []band {
 	var out []band
 	if s.WarmupEndS > 0 {
 		out = append(out, band{from: 0, to: s.WarmupEndS, label: "warm-up", warmup: true})
 	}
+	// A label takes about 4 pt a character on a data area about 600 pt wide.
+	span := max(float64(len(s.Points))*s.IntervalS, 1)
+	var rowEnds []float64
 	for _, f := range faults {
 		if !f.Injected {
 			continue
 		}
-		to := math.Inf(1)
-		if f.Reverted {
-			to = f.RevertedS
+		b := band{from: f.InjectedS, to: math.Inf(1), label: f.Name}
+		switch {
+		case metrics.InstantFault(f.Kind):
+			b.instant, b.to, b.recoverTo = true, f.InjectedS, f.RecoveredS
+			if b.recoverTo <= b.from {
+				b.label += " (no recovery seen)"
+			}
+		case f.Reverted:
+			b.to = f.RevertedS
 		}
-		out = append(out, band{from: f.InjectedS, to: to, label: f.Name})
+		end := b.from + (float64(len(b.label))*4+6)/600*span
+		b.row = len(rowEnds)
+		for r, e := range rowEnds {
+			if e <= b.from {
+				b.row = r
+				break
+			}
+		}
+		if b.row == len(rowEnds) {
+			rowEnds = append(rowEnds, 0)
+		}
+		rowEnds[b.row] = end
+		out = append(out, b)
 	}
 	return out
 }
@@ -59,13 +88,27 @@ func latencyLines(s Series, which []string, styles []lineStyle, prefix string) [
 	return out
 }
 
-func latencyChart(s Series, faults []FaultWindow) chart {
-	return chart{
+func latencyChart(s Series, faults []FaultWindow, spikes []spikeGroup) chart {
+	c := chart{
 		alt:    "latency percentiles over time, " + s.Variant,
-		xLabel: timeAxis, timeX: true, yLabel: "latency (ms, log scale)", logY: true,
+		xLabel: sentAxis, timeX: true, yLabel: "latency (ms, log scale)", logY: true,
 		lines: latencyLines(s, []string{"p50", "p90", "p99", "max"}, []lineStyle{styleP50, styleP90, styleP99, styleMax}, ""),
 		bands: bands(s, faults),
 	}
+	for i, g := range spikes {
+		c.marks = append(c.marks, mark{t: g.peakT + s.IntervalS/2, v: g.PeakMs, label: strconv.Itoa(i + 1)})
+	}
+	return c
+}
+
+// spikeMarks lists the spike groups under the latency chart, numbered as
+// their marks on it.
+func spikeMarks(spikes []spikeGroup) []markView {
+	out := make([]markView, len(spikes))
+	for i, g := range spikes {
+		out[i] = markView{N: i + 1, When: g.when(), P99: "p99 " + num(g.PeakMs) + " ms", Causes: strings.Join(g.Causes, "; ")}
+	}
+	return out
 }
 
 func throughputChart(s Series, stages []metrics.Stage, open bool, faults []FaultWindow) chart {
@@ -75,7 +118,7 @@ func throughputChart(s Series, stages []metrics.Stage, open bool, faults []Fault
 	}
 	c := chart{
 		alt:    "throughput over time, " + s.Variant,
-		xLabel: timeAxis, timeX: true, yLabel: "responses per second", yFromZero: true, heightIn: 2.2,
+		xLabel: sentAxis, timeX: true, yLabel: "responses per second", yFromZero: true, heightIn: 2.2,
 		bands: bands(s, faults),
 	}
 	if open && len(stages) > 0 {
@@ -123,7 +166,7 @@ func errorsChart(s Series, faults []FaultWindow) (chart, bool) {
 	classes := errorClasses(s)
 	c := chart{
 		alt:    "errors per second by class, " + s.Variant,
-		xLabel: timeAxis, timeX: true, yLabel: "errors per second", yFromZero: true, heightIn: 2.0,
+		xLabel: sentAxis, timeX: true, yLabel: "errors per second", yFromZero: true, heightIn: 2.0,
 		bands: bands(s, faults),
 	}
 	for i, cl := range classes {
@@ -196,7 +239,7 @@ func resourceCharts(s Series, rs []ResourceSeries, faults []FaultWindow) []chart
 func overlayChart(ss []Series) chart {
 	c := chart{
 		alt:    "p50 and p99 latency over time, all runs",
-		xLabel: timeAxis, timeX: true, yLabel: "latency (ms, log scale)", logY: true,
+		xLabel: sentAxis, timeX: true, yLabel: "latency (ms, log scale)", logY: true,
 	}
 	for i, s := range ss {
 		st := styleAt(i)

@@ -129,9 +129,6 @@ func (f fixture) writeRun(tb testing.TB, w *metrics.Writer, h metrics.Header, vi
 	// The recorder's clock must never pass its t0 while it consumes, or it
 	// would flush intervals by wall time: put t0 in the future.
 	rec := metrics.NewRecorder(w, variant, fixtureRequests, len(h.Stages), time.Now().Add(24*time.Hour))
-	results := make(chan metrics.Result, 4096)
-	done := make(chan error, 1)
-	go func() { done <- rec.Consume(results) }()
 	var rs []metrics.Result
 	for sec := 0; sec < total; sec++ {
 		stage, rate := 1, f.rate
@@ -172,11 +169,15 @@ func (f fixture) writeRun(tb testing.TB, w *metrics.Writer, h metrics.Header, vi
 	}
 	// Responses reach the recorder in the order they end, as in a real run.
 	sort.SliceStable(rs, func(i, j int) bool { return rs[i].End < rs[j].End })
+	results := metrics.NewSink()
+	buf := results.Buffer()
 	for _, r := range rs {
-		results <- r
+		buf.Put(r)
 	}
-	close(results)
-	must(tb, <-done)
+	buf.Close()
+	done := make(chan struct{})
+	close(done)
+	must(tb, rec.Consume(results, done))
 
 	if f.readings {
 		cpu := make([]float64, len(services))

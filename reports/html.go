@@ -442,10 +442,15 @@ func runViewOf(h *metrics.Header, run *metrics.Run, rs *metrics.RunSummary, ser 
 		return rv, nil
 	}
 	var err error
-	lc := latencyChart(ser, faults)
+	var spikes []spikeGroup
+	if rs != nil {
+		spikes = spikeGroups(rs.Spikes)
+	}
+	lc := latencyChart(ser, withRecovery(faults, rs), spikes)
 	if rv.Latency, err = lc.render("", "Per second, all requests, from the intended send time."); err != nil {
 		return rv, err
 	}
+	rv.Latency.Marks = spikeMarks(spikes)
 	tc := throughputChart(ser, h.Stages, h.Model == "open", faults)
 	if rv.Throughput, err = tc.render("Throughput", "Responses completed per second."); err != nil {
 		return rv, err

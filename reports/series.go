@@ -300,6 +300,24 @@ type FaultWindow struct {
 	Reverted  bool    `json:"reverted"`
 	RevertedS float64 `json:"reverted_s,omitempty"`
 	Error     string  `json:"error,omitempty"`
+	// RecoveredS is when the run recovered from the fault, from the
+	// summary's time to recover; 0 when unknown or never.
+	RecoveredS float64 `json:"recovered_s,omitempty"`
+}
+
+// withRecovery sets each instant fault's recovery instant from rs.
+func withRecovery(fw []FaultWindow, rs *metrics.RunSummary) []FaultWindow {
+	if rs == nil {
+		return fw
+	}
+	for i := range fw {
+		for _, im := range rs.Faults {
+			if im.Name == fw[i].Name && math.Abs(im.InjectedAt-fw[i].InjectedS) <= 0.5 && im.TimeToRecoverMs != nil {
+				fw[i].RecoveredS = im.RevertedAt + *im.TimeToRecoverMs/1000
+			}
+		}
+	}
+	return fw
 }
 
 // Faults pairs a run's fault events into windows, in order of injection.

@@ -60,6 +60,9 @@ func textLoad(ew *errWriter, r *metrics.RunSummary) {
 		ew.printf(" of %.1f planned", r.PlannedRPS)
 	}
 	ew.printf("\n   requests %d · errors %d (%s) · dropped %d\n", r.Requests, r.Errors, pct(r.ErrorRate), r.Dropped)
+	if r.Client != "" {
+		ew.printf("   client %s\n", r.Client)
+	}
 
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "   ms\tp50\tp90\tp99\tp99.9\tmax\tmean\t")
@@ -188,14 +191,13 @@ func textSpikes(ew *errWriter, r *metrics.RunSummary) {
 type spikeGroup struct {
 	From, To float64 // seconds; To is the last second's start
 	PeakMs   float64
+	peakT    float64 // the start of the second of the peak
 	Causes   []string
 }
 
+// when is the group's span of time, e.g. "11–17 s" for seconds 11 to 16.
 func (g spikeGroup) when() string {
-	if g.To > g.From {
-		return fmt.Sprintf("%.0f–%.0f s", g.From, g.To+1)
-	}
-	return fmt.Sprintf("%.0f s", g.From)
+	return fmt.Sprintf("%.0f–%.0f s", g.From, g.To+1)
 }
 
 // spikeGroups folds consecutive spike seconds with the same causes into one.
@@ -203,10 +205,13 @@ func spikeGroups(spikes []metrics.Spike) []spikeGroup {
 	var out []spikeGroup
 	for _, sp := range spikes {
 		if n := len(out); n > 0 && sp.T == out[n-1].To+1 && slices.Equal(sp.Causes, out[n-1].Causes) {
-			out[n-1].To, out[n-1].PeakMs = sp.T, max(out[n-1].PeakMs, sp.P99Ms)
+			out[n-1].To = sp.T
+			if sp.P99Ms > out[n-1].PeakMs {
+				out[n-1].PeakMs, out[n-1].peakT = sp.P99Ms, sp.T
+			}
 			continue
 		}
-		out = append(out, spikeGroup{From: sp.T, To: sp.T, PeakMs: sp.P99Ms, Causes: sp.Causes})
+		out = append(out, spikeGroup{From: sp.T, To: sp.T, PeakMs: sp.P99Ms, peakT: sp.T, Causes: sp.Causes})
 	}
 	return out
 }

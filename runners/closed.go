@@ -3,7 +3,6 @@ package runners
 import (
 	"context"
 	"math"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +26,7 @@ type Closed struct {
 	// Start is the load start (t0) every Result offset counts from.
 	Start time.Time
 	// Client sends the requests.
-	Client *http.Client
+	Client *Client
 	// ThinkMin and ThinkMax bound each worker's pause after an iteration,
 	// drawn uniformly; equal values give a fixed pause.
 	ThinkMin, ThinkMax time.Duration
@@ -55,7 +54,11 @@ const idlePoll = 5 * time.Millisecond
 // Run implements Runner. It returns once the stages have ended (requests in
 // flight finish first), the iteration cap is reached, unique data ran out,
 // or ctx is done (requests in flight are cancelled and reported Canceled).
-func (c *Closed) Run(ctx context.Context, out chan<- metrics.Result) error {
+// A panic in a worker stops the run the same way and is returned as a
+// *PanicError.
+func (c *Closed) Run(ctx context.Context, out *metrics.Sink) error {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	stages := withStarts(c.Stages)
 	workers := 0
 	var end float64
@@ -64,6 +67,7 @@ func (c *Closed) Run(ctx context.Context, out chan<- metrics.Result) error {
 		end = st.StartS + st.ForS
 	}
 	endAt := c.Start.Add(time.Duration(end * float64(time.Second)))
+	defer c.Client.watch(ctx)()
 	m := newMix(c.Requests)
 	es := entries(c.Requests)
 	var seq, iters atomic.Uint64
@@ -72,16 +76,18 @@ func (c *Closed) Run(ctx context.Context, out chan<- metrics.Result) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.work(ctx, i, stages, endAt, m, es, &seq, &iters, out)
+			Guard("worker", stop, func() { c.work(ctx, i, stages, endAt, m, es, &seq, &iters, out) })
 		}()
 	}
 	wg.Wait()
-	return nil
+	return Panicked(ctx)
 }
 
 func (c *Closed) work(ctx context.Context, i int, stages []metrics.Stage, endAt time.Time, m mix, es []entry,
-	seq, iters *atomic.Uint64, out chan<- metrics.Result) {
-	w := newWorker(c.Client, c.Start, c.Seed, uint64(i)+1)
+	seq, iters *atomic.Uint64, out *metrics.Sink) {
+	buf := out.Buffer()
+	defer buf.Close()
+	w := newWorker(c.Client, buf, c.Start, c.Seed, uint64(i)+1)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	if !sleepUntil(ctx, timer, c.Start) {
@@ -105,12 +111,13 @@ func (c *Closed) work(ctx context.Context, i int, stages []metrics.Stage, endAt 
 		}
 		k := seq.Add(1) - 1
 		e := &es[m.pick(k)]
-		if !w.iterate(ctx, e, k, 0, false, uint16(stage), out) {
+		if !w.iterate(ctx, e, k, 0, false, uint16(stage)) {
 			if !c.exhausted.Swap(true) {
 				noteExhausted(c.notes, e.req.Name, time.Since(c.Start))
 			}
 			return
 		}
+		buf.Release()
 		if !c.pause(ctx, timer, c.think(w)) {
 			return
 		}

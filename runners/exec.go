@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/gauntletbench/gauntlet/metrics"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
@@ -109,25 +111,35 @@ func entries(reqs []Request) []entry {
 // not safe for concurrent use.
 type worker struct {
 	b      builder
-	client *http.Client
+	out    *metrics.Buffer
+	client *Client
 	start  time.Time
 	body   []byte
 	rng    *rand.Rand
+	// fastReqs and resp are the worker's fasthttp request per Request
+	// (nil: the request goes through net/http) and its response.
+	fastReqs map[*Request]*fastReq
+	resp     *fasthttp.Response
 }
 
-func newWorker(client *http.Client, start time.Time, seed int64, id uint64) *worker {
-	w := &worker{client: client, start: start, rng: rand.New(rand.NewPCG(uint64(seed), id))}
+func newWorker(client *Client, out *metrics.Buffer, start time.Time, seed int64, id uint64) *worker {
+	w := &worker{client: client, out: out, start: start, rng: rand.New(rand.NewPCG(uint64(seed), id))}
+	if client.fast != nil {
+		w.fastReqs = map[*Request]*fastReq{}
+		w.resp = new(fasthttp.Response)
+	}
 	w.b.r.Rand = w.rng
 	w.b.r.Vars = map[string]string{}
 	return w
 }
 
 // iterate runs one iteration of e — a request, or every step of a flow —
-// and sends its results to out. scheduled says whether intended is a
-// schedule's due time (open model); otherwise each request's latency counts
-// from its actual send. It returns false, sending nothing, when e's unique
-// data rows have run out.
-func (w *worker) iterate(ctx context.Context, e *entry, seq uint64, intended time.Duration, scheduled bool, stage uint16, out chan<- metrics.Result) bool {
+// and puts its results into the worker's buffer. scheduled says whether
+// intended is a schedule's due time (open model; the caller holds it in the
+// buffer); otherwise each request's latency counts from its actual send, and
+// iterate holds the buffer at the iteration's start. It returns false,
+// putting nothing, when e's unique data rows have run out.
+func (w *worker) iterate(ctx context.Context, e *entry, seq uint64, intended time.Duration, scheduled bool, stage uint16) bool {
 	req := e.req
 	if len(req.Steps) > 0 || req.Data != nil {
 		clear(w.b.r.Vars)
@@ -141,14 +153,17 @@ func (w *worker) iterate(ctx context.Context, e *entry, seq uint64, intended tim
 			w.b.r.Vars[req.Data.vars[i]] = v
 		}
 	}
+	if !scheduled {
+		w.out.HoldNow(w.start)
+	}
 	if len(req.Steps) == 0 {
-		out <- w.call(ctx, req, e.id, seq, intended, scheduled, stage)
+		w.out.Put(w.call(ctx, req, e.id, seq, intended, scheduled, stage))
 		return true
 	}
 	flow := metrics.Result{Request: e.id, Stage: stage, Intended: intended}
 	for i := range req.Steps {
 		res := w.call(ctx, &req.Steps[i], e.steps[i], seq, intended, scheduled && i == 0, stage)
-		out <- res
+		w.out.Put(res)
 		if i == 0 {
 			flow.Sent = res.Sent
 			if !scheduled {
@@ -162,13 +177,17 @@ func (w *worker) iterate(ctx context.Context, e *entry, seq uint64, intended tim
 			break
 		}
 	}
-	out <- flow
+	w.out.Put(flow)
 	return true
 }
 
 // call sends one request and classifies its response.
 func (w *worker) call(ctx context.Context, req *Request, id uint16, seq uint64, intended time.Duration, scheduled bool, stage uint16) metrics.Result {
 	res := metrics.Result{Request: id, Stage: stage, Intended: intended}
+	if w.fastReqs != nil && w.fastFor(req, seq) {
+		w.fastCall(ctx, req, seq, &res, scheduled)
+		return res
+	}
 	hr, n, err := w.b.build(ctx, req, seq)
 	res.Sent = time.Since(w.start)
 	if !scheduled {
@@ -180,7 +199,7 @@ func (w *worker) call(ctx context.Context, req *Request, id uint16, seq uint64, 
 		return res
 	}
 	res.BytesOut = n
-	resp, err := w.client.Do(hr)
+	resp, err := w.client.HTTP.Do(hr)
 	if err != nil {
 		res.End = time.Since(w.start)
 		res.Class = metrics.ClassifyError(err, ctx.Err() != nil)

@@ -72,7 +72,7 @@ func TestHTTP1StaysDefaultAndTLSNeedsNoHTTP2(t *testing.T) {
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	defer srv.Close()
-	resp, err := NewClient(ClientOptions{Timeout: 5 * time.Second, InsecureSkipVerify: true}).Get(srv.URL)
+	resp, err := NewClient(ClientOptions{Timeout: 5 * time.Second, InsecureSkipVerify: true}).HTTP.Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestHTTP1StaysDefaultAndTLSNeedsNoHTTP2(t *testing.T) {
 func TestHTTP2KeepsTheLoopbackGuard(t *testing.T) {
 	t.Parallel()
 	c := NewClient(ClientOptions{H2C: true, Timeout: time.Second})
-	_, err := c.Get("http://192.0.2.1:80/")
+	_, err := c.HTTP.Get("http://192.0.2.1:80/")
 	if err == nil || !errorsIs(err, ErrRemoteTarget) {
 		t.Errorf("Get(remote) = %v; want ErrRemoteTarget", err)
 	}

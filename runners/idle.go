@@ -41,7 +41,7 @@ var _ Runner = (*Idle)(nil)
 const idleDialers = 32
 
 // Run implements Runner.
-func (o *Idle) Run(ctx context.Context, out chan<- metrics.Result) error {
+func (o *Idle) Run(ctx context.Context, out *metrics.Sink) error {
 	u, err := url.Parse(o.URL)
 	if err != nil {
 		return fmt.Errorf("idle connections: %w", err)
@@ -73,14 +73,18 @@ func (o *Idle) Run(ctx context.Context, out chan<- metrics.Result) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			buf := out.Buffer()
+			defer buf.Close()
 			for range next {
+				buf.HoldNow(o.Start)
 				c, res := o.open(ctx, d, host, req)
 				if c != nil {
 					mu.Lock()
 					conns = append(conns, c)
 					mu.Unlock()
 				}
-				out <- res
+				buf.Put(res)
+				buf.Release()
 			}
 		}()
 	}

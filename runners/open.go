@@ -1,8 +1,8 @@
 package runners
 
 import (
+	"cmp"
 	"context"
-	"net/http"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -31,7 +31,7 @@ type Open struct {
 	// waits until then.
 	Start time.Time
 	// Client sends the requests.
-	Client *http.Client
+	Client *Client
 	// MaxInFlight caps concurrent requests (default 1000).
 	MaxInFlight int
 	// Grace is how long after the plan's end late requests may still be
@@ -54,21 +54,24 @@ var (
 // SetNotes implements Noter.
 func (o *Open) SetNotes(fn func(line any)) { o.notes = fn }
 
-// handoffLead is how long before its due time a request is handed to a
-// worker, which waits out the rest: about what waking a parked goroutine
-// takes.
-const handoffLead = 150 * time.Microsecond
+// superviseEvery is how often the open model checks for requests that are
+// due while every worker is busy (then it adds workers), for the plan's end
+// (then it drops what is left) and sizes the pool.
+const superviseEvery = time.Millisecond
 
-// tick is one scheduled request handed to a worker.
-type tick struct {
-	seq   uint64
-	at    time.Duration
-	stage uint16
-}
+// spawnBatch caps the workers added per check.
+const spawnBatch = 64
 
-// Run implements Runner. Cancelling ctx stops the schedule at once and
-// cancels requests in flight; they are reported as Canceled.
-func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
+// Run implements Runner. There is no scheduler goroutine handing requests
+// over: each worker claims the next request number from a shared counter,
+// waits for its due time itself and sends it, so a request costs no
+// goroutine hand-off. Cancelling ctx stops the schedule at once and cancels
+// requests in flight; they are reported as Canceled. A panic in a worker
+// stops the run the same way and is returned as a *PanicError.
+func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer func() { err = cmp.Or(err, Panicked(ctx)) }()
+	defer stop(nil)
 	maxInFlight := o.MaxInFlight
 	if maxInFlight <= 0 {
 		maxInFlight = 1000
@@ -77,108 +80,102 @@ func (o *Open) Run(ctx context.Context, out chan<- metrics.Result) error {
 	if grace <= 0 {
 		grace = time.Second
 	}
-	m := newMix(o.Requests)
-	es := entries(o.Requests)
-	ticks := make(chan tick)
-	var wg sync.WaitGroup
-	pool := newPool(int64(min(maxInFlight, minWorkers)))
-	stopTrim := make(chan struct{})
-	defer close(stopTrim)
-	go func() {
-		t := time.NewTicker(trimEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				pool.trim()
-			case <-stopTrim:
-				return
-			}
-		}
-	}()
+	s := &schedule{o: o, m: newMix(o.Requests), es: entries(o.Requests), total: o.Pacer.Total(),
+		deadline: o.Start.Add(o.Pacer.End() + grace), out: out,
+		pool: newPool(int64(min(maxInFlight, minWorkers)))}
+	defer o.Client.watch(ctx)()
 	spawned := uint64(0)
 	spawn := func() {
 		spawned++
-		pool.grow()
-		wg.Add(1)
+		s.pool.grow()
+		s.wg.Add(1)
 		id := spawned
 		go func() {
-			defer wg.Done()
-			o.work(ctx, id, m, es, ticks, out, pool)
+			defer s.wg.Done()
+			Guard("worker", stop, func() { s.work(ctx, id) })
 		}()
 	}
-	for range pool.floor {
+	for range s.pool.floor {
 		spawn()
 	}
-	defer func() {
-		close(ticks)
-		wg.Wait()
+	workersDone := make(chan struct{})
+	defer func() { <-workersDone }()
+	go func() {
+		s.wg.Wait()
+		close(workersDone)
 	}()
 
-	deadlineAt := o.Start.Add(o.Pacer.End() + grace)
-	deadline := time.NewTimer(time.Until(deadlineAt))
-	defer deadline.Stop()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	total := o.Pacer.Total()
-	for k := uint64(0); k < total; k++ {
-		at, stage := o.Pacer.At(k)
-		// Hand the request over a little early; the worker waits out the
-		// rest itself, so waking it up is not part of the request's lag.
-		if !sleepUntil(ctx, timer, o.Start.Add(at-handoffLead)) {
-			return nil
-		}
-		if k&255 == 0 && time.Now().After(deadlineAt) {
-			o.drop(ctx, m, es, k, total, out)
-			return nil
-		}
-		if o.exhausted.Load() {
-			return nil
-		}
-		t := tick{seq: o.Pacer.Seq(k), at: at, stage: uint16(stage)}
+	tick := time.NewTicker(superviseEvery)
+	defer tick.Stop()
+	trimAt := time.Now().Add(trimEvery)
+	for {
 		select {
-		case ticks <- t:
-			continue
-		default:
-		}
-		// Another worker only when every worker is busy with a request: one
-		// just finishing will take this tick in a moment.
-		switch live := pool.live.Load(); {
-		case pool.busy.Load() < live:
-		case live < int64(maxInFlight):
-			spawn()
-		default:
-			o.capped.Store(true)
-		}
-		select {
-		case ticks <- t:
 		case <-ctx.Done():
 			return nil
-		case <-deadline.C:
-			o.drop(ctx, m, es, k, total, out)
+		case <-workersDone:
 			return nil
-		}
-	}
-	return nil
-}
-
-// drop reports the requests k..total-1 that were never sent.
-func (o *Open) drop(ctx context.Context, m mix, es []entry, k, total uint64, out chan<- metrics.Result) {
-	now := time.Since(o.Start)
-	for ; k < total; k++ {
-		at, stage := o.Pacer.At(k)
-		select {
-		case out <- metrics.Result{Request: es[m.pick(o.Pacer.Seq(k))].id, Stage: uint16(stage), Intended: at,
-			Sent: now, End: now, Class: metrics.Dropped}:
-		case <-ctx.Done():
-			return
+		case now := <-tick.C:
+			if now.After(trimAt) {
+				s.pool.trim()
+				trimAt = now.Add(trimEvery)
+			}
+			if o.exhausted.Load() {
+				s.next.Store(s.total)
+				continue
+			}
+			if now.After(s.deadline) {
+				s.drop(ctx, s.next.Swap(s.total))
+				continue
+			}
+			// Requests due and not claimed: every worker is busy.
+			k := s.next.Load()
+			n := 0
+			for ; n < spawnBatch && k+uint64(n) < s.total; n++ {
+				if at, _ := o.Pacer.At(k + uint64(n)); o.Start.Add(at).After(now) {
+					break
+				}
+			}
+			for ; n > 0; n-- {
+				if s.pool.live.Load() >= int64(maxInFlight) {
+					o.capped.Store(true)
+					break
+				}
+				spawn()
+			}
 		}
 	}
 }
 
-// work sends the requests of the ticks it receives until ticks is closed.
-// Once a unique data feeder runs out, it stops the schedule and skips the
-// ticks still queued.
+// schedule is the state an open-model run's workers share.
+type schedule struct {
+	o        *Open
+	m        mix
+	es       []entry
+	total    uint64
+	deadline time.Time
+	out      *metrics.Sink
+	pool     *pool
+	wg       sync.WaitGroup
+	// next is the number of the next request no worker has claimed.
+	next atomic.Uint64
+}
+
+// drop reports the requests k..total-1 as never sent, if k is below total.
+func (s *schedule) drop(ctx context.Context, k uint64) {
+	if k >= s.total {
+		return
+	}
+	buf := s.out.Buffer()
+	defer buf.Close()
+	now := time.Since(s.o.Start)
+	for ; k < s.total && ctx.Err() == nil; k++ {
+		at, stage := s.o.Pacer.At(k)
+		buf.Hold(at)
+		buf.Put(metrics.Result{Request: s.es[s.m.pick(s.o.Pacer.Seq(k))].id, Stage: uint16(stage), Intended: at,
+			Sent: now, End: now, Class: metrics.Dropped})
+	}
+}
+
 // Worker pool bounds: the workers kept however idle, and how long an extra
 // worker (spawned while all were busy, e.g. during a stall) waits for work
 // before it retires, so that a burst does not keep its goroutines and
@@ -282,40 +279,44 @@ func raise(v *atomic.Int64, n int64) {
 	}
 }
 
-func (o *Open) work(ctx context.Context, id uint64, m mix, es []entry, ticks <-chan tick, out chan<- metrics.Result, p *pool) {
-	w := newWorker(o.Client, o.Start, o.Seed, id)
-	idle := time.NewTimer(idleRetire)
-	defer idle.Stop()
-	for {
-		var t tick
-		select {
-		case tk, ok := <-ticks:
-			if !ok {
-				return
-			}
-			t = tk
-		case <-idle.C:
-			if p.retire(p.floor) {
-				return
-			}
-			idle.Reset(idleRetire)
+// work claims requests and sends each at its due time until every request
+// is claimed, ctx is done, a unique data feeder runs out, or the pool has
+// more workers than the load needs. A request claimed after the plan's
+// deadline is reported dropped.
+func (s *schedule) work(ctx context.Context, id uint64) {
+	o, p := s.o, s.pool
+	buf := s.out.Buffer()
+	defer buf.Close()
+	w := newWorker(o.Client, buf, o.Start, o.Seed, id)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for ctx.Err() == nil && !o.exhausted.Load() {
+		k := s.next.Add(1) - 1
+		if k >= s.total {
+			return
+		}
+		at, stage := o.Pacer.At(k)
+		// Held before the wait: the recorder must not write the interval of
+		// a claimed request before its result is in.
+		buf.Hold(at)
+		if !waitDue(ctx, timer, o.Start.Add(at)) {
+			return
+		}
+		seq := o.Pacer.Seq(k)
+		e := &s.es[s.m.pick(seq)]
+		if time.Now().After(s.deadline) {
+			now := time.Since(o.Start)
+			buf.Put(metrics.Result{Request: e.id, Stage: uint16(stage), Intended: at, Sent: now, End: now, Class: metrics.Dropped})
 			continue
 		}
 		p.begin()
-		if !o.exhausted.Load() {
-			if d := time.Until(o.Start.Add(t.at)); d > 0 {
-				preciseSleep(d)
-			}
-			e := &es[m.pick(t.seq)]
-			if !w.iterate(ctx, e, t.seq, t.at, true, t.stage, out) && !o.exhausted.Swap(true) {
-				noteExhausted(o.notes, e.req.Name, time.Since(o.Start))
-			}
+		if !w.iterate(ctx, e, seq, at, true, uint16(stage)) && !o.exhausted.Swap(true) {
+			noteExhausted(o.notes, e.req.Name, time.Since(o.Start))
 		}
 		p.end()
 		if p.surplus() && p.retire(p.keep.Load()) {
 			return
 		}
-		idle.Reset(idleRetire)
 	}
 }
 

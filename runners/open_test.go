@@ -2,6 +2,7 @@ package runners
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -34,24 +35,19 @@ func newOpen(t *testing.T, url string, stages []metrics.Stage, reqs ...Request) 
 	}
 }
 
-// collect runs r and returns every result; it fails the test if Run closed
-// out (a send on a closed channel panics) or returned an error.
+// collect runs r and returns every result; it fails the test if Run
+// returned an error or left a buffer holding results back.
 func collect(t *testing.T, ctx context.Context, r Runner) []metrics.Result {
 	t.Helper()
-	out := make(chan metrics.Result, 1024)
-	done := make(chan []metrics.Result)
-	go func() {
-		var got []metrics.Result
-		for res := range out {
-			got = append(got, res)
-		}
-		done <- got
-	}()
+	out := metrics.NewSink()
 	if err := r.Run(ctx, out); err != nil {
 		t.Fatalf("Run() = %v; want nil", err)
 	}
-	close(out) // panics if Run closed it
-	return <-done
+	got, mark := out.Collect(nil)
+	if mark != math.MaxInt64 {
+		t.Errorf("after Run a buffer still holds back results from %v", mark)
+	}
+	return got
 }
 
 func TestOpenSendsThePlanExactly(t *testing.T) {

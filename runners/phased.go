@@ -30,33 +30,16 @@ var _ Runner = (*Phased)(nil)
 
 // Run implements Runner: the segments in order, until the last ends or ctx
 // is done.
-func (p *Phased) Run(ctx context.Context, out chan<- metrics.Result) error {
+func (p *Phased) Run(ctx context.Context, out *metrics.Sink) error {
 	for _, seg := range p.Segments {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err := seg.run(ctx, out); err != nil {
+		first := uint16(seg.FirstStage)
+		in := out.Derive(seg.Offset, func(r *metrics.Result) { r.Stage += first })
+		if err := seg.Runner.Run(ctx, in); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func (seg Segment) run(ctx context.Context, out chan<- metrics.Result) error {
-	in := make(chan metrics.Result, 1024)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for r := range in {
-			r.Stage += uint16(seg.FirstStage)
-			r.Intended += seg.Offset
-			r.Sent += seg.Offset
-			r.End += seg.Offset
-			out <- r
-		}
-	}()
-	err := seg.Runner.Run(ctx, in)
-	close(in)
-	<-done
-	return err
 }

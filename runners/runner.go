@@ -9,12 +9,13 @@ import (
 )
 
 // A Runner drives load at a target. Run blocks until its plan completes or
-// ctx is done, sending one metrics.Result per scheduled request to out. Run
-// never closes out; the caller owns it. A failed request is a Result with an
-// error class, not an error: Run returns an error only when the runner itself
-// cannot run.
+// ctx is done, putting one metrics.Result per scheduled request into a
+// buffer of out (one buffer per goroutine, closed before Run returns; a
+// buffer holds back the intended send time of the request in hand, see
+// metrics.Buffer). A failed request is a Result with an error class, not an
+// error: Run returns an error only when the runner itself cannot run.
 type Runner interface {
-	Run(ctx context.Context, out chan<- metrics.Result) error
+	Run(ctx context.Context, out *metrics.Sink) error
 }
 
 // A Noter is a Runner with more to say than Results: record lines such as
@@ -22,4 +23,26 @@ type Runner interface {
 // fills in each line's variant; fn is safe for concurrent use.
 type Noter interface {
 	SetNotes(fn func(line any))
+}
+
+// ClientName names the HTTP client r sends its requests with ("" for none
+// known): for the summary.
+func ClientName(r Runner) string {
+	switch r := r.(type) {
+	case *Open:
+		return r.Client.Name()
+	case *Closed:
+		return r.Client.Name()
+	case *Search:
+		return r.Client.Name()
+	case *Tee:
+		return ClientName(r.Runner)
+	case *Phased:
+		for _, seg := range r.Segments {
+			if n := ClientName(seg.Runner); n != "" {
+				return n
+			}
+		}
+	}
+	return ""
 }

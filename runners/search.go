@@ -3,7 +3,7 @@ package runners
 import (
 	"context"
 	"math"
-	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gauntletbench/gauntlet/metrics"
@@ -29,7 +29,7 @@ type Search struct {
 	// Start is the load start (t0) every Result offset counts from.
 	Start time.Time
 	// Client sends the requests.
-	Client *http.Client
+	Client *Client
 	// MaxInFlight caps concurrent requests in each probe (default 1000).
 	MaxInFlight int
 	// Grace is how long after a probe's end its late requests may still be
@@ -63,7 +63,7 @@ func (s *Search) stopped(reason string) {
 }
 
 // Run implements Runner.
-func (s *Search) Run(ctx context.Context, out chan<- metrics.Result) error {
+func (s *Search) Run(ctx context.Context, out *metrics.Sink) error {
 	pause := s.Pause
 	if pause <= 0 {
 		pause = 250 * time.Millisecond
@@ -119,7 +119,7 @@ func (s *Search) Run(ctx context.Context, out chan<- metrics.Result) error {
 
 // probe runs probe k at rate and returns its record line and runner;
 // s.figures holds what it measured.
-func (s *Search) probe(ctx context.Context, k int, rate float64, out chan<- metrics.Result) (metrics.Probe, *Open) {
+func (s *Search) probe(ctx context.Context, k int, rate float64, out *metrics.Sink) (metrics.Probe, *Open) {
 	warm := s.Plan.WarmupS
 	stages := []metrics.Stage{{ForS: s.Plan.ProbeS - warm, Rate: rate}}
 	if warm > 0 {
@@ -133,40 +133,33 @@ func (s *Search) probe(ctx context.Context, k int, rate float64, out chan<- metr
 	flows := flowIDs(s.Requests)
 	lat, lag, svc := metrics.NewHistogram(), metrics.NewHistogram(), metrics.NewHistogram()
 	var f metrics.ProbeFigures
-	mid := make(chan metrics.Result, 1024)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for r := range mid {
-			if warm > 0 && r.Stage == 0 {
-				r.Stage = uint16(2 * k)
-			} else {
-				r.Stage = measured
-			}
-			if r.Stage == measured && !flows[r.Request] {
-				switch {
-				case r.Class == metrics.Dropped:
-					f.Dropped++
-				case r.Class != metrics.Canceled:
-					f.Requests++
-					if r.Class.IsError() {
-						f.Errors++
-					}
-					lat.Record(r.Latency())
-					lag.Record(r.Lag())
-					svc.Record(r.ServiceTime())
-				}
-			}
-			r.Intended += shift
-			r.Sent += shift
-			r.End += shift
-			out <- r
+	var mu sync.Mutex
+	mid := out.Derive(shift, func(r *metrics.Result) {
+		if warm > 0 && r.Stage == 0 {
+			r.Stage = uint16(2 * k)
+		} else {
+			r.Stage = measured
 		}
-	}()
+		if r.Stage != measured || flows[r.Request] {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case r.Class == metrics.Dropped:
+			f.Dropped++
+		case r.Class != metrics.Canceled:
+			f.Requests++
+			if r.Class.IsError() {
+				f.Errors++
+			}
+			lat.Record(r.Latency())
+			lag.Record(r.Lag())
+			svc.Record(r.ServiceTime())
+		}
+	})
 	cpu0, wall0 := processCPU(), time.Now()
 	_ = o.Run(ctx, mid)
-	close(mid)
-	<-done
 	wall := time.Since(wall0).Seconds()
 	f.P50, f.P99, f.LagP99, f.ServiceP99 = lat.Quantile(0.5), lat.Quantile(0.99), lag.Quantile(0.99), svc.Quantile(0.99)
 	if wall > 0 {

@@ -2,6 +2,7 @@ package runners
 
 import (
 	"context"
+	"runtime"
 	"time"
 )
 
@@ -34,6 +35,27 @@ func sleepUntil(ctx context.Context, t *time.Timer, deadline time.Time) bool {
 				t.Stop()
 				return false
 			}
+		}
+	}
+}
+
+// spinBelow is the wait under which a worker yields in a loop instead of
+// sleeping: a sleep's system call and thread wake-up cost more than that.
+const spinBelow = 20 * time.Microsecond
+
+// waitDue blocks until due or until ctx is done, whichever is first, and
+// reports whether due was reached: a short wait yields to other goroutines
+// in a loop, a longer one sleeps (see sleepUntil).
+func waitDue(ctx context.Context, t *time.Timer, due time.Time) bool {
+	for {
+		d := time.Until(due)
+		switch {
+		case d <= 0:
+			return true
+		case d < spinBelow:
+			runtime.Gosched()
+		default:
+			return sleepUntil(ctx, t, due)
 		}
 	}
 }

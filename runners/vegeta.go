@@ -84,9 +84,8 @@ type ResultSink interface {
 	Put(r metrics.Result)
 }
 
-// Tee runs Runner and copies every Result it sends to Sink before passing
-// it on; the copy goes through a goroutine of its own, so the runner never
-// waits for the sink (beyond its channel's buffer).
+// Tee runs Runner and copies every Result it puts to Sink before passing it
+// on, on the goroutine that put it; Sink.Put must be safe for concurrent use.
 type Tee struct {
 	Runner
 	Sink ResultSink
@@ -100,20 +99,8 @@ func (t *Tee) SetNotes(fn func(line any)) {
 }
 
 // Run implements Runner.
-func (t *Tee) Run(ctx context.Context, out chan<- metrics.Result) error {
-	mid := make(chan metrics.Result, 4096)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for r := range mid {
-			out <- r
-			t.Sink.Put(r)
-		}
-	}()
-	err := t.Runner.Run(ctx, mid)
-	close(mid)
-	<-done
-	return err
+func (t *Tee) Run(ctx context.Context, out *metrics.Sink) error {
+	return t.Runner.Run(ctx, out.Derive(0, func(r *metrics.Result) { t.Sink.Put(*r) }))
 }
 
 // Dump writes results as vegeta results (gob, JSON or CSV), so `vegeta

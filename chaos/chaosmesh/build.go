@@ -3,7 +3,8 @@
 // NetworkChaos for latency, loss, bandwidth and blackhole (a partition), PodChaos for
 // kill, terminate and pod_failure, StressChaos for cpu_stress and memory_stress, and
 // HTTPChaos for http_error, http_delay and reset (an abort). Every object passes the API
-// package's own defaulting and validation before it is printed or created.
+// package's own defaulting and validation before it is printed or created, but carries
+// only the fields gauntlet sets: the cluster's Chaos Mesh webhook defaults the rest.
 //
 // Render prints the objects for `kubectl apply`; a Cluster with a client creates each
 // object when its fault is due, waits until Chaos Mesh reports it injected, and deletes
@@ -187,7 +188,7 @@ func build(f chaos.ClusterFault) (Object, error) {
 			return nil, err
 		}
 		return network(v1alpha1.DelayAction, sel, dur, v1alpha1.TcParameter{Delay: &v1alpha1.DelaySpec{
-			Latency: p.Delay.String(), Jitter: p.Jitter.String(), Correlation: floatStr(p.Correlation),
+			Latency: netemDuration(p.Delay), Jitter: netemDuration(p.Jitter), Correlation: floatStr(p.Correlation),
 		}}), nil
 	case "loss":
 		var p lossParams
@@ -231,7 +232,6 @@ func build(f chaos.ClusterFault) (Object, error) {
 		nc := network(v1alpha1.PartitionAction, sel, dur, v1alpha1.TcParameter{})
 		// Everything the pods send is dropped: their clients hang until they time
 		// out, as behind gauntlet's local blackhole.
-		nc.Spec.Direction = v1alpha1.To
 		nc.Spec.ExternalTargets = []string{"0.0.0.0/0"}
 		return nc, nil
 	case "kill":
@@ -367,7 +367,8 @@ func podSelector(p chaos.Pods) v1alpha1.PodSelector {
 }
 
 func network(action v1alpha1.NetworkChaosAction, sel v1alpha1.PodSelector, dur *string, tc v1alpha1.TcParameter) *v1alpha1.NetworkChaos {
-	return &v1alpha1.NetworkChaos{Spec: v1alpha1.NetworkChaosSpec{PodSelector: sel, Action: action, Duration: dur, TcParameter: tc}}
+	// Direction to: every kind acts on what the pods send.
+	return &v1alpha1.NetworkChaos{Spec: v1alpha1.NetworkChaosSpec{PodSelector: sel, Action: action, Duration: dur, TcParameter: tc, Direction: v1alpha1.To}}
 }
 
 func stress(sel v1alpha1.PodSelector, dur *string, container string, s *v1alpha1.Stressors) *v1alpha1.StressChaos {
@@ -417,6 +418,23 @@ func duration(d time.Duration) *string {
 	return &s
 }
 
+// netemDuration writes d in one unit, the largest that holds it exactly ("90s",
+// not Go's "1m30s"): NetworkChaos's schema takes a number and one unit only.
+func netemDuration(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}, {time.Microsecond, "us"}} {
+		if d%u.d == 0 {
+			return strconv.FormatInt(int64(d/u.d), 10) + u.name
+		}
+	}
+	return strconv.FormatInt(int64(d), 10) + "ns"
+}
+
 func cmpOr[T comparable](v, def T) T {
 	var zero T
 	if v == zero {
@@ -425,9 +443,14 @@ func cmpOr[T comparable](v, def T) T {
 	return v
 }
 
-// check runs Chaos Mesh's admission defaulting and validation on obj, as its webhook
-// would in the cluster.
+// check runs Chaos Mesh's admission defaulting and validation on a copy of obj, as
+// its webhook does in the cluster. obj itself keeps only the fields gauntlet sets,
+// and the cluster's own Chaos Mesh webhook defaults the rest: the API module
+// gauntlet is built with defaults fields the CRDs clusters run do not declare
+// (spec.partitionBehavior in every NetworkChaos), which a server-side apply or a
+// strict create would reject.
 func check(obj Object) error {
+	obj = obj.DeepCopyObject().(Object)
 	ctx := context.Background()
 	if d, ok := obj.(webhook.CustomDefaulter); ok {
 		if err := d.Default(ctx, obj); err != nil {

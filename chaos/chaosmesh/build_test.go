@@ -5,8 +5,10 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 	"github.com/google/go-cmp/cmp"
@@ -184,5 +186,20 @@ func TestBuildRejects(t *testing.T) {
 				t.Errorf("Objects() = %v; want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestNetemDuration checks latency and jitter against NetworkChaos's schema pattern:
+// one number and one unit, the same length as the scenario's.
+func TestNetemDuration(t *testing.T) {
+	t.Parallel()
+	schema := regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h)$`)
+	for _, d := range []time.Duration{0, time.Nanosecond, 1500 * time.Microsecond, 100 * time.Millisecond, 90 * time.Second,
+		2 * time.Minute, 61 * time.Minute, 3 * time.Hour, time.Minute + 500*time.Millisecond} {
+		s := netemDuration(d)
+		back, err := time.ParseDuration(s)
+		if !schema.MatchString(s) || err != nil || back != d {
+			t.Errorf("netemDuration(%s) = %q (parses back as %s, %v); want one number and unit for the same length", d, s, back, err)
+		}
 	}
 }

@@ -89,14 +89,38 @@ func Connect(path string) (client.Client, error) {
 	return c, nil
 }
 
-// Fault builds and validates the object of f; Inject creates a copy of it per
-// occurrence.
+// Fault builds and validates the object of f and, with a connection, has the API
+// server admit it without storing it; Inject creates a copy of it per occurrence.
 func (cl *Cluster) Fault(f chaos.ClusterFault) (chaos.Fault, error) {
 	obj, err := Build(f)
 	if err != nil {
 		return nil, err
 	}
-	return &fault{cl: cl, proto: obj, run: shortRun(f.Run)}, nil
+	ft := &fault{cl: cl, proto: obj, run: shortRun(f.Run)}
+	if cl.c != nil {
+		if err := cl.admit(obj, ft.run); err != nil {
+			return nil, err
+		}
+	}
+	return ft, nil
+}
+
+// admit creates obj with dry run and strict field validation: what the cluster's
+// Chaos Mesh schema or admission webhooks reject, or a missing namespace or right,
+// fails the run before it starts, with the server's own message.
+func (cl *Cluster) admit(obj Object, run string) error {
+	o := obj.DeepCopyObject().(Object)
+	o.SetName(occurrenceName(obj.GetName(), run, 1))
+	ctx, cancel := context.WithTimeout(context.Background(), cl.opt.InjectTimeout)
+	defer cancel()
+	err := cl.c.Create(ctx, o, client.DryRunAll, client.FieldValidation("Strict"))
+	switch {
+	case err == nil, apierrors.IsAlreadyExists(err):
+		return nil
+	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err):
+		return fmt.Errorf("the cluster rejects the %s object: %w", kindOf(obj), err)
+	}
+	return fmt.Errorf("dry-run create of %s: %w", ref(o), err)
 }
 
 // fault is one scenario fault on Kubernetes; each Inject creates a new object named

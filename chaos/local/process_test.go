@@ -223,13 +223,21 @@ func TestStressMainArgs(t *testing.T) {
 
 func TestCgroupLimitsConform(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct{ kind, controller, params string }{
-		{"cpu_limit", "cpu", "{service: svc, cores: 0.5}"},
-		{"memory_limit", "memory", "{service: svc, bytes: 512MiB}"},
+	// The limit, as each cgroup version writes it: 0.5 cores is a quota of
+	// half the 100 ms period.
+	for _, tt := range []struct {
+		kind, controller, params string
+		files                    map[int][2]string // version: file, content
+	}{
+		{"cpu_limit", "cpu", "{service: svc, cores: 0.5}",
+			map[int][2]string{1: {"cpu.cfs_quota_us", "50000"}, 2: {"cpu.max", "50000 100000"}}},
+		{"memory_limit", "memory", "{service: svc, bytes: 512MiB}",
+			map[int][2]string{1: {"memory.limit_in_bytes", strconv.Itoa(512 << 20)}, 2: {"memory.max", strconv.Itoa(512 << 20)}}},
 	} {
 		t.Run(tt.kind, func(t *testing.T) {
 			t.Parallel()
-			if _, err := FindCgroup(tt.controller); err != nil {
+			h, err := FindCgroup(tt.controller)
+			if err != nil {
 				t.Skipf("cgroup limits unavailable here: %v", err)
 			}
 			s := startHelper(t, "svc")
@@ -241,11 +249,12 @@ func TestCgroupLimitsConform(t *testing.T) {
 				if !strings.Contains(filepath.Base(dir), "gauntlet-"+tt.kind) {
 					return fmt.Errorf("pid %d is in %s", s.PID(), dir)
 				}
-				file, want := "cpu.cfs_quota_us", "50000"
-				if tt.controller == "memory" {
-					file, want = "memory.limit_in_bytes", strconv.Itoa(512<<20)
+				file, want := tt.files[h.Version][0], tt.files[h.Version][1]
+				got, err := os.ReadFile(filepath.Join(dir, file))
+				if err != nil {
+					return fmt.Errorf("cgroup v%d limit: %w", h.Version, err)
 				}
-				if got, err := os.ReadFile(filepath.Join(dir, file)); err == nil && strings.TrimSpace(string(got)) != want {
+				if strings.TrimSpace(string(got)) != want {
 					return fmt.Errorf("%s = %s; want %s", file, got, want)
 				}
 				return nil

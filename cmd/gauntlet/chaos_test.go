@@ -68,6 +68,32 @@ func TestFaultImpactIsMeasured(t *testing.T) {
 	}
 }
 
+// TestPauseShowsInItsWindow pauses the service for 1 s under 200 req/s: the
+// requests sent during the pause complete after it, but count where they were
+// meant to be sent, so the pause's own window has the stall and the window
+// after it is back to normal.
+func TestPauseShowsInItsWindow(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, "pause1s.yaml", fmt.Sprintf(chaosScenario, "7s", 200, `
+  - {name: freeze, at: 3s, for: 1s, pause: {service: api}}`))
+	code, out, stderr := gauntlet(t, "run", path, "--output", "json", "--out", t.TempDir())
+	if code != exitOK {
+		t.Fatalf("exit %d; want 0\n%s", code, stderr)
+	}
+	r := decodeSummary(t, out).Runs[0]
+	if len(r.Faults) != 1 {
+		t.Fatalf("faults = %+v; want the pause", r.Faults)
+	}
+	f := r.Faults[0]
+	if f.During.Latency.P99 < 900 {
+		t.Errorf("pause 1 s: during p99 = %.1f ms; want >= 900 (the requests it held)", f.During.Latency.P99)
+	}
+	if f.After.Latency.P99 > 300 {
+		t.Errorf("pause 1 s: after p99 = %.1f ms (before %.1f ms); want it back near the before-window, not the stall",
+			f.After.Latency.P99, f.Before.Latency.P99)
+	}
+}
+
 // runBackground starts gauntlet on a scenario and returns once its record
 // shows the named fault injected.
 func runBackground(t *testing.T, scenario, fault string) (*exec.Cmd, string, *bytes.Buffer) {

@@ -20,6 +20,7 @@ const (
 	exitThresholds  = 3
 	exitRevert      = 4
 	exitInterrupted = 130
+	exitTerminated  = 143
 )
 
 // exitError carries an exit code to main. A silent one has already been

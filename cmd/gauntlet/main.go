@@ -3,7 +3,8 @@
 // reports honest latency, throughput and a verdict.
 //
 // Exit codes: 0 ok, 1 runtime error, 2 bad usage or scenario, 3 thresholds
-// failed, 130 interrupted.
+// failed, 4 a fault not reverted, 130 interrupted (SIGINT), 143 terminated
+// (SIGTERM).
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -40,12 +42,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ctx, hurry := withSignals(ctx, cancel, stderr)
-	defer hurry()
+	ctx, first, unhandle := withSignals(ctx, cancel, stderr)
+	defer unhandle()
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
+	if code == exitInterrupted && first() == syscall.SIGTERM {
+		code = exitTerminated
+	}
 	var quiet *exitError
 	var probs scenarios.Problems
 	switch {
@@ -67,13 +72,14 @@ type hurryKey struct{}
 // is cancelled — closes the channel hurryOf returns, so services still
 // running are killed at once instead of being given their stop timeout; the
 // faults are still reverted. Later signals only say what is still going on:
-// gauntlet never leaves without undoing what it did. The returned function
-// stops the handling.
-func withSignals(ctx context.Context, cancel context.CancelFunc, stderr io.Writer) (context.Context, func()) {
+// gauntlet never leaves without undoing what it did. first returns the first
+// signal caught (nil if none); unhandle stops the handling.
+func withSignals(ctx context.Context, cancel context.CancelFunc, stderr io.Writer) (_ context.Context, first func() os.Signal, unhandle func()) {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	hurry := make(chan struct{})
 	done := make(chan struct{})
+	var caught atomic.Value
 	go func() {
 		for n := 1; ; n++ {
 			select {
@@ -82,6 +88,7 @@ func withSignals(ctx context.Context, cancel context.CancelFunc, stderr io.Write
 			case sig := <-sigs:
 				switch n {
 				case 1:
+					caught.Store(sig)
 					cancel()
 				case 2:
 					fmt.Fprintf(stderr, "gauntlet: %v again: killing the services now; faults are still reverted\n", sig)
@@ -92,7 +99,11 @@ func withSignals(ctx context.Context, cancel context.CancelFunc, stderr io.Write
 			}
 		}
 	}()
-	return context.WithValue(ctx, hurryKey{}, (<-chan struct{})(hurry)), func() {
+	first = func() os.Signal {
+		sig, _ := caught.Load().(os.Signal)
+		return sig
+	}
+	return context.WithValue(ctx, hurryKey{}, (<-chan struct{})(hurry)), first, func() {
 		signal.Stop(sigs)
 		close(done)
 	}
@@ -133,7 +144,8 @@ Exit codes:
   2    bad usage or an invalid scenario (nothing was run)
   3    one or more thresholds failed, or a regression against the baseline
   4    a fault could not be reverted: the system under test may still be degraded
-  130  interrupted (Ctrl-C or SIGTERM); the record and summary are still written`,
+  130  interrupted (Ctrl-C); the record and summary are still written
+  143  terminated (SIGTERM); likewise`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       versionString(),

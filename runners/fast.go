@@ -1,0 +1,277 @@
+package runners
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/gauntletbench/gauntlet/metrics"
+)
+
+// fastClient sends plain-HTTP/1.1 requests with fasthttp: one HostClient per
+// target address, no redirects followed, no compression asked for, the same
+// loopback guard on every dial as the net/http client. Requests and
+// responses are reused per worker, so a request allocates nothing.
+type fastClient struct {
+	opt   ClientOptions
+	dial  *net.Dialer
+	hosts atomic.Pointer[map[string]*fasthttp.HostClient]
+	mu    sync.Mutex // serialises adding hosts and tracking connections
+	conns map[*fastConn]struct{}
+	// aborted is set once the run was cancelled: no more connections.
+	aborted bool
+}
+
+func newFastClient(o ClientOptions, d *net.Dialer) *fastClient {
+	c := &fastClient{opt: o, dial: d, conns: map[*fastConn]struct{}{}}
+	c.hosts.Store(&map[string]*fasthttp.HostClient{})
+	return c
+}
+
+// host returns the HostClient of addr (host:port), creating it once.
+func (c *fastClient) host(addr []byte) *fasthttp.HostClient {
+	if hc := (*c.hosts.Load())[string(addr)]; hc != nil {
+		return hc
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := *c.hosts.Load()
+	if hc := old[string(addr)]; hc != nil {
+		return hc
+	}
+	maxConns := math.MaxInt32
+	var wait time.Duration
+	if c.opt.MaxConns > 0 {
+		// Like net/http's MaxConnsPerHost: wait for a connection.
+		maxConns, wait = c.opt.MaxConns, max(c.opt.Timeout, time.Second)
+	}
+	hc := &fasthttp.HostClient{
+		Addr: string(addr), Name: "gauntlet", Dial: c.dialConn,
+		MaxConns: maxConns, MaxConnWaitTimeout: wait, MaxIdleConnDuration: idleConnTimeout,
+		MaxIdemponentCallAttempts: 2,
+		DisablePathNormalizing:    true,
+	}
+	// One retry of an idempotent request whose connection died under it, as
+	// net/http retries one that failed on a reused connection. A dead
+	// keep-alive connection usually means the others died too (the service
+	// restarted or shut down): they are closed first, so the retry dials and
+	// meets the service as it is now.
+	hc.RetryIfErr = func(req *fasthttp.Request, _ int, err error) (bool, bool) {
+		if !(req.Header.IsGet() || req.Header.IsHead() || req.Header.IsPut()) || fastClass(err, false) != metrics.ConnReset {
+			return false, false
+		}
+		hc.CloseIdleConnections()
+		return false, true
+	}
+	next := make(map[string]*fasthttp.HostClient, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	next[string(addr)] = hc
+	c.hosts.Store(&next)
+	return hc
+}
+
+// dialConn dials addr through the guarded dialer and tracks the connection
+// so that abort can close it.
+func (c *fastClient) dialConn(addr string) (net.Conn, error) {
+	nc, err := c.dial.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	fc := &fastConn{Conn: nc, c: c}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.aborted {
+		nc.Close()
+		return nil, context.Canceled
+	}
+	c.conns[fc] = struct{}{}
+	return fc, nil
+}
+
+// abort closes every open connection and refuses new ones: requests in
+// flight fail at once (and are not retried). It runs when a run's context
+// is cancelled, since fasthttp takes none.
+func (c *fastClient) abort() {
+	c.mu.Lock()
+	c.aborted = true
+	conns := make([]*fastConn, 0, len(c.conns))
+	for fc := range c.conns {
+		conns = append(conns, fc)
+	}
+	c.mu.Unlock()
+	for _, fc := range conns {
+		fc.Close()
+	}
+}
+
+type fastConn struct {
+	net.Conn
+	c    *fastClient
+	once sync.Once
+}
+
+func (fc *fastConn) Close() error {
+	fc.once.Do(func() {
+		fc.c.mu.Lock()
+		delete(fc.c.conns, fc)
+		fc.c.mu.Unlock()
+	})
+	return fc.Conn.Close()
+}
+
+// fastClass classifies a fasthttp error as metrics.ClassifyError does a
+// net/http one; interrupted makes any failure Canceled, since cancelling a
+// run closes the connections under the requests in flight.
+func fastClass(err error, interrupted bool) metrics.ErrorClass {
+	switch {
+	case interrupted:
+		return metrics.Canceled
+	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout),
+		errors.Is(err, fasthttp.ErrTLSHandshakeTimeout), errors.Is(err, fasthttp.ErrNoFreeConns):
+		return metrics.Timeout
+	case errors.Is(err, fasthttp.ErrConnectionClosed):
+		return metrics.ConnReset
+	}
+	return metrics.ClassifyError(err, false)
+}
+
+// fastReq is a worker's fasthttp request for one Request: built once when
+// the request has no templates, rebuilt per call otherwise.
+type fastReq struct {
+	req    *fasthttp.Request
+	static bool
+	host   *fasthttp.HostClient
+	body   []byte
+	bytes  int64
+}
+
+// fastFor reports whether req goes through the fast client: whether its
+// URL, as first rendered by this worker, is plain http://. The answer is
+// kept per worker (nil in fastReqs: net/http).
+func (w *worker) fastFor(req *Request, seq uint64) bool {
+	fr, seen := w.fastReqs[req]
+	if seen {
+		return fr != nil
+	}
+	w.b.r.Seq = seq
+	w.b.url = req.URL.Render(w.b.url[:0], &w.b.r)
+	if !bytes.HasPrefix(w.b.url, []byte("http://")) {
+		w.fastReqs[req] = nil
+		return false
+	}
+	fr = &fastReq{req: new(fasthttp.Request), static: req.static()}
+	if fr.static {
+		w.fill(fr, req, seq)
+	}
+	w.fastReqs[req] = fr
+	return true
+}
+
+// static reports whether every part of the request is free of templates,
+// so that one rendering serves every call.
+func (r *Request) static() bool {
+	if _, ok := r.URL.Static(); !ok || r.Data != nil {
+		return false
+	}
+	if r.Body != nil {
+		if _, ok := r.Body.Static(); !ok {
+			return false
+		}
+	}
+	for _, h := range r.Header {
+		if _, ok := h.Value.Static(); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// fastCall sends req with the fast client and fills res's times, bytes,
+// code and class as call does with net/http.
+func (w *worker) fastCall(ctx context.Context, req *Request, seq uint64, res *metrics.Result, scheduled bool) {
+	fr := w.fastReqs[req]
+	if !fr.static {
+		fr.req.Reset()
+		w.fill(fr, req, seq)
+	}
+	res.Sent = time.Since(w.start)
+	if !scheduled {
+		res.Intended = res.Sent
+	}
+	res.BytesOut = fr.bytes
+	resp := w.resp
+	resp.Reset()
+	var err error
+	switch timeout := w.client.fast.opt.Timeout; {
+	case fr.host == nil:
+		err = errBadURL
+	case timeout > 0:
+		err = fr.host.DoTimeout(fr.req, resp, timeout)
+	default:
+		err = fr.host.Do(fr.req, resp)
+	}
+	res.End = time.Since(w.start)
+	if err != nil {
+		res.Class = fastClass(err, ctx.Err() != nil)
+		return
+	}
+	body := resp.Body()
+	res.BytesIn = int64(len(body))
+	res.Code = uint16(resp.StatusCode())
+	res.Class = metrics.ClassifyStatus(resp.StatusCode(), req.Expect)
+	if res.Class == metrics.OK && (req.Check != nil || len(req.Extract) > 0) {
+		h := http.Header{}
+		for k, v := range resp.Header.All() {
+			h.Add(string(k), string(v))
+		}
+		if !w.inspect(req, h, body[:min(len(body), MaxBodyRead)]) {
+			res.Class = metrics.ExpectationFailed
+		}
+	}
+}
+
+var errBadURL = errors.New("request URL has no host")
+
+// fill renders req into fr for sequence number seq.
+func (w *worker) fill(fr *fastReq, req *Request, seq uint64) {
+	b := &w.b
+	b.r.Seq = seq
+	b.url = req.URL.Render(b.url[:0], &b.r)
+	r := fr.req
+	r.Header.SetNoDefaultContentType(true)
+	r.Header.SetMethod(req.Method)
+	r.SetRequestURIBytes(b.url)
+	for _, h := range req.Header {
+		b.hdr = h.Value.Render(b.hdr[:0], &b.r)
+		r.Header.SetBytesV(h.Key, b.hdr)
+	}
+	if req.ContentType != "" && len(r.Header.ContentType()) == 0 {
+		r.Header.SetContentType(req.ContentType)
+	}
+	fr.bytes = 0
+	if req.Body != nil {
+		fr.body = req.Body.Render(fr.body[:0], &b.r)
+		r.SetBodyRaw(fr.body)
+		fr.bytes = int64(len(fr.body))
+	}
+	if w.client.fast.opt.DisableKeepAlive {
+		r.Header.SetConnectionClose()
+	}
+	fr.host = nil
+	if host := r.URI().Host(); len(host) > 0 {
+		if bytes.IndexByte(host[max(bytes.LastIndexByte(host, ']'), 0):], ':') < 0 {
+			host = append(append([]byte(nil), host...), ":80"...)
+		}
+		fr.host = w.client.fast.host(host)
+	}
+}

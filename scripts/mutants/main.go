@@ -1,0 +1,270 @@
+// Command mutants plants known bugs in gauntlet's measurement core, one at a
+// time, and runs the tests meant to catch each: a mutation check of the test
+// suite (make mutants). Each mutant is a row of the table below: a file, an
+// exact snippet of it, its replacement and the tests that must fail. A
+// snippet that is not found exactly once stops the check, so a rewrite of
+// the code shows up as a row to update rather than as a mutant quietly
+// caught. The mutants are planted in a copy of the working tree; the tree
+// itself is never changed.
+//
+// Usage: go run ./scripts/mutants [-only ID,...] [-keep]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// A mutant is one planted bug and the tests that must catch it. None of the
+// tests is a golden-file comparison.
+type mutant struct {
+	id, file, from, to string
+	// pkg is the package whose tests catch it; tests are their names.
+	pkg   string
+	tests []string
+}
+
+var mutants = []mutant{
+	{id: "latency-from-send", file: "metrics/result.go",
+		from: "func (r *Result) Latency() time.Duration { return r.End - r.Intended }",
+		to:   "func (r *Result) Latency() time.Duration { return r.End - r.Sent }",
+		pkg:  "./runners", tests: []string{"TestOpenLatencyIsLagPlusServiceTimeThroughAStall"}},
+	{id: "intended-is-send", file: "runners/exec.go",
+		from: "\tif !scheduled {\n\t\tres.Intended = res.Sent",
+		to:   "\tif true {\n\t\tres.Intended = res.Sent",
+		pkg:  "./runners", tests: []string{"TestOpenLatencyIsLagPlusServiceTimeThroughAStall"}},
+	{id: "lag-from-end", file: "metrics/result.go",
+		from: "func (r *Result) Lag() time.Duration { return r.Sent - r.Intended }",
+		to:   "func (r *Result) Lag() time.Duration { return r.End - r.Sent }",
+		pkg:  "./runners", tests: []string{"TestOpenLatencyIsLagPlusServiceTimeThroughAStall", "TestOpenKeepsTheSchedule"}},
+	{id: "open-sends-2ms-late", file: "runners/open.go",
+		from: "preciseSleep(d)",
+		to:   "preciseSleep(d + 2*time.Millisecond)",
+		pkg:  "./runners", tests: []string{"TestOpenKeepsTheSchedule"}},
+	{id: "merge-drops-clamped", file: "metrics/histogram.go",
+		from: "\th.Clamped += o.Clamped\n",
+		to:   "\n",
+		pkg:  "./metrics", tests: []string{"TestHistogramMergeKeepsClamped"}},
+	{id: "record-drops-clamped", file: "metrics/recorder.go",
+		from: "\t\t\tiv.Clamped = a.lat.Clamped\n",
+		to:   "\n",
+		pkg:  "./metrics", tests: []string{"TestClampedSurvivesTheRecord"}},
+	{id: "clamp-not-counted", file: "metrics/histogram.go",
+		from: "\t\tv = histHighest\n\t\th.Clamped++\n",
+		to:   "\t\tv = histHighest\n",
+		pkg:  "./metrics", tests: []string{"TestClampedSurvivesTheRecord", "TestHistogramQuantiles"}},
+	{id: "p99-is-p98", file: "metrics/summary.go",
+		from: "P99: ms(h.Quantile(0.99))",
+		to:   "P99: ms(h.Quantile(0.98))",
+		pkg:  "./metrics", tests: []string{"TestSummaryPercentilesOfAKnownDistribution"}},
+	{id: "p999-is-p99", file: "metrics/summary.go",
+		from: "P999: ms(h.Quantile(0.999))",
+		to:   "P999: ms(h.Quantile(0.99))",
+		pkg:  "./metrics", tests: []string{"TestSummaryPercentilesOfAKnownDistribution"}},
+	{id: "p90-is-p95", file: "metrics/summary.go",
+		from: "P90: ms(h.Quantile(0.90))",
+		to:   "P90: ms(h.Quantile(0.95))",
+		pkg:  "./metrics", tests: []string{"TestSummaryPercentilesOfAKnownDistribution"}},
+	{id: "lag-histogram-is-latency", file: "metrics/recorder.go",
+		from: "a.lag.Record(res.Lag())",
+		to:   "a.lag.Record(res.Latency())",
+		pkg:  "./metrics", tests: []string{"TestSummaryPercentilesOfAKnownDistribution"}},
+	{id: "rps-over-a-longer-window", file: "metrics/summary.go",
+		from: "RPS: perSecond(total.requests, dur)",
+		to:   "RPS: perSecond(total.requests, dur+1)",
+		pkg:  "./metrics", tests: []string{"TestSummarizeExcludesWarmupAndCounts"}},
+	{id: "ramp-twice-as-steep", file: "runners/pacer.go",
+		from: "a := (st.Rate - p.r0[i]) / (2 * st.ForS)",
+		to:   "a := (st.Rate - p.r0[i]) / st.ForS",
+		pkg:  "./runners", tests: []string{"TestStagePacerTotalAndAt"}},
+	{id: "window-by-start", file: "metrics/impact.go",
+		from: "mid := float64(t) + 0.5;",
+		to:   "mid := float64(t);",
+		pkg:  "./metrics", tests: []string{"TestFaultWindowsTakeTheIntervalsWhoseMiddleIsInside"}},
+	{id: "window-end-inclusive", file: "metrics/impact.go",
+		from: "mid < from || mid >= to",
+		to:   "mid < from || mid > to",
+		pkg:  "./metrics", tests: []string{"TestFaultWindowsTakeTheIntervalsWhoseMiddleIsInside"}},
+	{id: "instant-fault-failed-during", file: "metrics/impact.go",
+		from: "\t\t\tfi.Failed, fi.FailedByClass = fi.After.Errors, fi.After.ErrorsByClass\n",
+		to:   "\n",
+		pkg:  "./metrics", tests: []string{"TestFaultWindowsTakeTheIntervalsWhoseMiddleIsInside"}},
+	{id: "http-delay-ignores-rate", file: "chaos/local/http.go",
+		from: "if hit(&d.rng, d.Rate) {",
+		to:   "if true {",
+		pkg:  "./chaos/local", tests: []string{"TestHTTPFaultShares"}},
+	{id: "http-error-half-rate", file: "chaos/local/http.go",
+		from: "if hit(&e.rng, e.Rate) {",
+		to:   "if hit(&e.rng, e.Rate/2) {",
+		pkg:  "./chaos/local", tests: []string{"TestHTTPFaultShares"}},
+	{id: "gate-without-margin-test", file: "gates/compare.go",
+		from: "\t\tif mp < alpha {",
+		to:   "\t\tif true {",
+		pkg:  "./gates", tests: []string{"TestRegressErrorRates"}},
+}
+
+func main() {
+	only := flag.String("only", "", "comma-separated mutant ids to run (default: all)")
+	keep := flag.Bool("keep", false, "keep the scratch copy of the tree")
+	flag.Parse()
+	if err := run(*only, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "mutants:", err)
+		os.Exit(1)
+	}
+}
+
+func run(only string, keep bool) error {
+	todo := mutants
+	if only != "" {
+		ids := strings.Split(only, ",")
+		todo = slices.DeleteFunc(slices.Clone(mutants), func(m mutant) bool { return !slices.Contains(ids, m.id) })
+		if len(todo) != len(ids) {
+			return fmt.Errorf("-only %s: unknown mutant id", only)
+		}
+	}
+	for _, m := range todo {
+		src, err := os.ReadFile(m.file)
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.id, err)
+		}
+		if n := bytes.Count(src, []byte(m.from)); n != 1 {
+			return fmt.Errorf("%s: %s has its snippet %d times, want exactly once: update the row for the code as it is now\n  snippet: %q", m.id, m.file, n, m.from)
+		}
+	}
+	dir, err := copyTree()
+	if err != nil {
+		return err
+	}
+	if !keep {
+		defer os.RemoveAll(dir)
+	} else {
+		fmt.Println("scratch copy:", dir)
+	}
+
+	// The tests must pass on the code as it is, or failing proves nothing.
+	byPkg := map[string][]string{}
+	for _, m := range todo {
+		for _, t := range m.tests {
+			if !slices.Contains(byPkg[m.pkg], t) {
+				byPkg[m.pkg] = append(byPkg[m.pkg], t)
+			}
+		}
+	}
+	for pkg, tests := range byPkg {
+		if failed, out := goTest(dir, pkg, tests); len(failed) > 0 || out != "" {
+			return fmt.Errorf("unmutated tree: %s %v fail; fix them first\n%s", pkg, failed, out)
+		}
+	}
+
+	fmt.Printf("%-28s %-22s %-8s %s\n", "mutant", "file", "result", "caught by (took)")
+	var missed []string
+	for _, m := range todo {
+		path := filepath.Join(dir, m.file)
+		orig, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, bytes.Replace(orig, []byte(m.from), []byte(m.to), 1), 0o644); err != nil {
+			return err
+		}
+		began := time.Now()
+		failed, output := goTest(dir, m.pkg, m.tests)
+		if err := os.WriteFile(path, orig, 0o644); err != nil {
+			return err
+		}
+		took := time.Since(began).Round(time.Second)
+		switch {
+		case output != "" && len(failed) == 0:
+			return fmt.Errorf("%s: the mutated tree does not build or its tests crashed; fix the row:\n%s", m.id, output)
+		case len(failed) == 0:
+			missed = append(missed, m.id)
+			fmt.Printf("%-28s %-22s %-8s %s (%s)\n", m.id, m.file, "MISSED", "-", took)
+		default:
+			fmt.Printf("%-28s %-22s %-8s %s (%s)\n", m.id, m.file, "caught", strings.Join(failed, ", "), took)
+		}
+	}
+	fmt.Printf("%d of %d mutants caught\n", len(todo)-len(missed), len(todo))
+	if len(missed) > 0 {
+		return fmt.Errorf("not caught: %s", strings.Join(missed, ", "))
+	}
+	return nil
+}
+
+// copyTree copies the files git tracks (with their working-tree changes) and
+// untracked, not ignored ones into a scratch folder.
+func copyTree() (string, error) {
+	out, err := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		return "", fmt.Errorf("git ls-files: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "gauntlet-mutants-")
+	if err != nil {
+		return "", err
+	}
+	for name := range strings.SplitSeq(strings.TrimRight(string(out), "\x00"), "\x00") {
+		if err := copyFile(name, filepath.Join(dir, name)); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if os.IsNotExist(err) {
+		return nil // deleted in the working tree
+	}
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil || fi.IsDir() {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, fi.Mode())
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+var failLine = regexp.MustCompile(`^\s*--- FAIL: (\S+)`)
+
+// goTest runs the named tests of pkg in dir without -race and returns the
+// top-level tests that failed and, when the run failed, its output (which
+// names no failed test after a build error or a panic).
+func goTest(dir, pkg string, tests []string) (failed []string, problem string) {
+	cmd := exec.Command("go", "test", "-count=1", "-v", "-run", "^("+strings.Join(tests, "|")+")$", pkg)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if m := failLine.FindStringSubmatch(sc.Text()); m != nil && !strings.Contains(m[1], "/") && !slices.Contains(failed, m[1]) {
+			failed = append(failed, m[1])
+		}
+	}
+	if err != nil {
+		return failed, string(out)
+	}
+	return nil, ""
+}
