@@ -40,6 +40,10 @@ type Options struct {
 	// Log receives one line per notable step (services up, load started);
 	// nil discards them.
 	Log io.Writer
+	// Tap, when set, gets every line of the record as it is written (see
+	// metrics.Writer.SetTap): live metrics read the run from it, off the
+	// per-request path.
+	Tap func(lines []any)
 	// OnLoad is called when a variant's load starts, with the planned load
 	// length, and returns the function the recorder calls after each
 	// interval (may be nil). Used for progress displays.
@@ -63,6 +67,11 @@ type Options struct {
 	// of workers, iterations and idle connections. Only segment 1 injects
 	// faults. The search model cannot run as a segment (ErrSegmentSearch).
 	Segment metrics.Segment
+	// PinCPUs, where there are two or more CPUs and the scenario starts
+	// services, binds the generator (this whole process, for the run) and
+	// the services to disjoint CPU sets (affinity.Split), so neither takes
+	// CPU time from the other; the record says which.
+	PinCPUs bool
 }
 
 // ErrInterrupted is returned by Run when ctx was cancelled (Ctrl-C): the
@@ -101,7 +110,12 @@ func Run(ctx context.Context, spec *scenarios.Spec, opt Options) (string, error)
 	if err != nil {
 		return "", err
 	}
+	if opt.Tap != nil {
+		w.SetTap(opt.Tap)
+	}
 	e := &engine{spec: spec, plan: p, w: w, opt: opt}
+	e.cpus = pinCPUs(opt.PinCPUs, len(p.deps) > 0)
+	defer e.cpus.release()
 	if len(spec.Faults) > 0 {
 		if e.journal, err = chaos.OpenJournal(jpath); err != nil {
 			w.Close()
@@ -132,12 +146,18 @@ type engine struct {
 	w       *metrics.Writer
 	opt     Options
 	journal *chaos.Journal
+	cpus    cpuPlan
 	kills   killLog
 }
 
 func (e *engine) run(ctx context.Context) error {
-	if err := e.w.Write(e.plan.header(e.opt.Version)); err != nil {
+	h := e.plan.header(e.opt.Version)
+	h.CPUSets = e.cpus.rec
+	if err := e.w.Write(h); err != nil {
 		return err
+	}
+	if h.CPUSets != nil {
+		fmt.Fprintf(e.opt.Log, "cpu sets: %s\n", h.CPUSets)
 	}
 	for _, variant := range e.plan.variants {
 		if err := e.runVariant(ctx, variant); err != nil {

@@ -84,10 +84,17 @@ func TestPanicStopsTheRunAndCleansUp(t *testing.T) {
 			spec.Faults[1].Kind = panicKind
 		}},
 		{"probes", func(opt *Options, spec *scenarios.Spec, dir string) {
-			// The service's /metrics goes missing after the faults are in:
-			// the next scrape fails, and logging that panics.
+			// The service's /metrics goes missing a second into the load,
+			// with the faults in: the next scrape fails, and logging that
+			// panics.
 			opt.Log = panicLog{trigger: ": probe "}
-			time.AfterFunc(1500*time.Millisecond, func() { os.Remove(filepath.Join(dir, "metrics")) })
+			opt.OnLoad = func(string, time.Duration) func(metrics.Live) {
+				return func(l metrics.Live) {
+					if l.Elapsed >= time.Second {
+						os.Remove(filepath.Join(dir, "metrics"))
+					}
+				}
+			}
 		}},
 	}
 	for _, tt := range tests {

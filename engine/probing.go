@@ -70,6 +70,9 @@ func (e *engine) startProbes(ctx context.Context, crash context.CancelCauseFunc,
 		fmt.Fprintf(e.opt.Log, "%s: probe %s: %v\n", variant, owner, err)
 	}
 	samplers := []probes.Sampler{probes.Host(), probes.Self()}
+	if sets := e.cpus.sets(); sets != nil {
+		samplers = append(samplers, probes.CPUSets(sets))
+	}
 	for _, svc := range st.order {
 		samplers = append(samplers, &following{svc: svc})
 		if s := e.scraper(svc); s != nil {

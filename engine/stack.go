@@ -50,6 +50,7 @@ func (e *engine) startStack(ctx context.Context, variant string) (_ *stack, err 
 			return nil, err
 		}
 		specs[i].Port = port
+		specs[i].CPUs = e.cpus.service
 		upstream[specs[i].Name] = fmt.Sprintf("127.0.0.1:%d", port)
 		st.urls[specs[i].Name] = "http://" + upstream[specs[i].Name]
 	}

@@ -86,6 +86,33 @@ type Header struct {
 	// Merged lists the records a merged record was made from (gauntlet
 	// merge); empty for a record a run wrote.
 	Merged []MergedInput `json:"merged,omitempty"`
+	// CPUSets says where the generator and the services it started ran;
+	// nil in records of runs that started no services, and in older ones.
+	CPUSets *CPUSets `json:"cpu_sets,omitempty"`
+}
+
+// CPUSets says whether the generator and the services it started ran on
+// disjoint CPUs. Generator and Services are CPU lists in the kernel's format
+// ("0", "1-3") when they did; otherwise Shared says why not (e.g. "turned
+// off", "1 CPU").
+type CPUSets struct {
+	Generator string `json:"generator,omitempty"`
+	Services  string `json:"services,omitempty"`
+	Shared    string `json:"shared,omitempty"`
+}
+
+// Pinned reports whether the generator and the services ran apart.
+func (c *CPUSets) Pinned() bool { return c != nil && c.Generator != "" && c.Services != "" }
+
+// String says in words where the generator and the services ran.
+func (c *CPUSets) String() string {
+	switch {
+	case c == nil:
+		return ""
+	case c.Pinned():
+		return "generator on CPU " + c.Generator + ", services on CPU " + c.Services
+	}
+	return "generator and services share the CPUs (" + c.Shared + ")"
 }
 
 // Host describes the machine the generator ran on.
@@ -262,6 +289,16 @@ type Writer struct {
 	w    *bufio.Writer
 	path string
 	err  error
+	tap  func(lines []any)
+}
+
+// SetTap makes every later Write hand its lines, once written, to tap (e.g.
+// live metrics). tap is called in the order lines are written, one call at a
+// time, and must return quickly; it must not keep or change the lines.
+func (w *Writer) SetTap(tap func(lines []any)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.tap = tap
 }
 
 // ErrRecordExists is wrapped by Create when a file (or a link) is already at
@@ -302,6 +339,9 @@ func (w *Writer) Write(lines ...any) error {
 	}
 	if err := w.w.Flush(); err != nil {
 		w.err = fmt.Errorf("write record: %w", err)
+	}
+	if w.tap != nil {
+		w.tap(lines)
 	}
 	return w.err
 }

@@ -41,6 +41,23 @@ func (s Series) Peak(from, to float64) float64 {
 	return peak
 }
 
+// Mean is the mean of the values at T in (from, to] — readings of a rate
+// over the time up to T — and NaN when there is none.
+func (s Series) Mean(from, to float64) float64 {
+	var sum float64
+	n := 0
+	for i, t := range s.T {
+		if t > from && t <= to {
+			sum += s.V[i]
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
 // Last is the last value at T <= at; NaN when there is none.
 func (s Series) Last(at float64) float64 {
 	v := math.NaN()

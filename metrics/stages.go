@@ -3,6 +3,9 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"path/filepath"
+
+	"github.com/gauntletbench/gauntlet/affinity"
 )
 
 // StageSummary is one planned stage of a run: what it asked for, what it
@@ -29,10 +32,25 @@ type StageSummary struct {
 	HostCPUPeak      float64 `json:"host_cpu_peak"`
 	GeneratorCPUPeak float64 `json:"generator_cpu_peak"`
 	Saturated        string  `json:"saturated,omitempty"`
+	// GeneratorCPUsBusy and ServicesCPUsBusy are set when the generator and
+	// the services ran on CPUs of their own (Header.CPUSets): the mean busy
+	// share (0–1) of each set's CPUs during the stage, whoever used them.
+	GeneratorCPUsBusy float64 `json:"generator_cpus_busy,omitempty"`
+	ServicesCPUsBusy  float64 `json:"services_cpus_busy,omitempty"`
+	// SaturatedBy says whose CPUs were saturated (see saturation):
+	// "services" — the services had all their CPUs could give, so the
+	// figures stand; "generator" — the generator limited the load, so they
+	// describe gauntlet, not the services; "host" — every CPU was busy, the
+	// generator and the services sharing them; empty when none was.
+	SaturatedBy string `json:"saturated_by,omitempty"`
 	// Target and RSSPerConnBytes are set on idle-connections stages: the
 	// target service's memory growth per open idle connection.
 	Target          string  `json:"target,omitempty"`
 	RSSPerConnBytes float64 `json:"rss_per_connection_bytes,omitempty"`
+	// RSSPerConnHidden says why RSS growth cannot show the target's memory
+	// per connection, so RSSPerConnBytes is not comparable with other
+	// runtimes' (a JVM keeps connections in a heap already resident).
+	RSSPerConnHidden string `json:"rss_per_connection_hidden,omitempty"`
 }
 
 // Saturation limits: above them a stage is flagged.
@@ -40,6 +58,61 @@ const (
 	hostCPUSaturated      = 0.9
 	generatorCPUSaturated = 0.9
 )
+
+// Whose CPUs a stage saturated, the values of StageSummary.SaturatedBy.
+const (
+	SaturatedByServices  = "services"
+	SaturatedByGenerator = "generator"
+	SaturatedByHost      = "host"
+)
+
+// cpuLoad is what the probes saw of the CPUs during a stage.
+type cpuLoad struct {
+	// sets is where the generator and the services ran (nil: unknown).
+	sets *CPUSets
+	// genCPUs is the number of CPUs in the generator's set.
+	genCPUs int
+	// genMean and genPeak are the generator's own CPU, in cores.
+	genMean, genPeak float64
+	// genBusy and svcBusy are the mean busy shares of the two sets (0–1).
+	genBusy, svcBusy float64
+	// hostPeak is the highest busy share of all CPUs (0–1).
+	hostPeak float64
+}
+
+// saturation says whose CPUs limited a stage, and how, in words.
+//
+// With the generator and the services on CPUs of their own it judges the
+// stage's means: the generator's when gauntlet itself used ≥ 90 % of its
+// CPUs; else the services' when their CPUs were ≥ 90 % busy (they got all
+// their CPUs could give: the figure stands, even if other processes took
+// some of it); else the generator's when its CPUs were ≥ 90 % busy with other
+// processes. Sharing the CPUs it judges the peaks: the generator's when it
+// used ≥ 90 % of a core, else the host's when all CPUs were ≥ 90 % busy.
+func saturation(l cpuLoad) (by, text string) {
+	if l.sets.Pinned() {
+		own := l.genMean / float64(max(l.genCPUs, 1))
+		switch {
+		case own >= generatorCPUSaturated:
+			return SaturatedByGenerator, fmt.Sprintf("the generator's CPU %s, %.0f%% used by gauntlet itself: the figure measures the generator, not the services",
+				l.sets.Generator, own*100)
+		case l.svcBusy >= hostCPUSaturated:
+			return SaturatedByServices, fmt.Sprintf("the services' CPU %s, %.0f%% busy: the services' limit, the figure stands",
+				l.sets.Services, l.svcBusy*100)
+		case l.genBusy >= hostCPUSaturated:
+			return SaturatedByGenerator, fmt.Sprintf("the generator's CPU %s, %.0f%% busy (gauntlet %.0f%%, the rest other processes): the generator may have held the load back",
+				l.sets.Generator, l.genBusy*100, own*100)
+		}
+		return "", ""
+	}
+	switch {
+	case l.genPeak >= generatorCPUSaturated:
+		return SaturatedByGenerator, fmt.Sprintf("generator at %.0f%% of a core", l.genPeak*100)
+	case l.hostPeak >= hostCPUSaturated:
+		return SaturatedByHost, fmt.Sprintf("host CPU at %.0f%%", l.hostPeak*100)
+	}
+	return "", ""
+}
 
 func summarizeStages(h *Header, run *Run) ([]StageSummary, error) {
 	if len(h.Stages) < 2 {
@@ -60,6 +133,14 @@ func summarizeStages(h *Header, run *Run) ([]StageSummary, error) {
 	}
 	host := ReadingSeries(run, OwnerHost, "host_cpu_utilization_ratio")
 	gen := ReadingSeries(run, OwnerGenerator, "cpu_utilization_ratio")
+	genBusy := ReadingSeries(run, OwnerHost, "generator_cpus_busy_ratio")
+	svcBusy := ReadingSeries(run, OwnerHost, "services_cpus_busy_ratio")
+	genCPUs := 0
+	if h.CPUSets.Pinned() {
+		if set, err := affinity.Parse(h.CPUSets.Generator); err == nil {
+			genCPUs = len(set)
+		}
+	}
 	out := make([]StageSummary, len(h.Stages))
 	for i, st := range h.Stages {
 		from, to := st.StartS, st.StartS+st.ForS
@@ -75,19 +156,32 @@ func summarizeStages(h *Header, run *Run) ([]StageSummary, error) {
 			ss.RPS = perSecond(m.requests, st.ForS)
 			ss.Latency = percentiles(m.lat)
 		}
-		switch {
-		case ss.GeneratorCPUPeak >= generatorCPUSaturated:
-			ss.Saturated = fmt.Sprintf("generator at %.0f%% of a core", ss.GeneratorCPUPeak*100)
-		case ss.HostCPUPeak >= hostCPUSaturated:
-			ss.Saturated = fmt.Sprintf("host CPU at %.0f%%", ss.HostCPUPeak*100)
+		l := cpuLoad{sets: h.CPUSets, genCPUs: genCPUs, genMean: orZero(gen.Mean(from, to)), genPeak: ss.GeneratorCPUPeak,
+			genBusy: orZero(genBusy.Mean(from, to)), svcBusy: orZero(svcBusy.Mean(from, to)), hostPeak: ss.HostCPUPeak}
+		if h.CPUSets.Pinned() {
+			ss.GeneratorCPUsBusy, ss.ServicesCPUsBusy = l.genBusy, l.svcBusy
 		}
+		ss.SaturatedBy, ss.Saturated = saturation(l)
 		if st.IdleConnections > 0 {
 			rss := ReadingSeries(run, st.Target, "rss_bytes")
 			if before, peak := rss.Last(from), rss.Peak(from, to); !math.IsNaN(before) && !math.IsNaN(peak) {
 				ss.RSSPerConnBytes = max(peak-before, 0) / float64(st.IdleConnections)
 			}
+			ss.RSSPerConnHidden = rssHidden(run, st.Target)
 		}
 		out[i] = ss
 	}
 	return out, nil
+}
+
+// rssHidden says why the RSS growth of service name cannot show what its
+// connections cost, "" when it can: a JVM (its command runs java) keeps them
+// in a heap sized up front whose pages earlier load already made resident.
+func rssHidden(run *Run, name string) string {
+	for _, ev := range run.Services {
+		if ev.Service == name && ev.Kind == "command" && len(ev.Command) > 0 && filepath.Base(ev.Command[0]) == "java" {
+			return "a JVM keeps connections in its heap, already resident, so RSS growth cannot see them"
+		}
+	}
+	return ""
 }

@@ -2,8 +2,10 @@ package metrics
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -29,6 +31,8 @@ type Summary struct {
 	// Generators is the number of records a merged record was made from
 	// (gauntlet merge); 0 for a record a run wrote.
 	Generators int `json:"generators,omitempty"`
+	// CPUSets says where the generator and the services it started ran.
+	CPUSets *CPUSets `json:"cpu_sets,omitempty"`
 }
 
 // Verdicts of a summary.
@@ -44,24 +48,30 @@ type RunSummary struct {
 	Variant string `json:"variant"`
 	Status  string `json:"status"`
 	// Client names the HTTP client that sent the requests.
-	Client        string                    `json:"client,omitempty"`
-	DurationS     float64                   `json:"duration_s"`
-	Requests      int64                     `json:"requests"`
-	Errors        int64                     `json:"errors"`
-	ErrorRate     float64                   `json:"error_rate"`
-	Dropped       int64                     `json:"dropped"`
-	PlannedRPS    float64                   `json:"planned_rps"`
-	RPS           float64                   `json:"rps"`
-	Latency       Percentiles               `json:"latency_ms"`
-	ServiceTime   Percentiles               `json:"service_time_ms"`
-	ScheduleLag   Percentiles               `json:"schedule_lag_ms"`
-	ErrorsByClass map[string]int64          `json:"errors_by_class"`
-	StatusCodes   map[string]int64          `json:"status_codes"`
-	BytesIn       int64                     `json:"bytes_in"`
-	BytesOut      int64                     `json:"bytes_out"`
-	ByRequest     []RequestSummary          `json:"by_request"`
-	Services      map[string]ServiceSummary `json:"services"`
-	Faults        []FaultImpact             `json:"faults,omitempty"`
+	Client    string  `json:"client,omitempty"`
+	DurationS float64 `json:"duration_s"`
+	Requests  int64   `json:"requests"`
+	Errors    int64   `json:"errors"`
+	ErrorRate float64 `json:"error_rate"`
+	Dropped   int64   `json:"dropped"`
+	// PlannedRPS is the mean planned arrival rate over the measured stages
+	// that have one (open-model stages: closed and idle stages plan no
+	// rate), and PlanAchievedRPS the rate the requests of those same stages
+	// achieved, so the two compare like with like; 0 without such stages.
+	// RPS is over the whole measured window, stages without a plan too.
+	PlannedRPS      float64                   `json:"planned_rps"`
+	PlanAchievedRPS float64                   `json:"plan_achieved_rps,omitempty"`
+	RPS             float64                   `json:"rps"`
+	Latency         Percentiles               `json:"latency_ms"`
+	ServiceTime     Percentiles               `json:"service_time_ms"`
+	ScheduleLag     Percentiles               `json:"schedule_lag_ms"`
+	ErrorsByClass   map[string]int64          `json:"errors_by_class"`
+	StatusCodes     map[string]int64          `json:"status_codes"`
+	BytesIn         int64                     `json:"bytes_in"`
+	BytesOut        int64                     `json:"bytes_out"`
+	ByRequest       []RequestSummary          `json:"by_request"`
+	Services        map[string]ServiceSummary `json:"services"`
+	Faults          []FaultImpact             `json:"faults,omitempty"`
 	// TypicalP99Ms is the median of the measured seconds' p99; Spikes are
 	// the seconds whose p99 stood far above it (see SpikeRule), each with
 	// what coincided with it.
@@ -199,6 +209,7 @@ func Summarize(rec *Record) (*Summary, error) {
 		Scenario: h.Scenario, Description: h.Description, RunID: h.RunID, StartedAt: h.StartedAt,
 		Model: h.Model, Host: h.Host, GauntletVersion: h.GauntletVersion, Record: rec.Path,
 		Truncated: rec.Truncated, Runs: []RunSummary{}, Runtimes: h.Runtimes, Segment: h.Segment, Generators: len(h.Merged),
+		CPUSets: h.CPUSets,
 	}
 	for _, run := range rec.Runs {
 		rs, err := summarizeRun(&h, run, rec.Truncated)
@@ -274,6 +285,14 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	total := newMerged()
 	byName := map[string]*merged{}
 	skip := excluded(h, run)
+	planS, planHits, planned := planSpan(h, from, to)
+	var planReqs int64
+	steps := map[string]bool{}
+	for _, n := range h.Requests {
+		if flow, _, ok := strings.Cut(n, "/"); ok && slices.Contains(h.Flows, flow) {
+			steps[n] = true
+		}
+	}
 	for i := range run.Intervals {
 		iv := &run.Intervals[i]
 		if iv.Stage < len(h.Stages) && (h.Stages[iv.Stage].Warmup || h.Stages[iv.Stage].Kind == "idle") || skip.stages[iv.Stage] {
@@ -287,6 +306,10 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 		if err := m.add(iv); err != nil {
 			return RunSummary{}, err
 		}
+		// The plan schedules arrivals: a flow counts once, its steps not.
+		if planned[iv.Stage] && !steps[iv.Request] {
+			planReqs += iv.Requests
+		}
 		if skip.names[iv.Request] {
 			continue
 		}
@@ -297,7 +320,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	rs := RunSummary{
 		Variant: run.Start.Variant, Status: runStatus(run, truncated), DurationS: dur,
 		Requests: total.requests, Errors: total.errors, ErrorRate: ratio(total.errors, total.requests),
-		Dropped: total.dropped, RPS: perSecond(total.requests, dur), PlannedRPS: plannedRate(h, from, to) * h.Segment.Fraction(),
+		Dropped: total.dropped, RPS: perSecond(total.requests, dur), PlanAchievedRPS: perSecond(planReqs, planS),
 		Latency: percentiles(total.lat), ServiceTime: percentiles(total.svc), ScheduleLag: percentiles(total.lag),
 		ErrorsByClass: total.classes, StatusCodes: total.codes, BytesIn: total.bytesIn, BytesOut: total.bytesOut,
 		Services: services(run), Thresholds: []ThresholdResult{}, Warnings: []string{},
@@ -312,6 +335,9 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 			RPS: perSecond(m.requests, dur), Latency: percentiles(m.lat), ServiceTime: percentiles(m.svc),
 			ErrorsByClass: m.classes, StatusCodes: m.codes,
 		})
+	}
+	if planS > 0 {
+		rs.PlannedRPS = planHits / planS * h.Segment.Fraction()
 	}
 	serviceResources(run, from, to, total.requests, rs.Services)
 	rc := DefaultRecovery
@@ -440,8 +466,8 @@ func warnings(h *Header, run *Run, rs *RunSummary, total *merged) []string {
 		w = append(w, fmt.Sprintf("requests left late (schedule lag p99 %s): the generator was saturated or max_in_flight (%d) was reached; latency includes the wait",
 			fmtMs(lag), h.MaxInFlight))
 	}
-	if rs.PlannedRPS > 0 && rs.Status == StatusCompleted && rs.RPS < 0.95*rs.PlannedRPS {
-		w = append(w, fmt.Sprintf("achieved %.0f req/s of %.0f planned", rs.RPS, rs.PlannedRPS))
+	if rs.PlannedRPS > 0 && rs.Status == StatusCompleted && rs.PlanAchievedRPS < 0.95*rs.PlannedRPS {
+		w = append(w, fmt.Sprintf("achieved %.0f req/s of %.0f planned", rs.PlanAchievedRPS, rs.PlannedRPS))
 	}
 	if floor := total.svc.Min(); rs.Requests >= 100 && floor >= 35*time.Millisecond && floor <= 48*time.Millisecond {
 		w = append(w, fmt.Sprintf("no request was faster than %s: a latency floor near 40 ms is the signature of Nagle's algorithm meeting delayed ACKs (a JDK HttpServer without -Dsun.net.httpserver.nodelay=true, say), not of the service's speed",
@@ -463,18 +489,24 @@ func warnings(h *Header, run *Run, rs *RunSummary, total *merged) []string {
 	return w
 }
 
-// plannedRate is the mean planned arrival rate over [from, to), counting the
-// plan only up to its own end.
-func plannedRate(h *Header, from, to float64) float64 {
-	end := 0.0
-	for _, st := range h.Stages {
-		end = st.StartS + st.ForS
+// planSpan returns the stages of a plan that have a planned arrival rate
+// (open-model stages other than warm-up), the seconds of [from, to) they
+// cover, and the requests the plan schedules in those seconds.
+func planSpan(h *Header, from, to float64) (seconds, hits float64, stages map[int]bool) {
+	stages = map[int]bool{}
+	for i, st := range h.Stages {
+		if st.Warmup || (st.Kind != "" && st.Kind != "open") {
+			continue
+		}
+		a, b := max(st.StartS, from), min(st.StartS+st.ForS, to)
+		if b <= a {
+			continue
+		}
+		stages[i] = true
+		seconds += b - a
+		hits += PlannedHits(h.Stages, b) - PlannedHits(h.Stages, a)
 	}
-	to = min(to, end)
-	if to <= from {
-		return 0
-	}
-	return (PlannedHits(h.Stages, to) - PlannedHits(h.Stages, from)) / (to - from)
+	return seconds, hits, stages
 }
 
 // PlannedHits is the number of requests the open-model plan schedules in its

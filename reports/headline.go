@@ -16,7 +16,10 @@ import (
 // measured it: throughput from its closed (saturation) stage, p99 from its
 // stage named "steady" or else its first measured open stage. notes[i][j]
 // says, for row i and run j, when the machine was saturated during the stage
-// the figure comes from.
+// the figure comes from. A figure the method cannot measure fairly for a
+// run — taken while the generator, not the services, was the limit, or
+// memory per connection that RSS cannot see — is NaN, so it is never marked
+// better, and its note starts with notComparable and says why.
 func headlineRows(runs []*metrics.RunSummary) (rows []cmpRow, notes [][]string) {
 	add := func(label string, u unit, b better, f func(*metrics.RunSummary) (float64, string)) {
 		r := cmpRow{Group: "headline", Label: label, Unit: u, Better: b, Values: make([]float64, len(runs))}
@@ -24,7 +27,7 @@ func headlineRows(runs []*metrics.RunSummary) (rows []cmpRow, notes [][]string) 
 		found := false
 		for i, rs := range runs {
 			r.Values[i], n[i] = f(rs)
-			found = found || !math.IsNaN(r.Values[i])
+			found = found || !math.IsNaN(r.Values[i]) || n[i] != ""
 		}
 		if found {
 			rows, notes = append(rows, r), append(notes, n)
@@ -51,7 +54,7 @@ func headlineRows(runs []*metrics.RunSummary) (rows []cmpRow, notes [][]string) 
 	add("memory peak (all services)", unitMB, lowerBetter, services(func(s metrics.ServiceSummary) float64 { return s.RSSPeakBytes / 1e6 }, sum))
 	add("max throughput (saturation)", unitRPS, higherBetter, func(rs *metrics.RunSummary) (float64, string) {
 		if st := stageOf(rs, "closed", ""); st != nil {
-			return st.RPS, st.Saturated
+			return stageFigure(st, st.RPS, unitRPS)
 		}
 		return math.NaN(), ""
 	})
@@ -63,12 +66,15 @@ func headlineRows(runs []*metrics.RunSummary) (rows []cmpRow, notes [][]string) 
 	}
 	add(fmt.Sprintf("p99 at %.0f req/s", rate), unitMs, lowerBetter, func(rs *metrics.RunSummary) (float64, string) {
 		if st := stageOf(rs, "open", "steady"); st != nil && st.Requests > 0 {
-			return st.Latency.P99, st.Saturated
+			return stageFigure(st, st.Latency.P99, unitMs)
 		}
 		return math.NaN(), ""
 	})
 	add("CPU per 1k requests (all services)", unitMs, lowerBetter, services(func(s metrics.ServiceSummary) float64 { return s.CPUMsPer1kRequests }, sum))
 	add("memory per idle connection", unitKB, lowerBetter, func(rs *metrics.RunSummary) (float64, string) {
+		if st := stageOf(rs, "idle", ""); st != nil && st.RSSPerConnHidden != "" {
+			return math.NaN(), notComparable + st.RSSPerConnHidden
+		}
 		if st := stageOf(rs, "idle", ""); st != nil && st.RSSPerConnBytes > 0 {
 			return st.RSSPerConnBytes / 1e3, ""
 		}
@@ -76,6 +82,23 @@ func headlineRows(runs []*metrics.RunSummary) (rows []cmpRow, notes [][]string) 
 	})
 	add("error rate", unitRatio, lowerBetter, func(rs *metrics.RunSummary) (float64, string) { return rs.ErrorRate, "" })
 	return rows, notes
+}
+
+// notComparable starts the note of a headline figure the method cannot
+// measure fairly.
+const notComparable = "not comparable: "
+
+// stageFigure is a headline figure v taken during stage st, with its note:
+// a stage the generator saturated yields no figure, since it measured the
+// generator rather than the services.
+func stageFigure(st *metrics.StageSummary, v float64, u unit) (float64, string) {
+	if st.SaturatedBy == metrics.SaturatedByGenerator {
+		return math.NaN(), notComparable + u.format(v) + " taken while saturated: " + st.Saturated
+	}
+	if st.Saturated != "" {
+		return v, "saturated: " + st.Saturated
+	}
+	return v, ""
 }
 
 // stageOf returns the measured stage of a run a headline figure comes from:
@@ -130,6 +153,9 @@ func textHeadline(w io.Writer, s *metrics.Summary) error {
 		best := r.best()
 		for j, v := range r.Values {
 			cell := r.Unit.format(v)
+			if strings.HasPrefix(notes[i][j], notComparable) {
+				cell = "not comparable"
+			}
 			if j == best {
 				cell += " ◆"
 			}
@@ -144,7 +170,7 @@ func textHeadline(w io.Writer, s *metrics.Summary) error {
 	tw.Flush()
 	ew.printf("   ◆ better value\n")
 	for i, f := range footnotes {
-		ew.printf("   [%d] saturated: %s\n", i+1, f)
+		ew.printf("   [%d] %s\n", i+1, f)
 	}
 	return ew.err
 }

@@ -146,6 +146,8 @@ type faultRow struct {
 type footer struct {
 	Scenario, Description, RunID, Version, GoVersion, Host, Seed, Record, Model, File string
 	OpenModel                                                                         bool
+	// CPUSets says where the generator and the services ran, "" if unknown.
+	CPUSets string
 }
 
 func buildView(rec *metrics.Record, s *metrics.Summary) (*htmlView, error) {
@@ -371,7 +373,10 @@ func tableOf(rows []cmpRow, notes [][]string, names []string) *compareTable {
 		for i, v := range r.Values {
 			c := compareCell{Text: r.Unit.format(v), Best: i == best}
 			if notes != nil && notes[k][i] != "" {
-				c.Note = "saturated: " + notes[k][i]
+				c.Note = notes[k][i]
+				if strings.HasPrefix(c.Note, notComparable) {
+					c.Text = "not comparable"
+				}
 			}
 			row.Cells = append(row.Cells, c)
 		}
@@ -416,9 +421,7 @@ func runViewOf(h *metrics.Header, run *metrics.Run, rs *metrics.RunSummary, ser 
 			strconv.FormatInt(rs.Requests, 10) + " requests",
 			strconv.FormatFloat(rs.RPS, 'f', 1, 64) + " req/s",
 		}
-		if rs.PlannedRPS > 0 {
-			rv.Facts[2] += " of " + strconv.FormatFloat(rs.PlannedRPS, 'f', 1, 64) + " planned"
-		}
+		rv.Facts[2] += plannedText(rs)
 		rv.Facts = append(rv.Facts, pct(rs.ErrorRate)+" errors", "schedule lag p99 "+num(rs.ScheduleLag.P99)+" ms")
 		if rs.Dropped > 0 {
 			rv.Facts = append(rv.Facts, strconv.FormatInt(rs.Dropped, 10)+" dropped")
@@ -577,7 +580,7 @@ func footerOf(rec *metrics.Record, s *metrics.Summary) footer {
 	return footer{
 		Scenario: s.Scenario, Description: s.Description, RunID: s.RunID, Version: s.GauntletVersion,
 		GoVersion: h.GoVersion, Host: host, Seed: strconv.FormatInt(h.Seed, 10), Record: rec.Path,
-		Model: h.Model, File: h.File, OpenModel: h.Model != "closed",
+		Model: h.Model, File: h.File, OpenModel: h.Model != "closed", CPUSets: h.CPUSets.String(),
 	}
 }
 

@@ -19,6 +19,9 @@ func Markdown(w io.Writer, s *metrics.Summary) error {
 	icon := map[string]string{metrics.VerdictPass: "✅", metrics.VerdictFail: "❌", metrics.VerdictInterrupted: "⚠️"}[s.Verdict]
 	ew.printf("### %s gauntlet · %s · %s\n\n", icon, mdEscape(s.Scenario), strings.ToUpper(s.Verdict))
 	ew.printf("%s\n\n", headline(s))
+	if s.CPUSets != nil {
+		ew.printf("CPU sets: %s.\n\n", s.CPUSets)
+	}
 
 	loads := 0
 	for _, r := range s.Runs {
@@ -108,7 +111,10 @@ func mdLoads(ew *errWriter, s *metrics.Summary) {
 			continue
 		}
 		rps := strconv.FormatFloat(r.RPS, 'f', 1, 64)
-		if r.PlannedRPS > 0 {
+		switch {
+		case r.PlannedRPS > 0 && unplannedStages(&r):
+			rps += " (open stages " + strconv.FormatFloat(r.PlanAchievedRPS, 'f', 1, 64) + " / " + strconv.FormatFloat(r.PlannedRPS, 'f', 0, 64) + ")"
+		case r.PlannedRPS > 0:
 			rps += " / " + strconv.FormatFloat(r.PlannedRPS, 'f', 0, 64)
 		}
 		ew.printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(r.Variant), r.Status, rps,

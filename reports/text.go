@@ -21,6 +21,9 @@ func Text(w io.Writer, s *metrics.Summary) error {
 	ew := &errWriter{w: w}
 	ew.printf("gauntlet · %s · run %s%s\n", s.Scenario, s.RunID, distributed(s))
 	ew.printf("verdict: %s\n", strings.ToUpper(s.Verdict))
+	if s.CPUSets != nil {
+		ew.printf("cpu sets: %s\n", s.CPUSets)
+	}
 	for i := range s.Runs {
 		textRun(ew, &s.Runs[i])
 	}
@@ -55,10 +58,7 @@ func textSearch(ew *errWriter, r *metrics.RunSummary) {
 
 // textLoad is the header and latency tables of a run's load as one whole.
 func textLoad(ew *errWriter, r *metrics.RunSummary) {
-	ew.printf("\n── %s · %s · %.1f s measured · %.1f req/s", r.Variant, r.Status, r.DurationS, r.RPS)
-	if r.PlannedRPS > 0 {
-		ew.printf(" of %.1f planned", r.PlannedRPS)
-	}
+	ew.printf("\n── %s · %s · %.1f s measured · %.1f req/s%s", r.Variant, r.Status, r.DurationS, r.RPS, plannedText(r))
 	ew.printf("\n   requests %d · errors %d (%s) · dropped %d\n", r.Requests, r.Errors, pct(r.ErrorRate), r.Dropped)
 	if r.Client != "" {
 		ew.printf("   client %s\n", r.Client)
@@ -291,4 +291,30 @@ func distributed(s *metrics.Summary) string {
 		return fmt.Sprintf(" · %d generators merged", s.Generators)
 	}
 	return ""
+}
+
+// plannedText sets a run's rate against its plan: " of 250.0 planned" when
+// every measured stage has a planned rate, " (open stages 248.7 of 250.0
+// planned)" when some (closed) stages have none, so that an achieved rate
+// is only ever set against the plan of the same stages; "" without a plan.
+func plannedText(r *metrics.RunSummary) string {
+	if r.PlannedRPS <= 0 {
+		return ""
+	}
+	planned := strconv.FormatFloat(r.PlannedRPS, 'f', 1, 64)
+	if unplannedStages(r) {
+		return " (open stages " + strconv.FormatFloat(r.PlanAchievedRPS, 'f', 1, 64) + " of " + planned + " planned)"
+	}
+	return " of " + planned + " planned"
+}
+
+// unplannedStages reports whether a run measured stages without a planned
+// rate (closed stages) besides those with one.
+func unplannedStages(r *metrics.RunSummary) bool {
+	for _, st := range r.Stages {
+		if !st.Warmup && st.Kind == "closed" {
+			return true
+		}
+	}
+	return false
 }

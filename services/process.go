@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gauntletbench/gauntlet/affinity"
 )
 
 const (
@@ -125,7 +127,7 @@ func Start(ctx context.Context, spec Spec, emit func(Event)) (*Process, error) {
 	// `gauntlet recover` resumes it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	began := time.Now()
-	err = cmd.Start()
+	err = affinity.Start(spec.CPUs, cmd.Start)
 	outW.Close() // the child holds its own copy
 	if err != nil {
 		outR.Close()

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gauntletbench/gauntlet/affinity"
 	"github.com/gauntletbench/gauntlet/chaos"
 )
 
@@ -46,6 +47,9 @@ type Spec struct {
 	// Port fixes the port to listen on, e.g. to restart a service where its clients expect
 	// it; zero picks a free one.
 	Port int
+	// CPUs, if set, are the only CPUs the process and every process and thread it starts
+	// may run on (Linux); empty leaves them on the CPUs gauntlet may use.
+	CPUs affinity.Set
 }
 
 // Event kinds, the values of Event.Kind.

@@ -168,6 +168,8 @@ Exit codes:
 		newK8sCmd(),
 		newStressCmd(),
 		newScenariosCmd(),
+		newInitCmd(),
+		newSchemaCmd(),
 		newVersionCmd(),
 	)
 	return root

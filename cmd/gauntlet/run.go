@@ -40,6 +40,12 @@ type runOptions struct {
 	startAt string
 	start   time.Time
 	seg     metrics.Segment
+	// cpuSets is --cpu-sets: auto pins the generator and the services it
+	// starts to disjoint CPUs, off leaves them sharing.
+	cpuSets string
+	// metricsAddr is --metrics-addr; tap feeds the live figures served there.
+	metricsAddr string
+	tap         func(lines []any)
 }
 
 func newRunCmd() *cobra.Command {
@@ -94,9 +100,11 @@ func (o *runOptions) registerLoad(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&o.progress, "progress", true, "show a live progress line when stderr is a terminal")
 	cmd.Flags().StringVar(&o.out.html, "html", "", "where to write the HTML report (default report.html beside the record)")
 	cmd.Flags().StringVar(&o.startAt, "start-at", "", "hold the load until `TIME` (RFC 3339, e.g. 2026-11-22T10:00:00Z, or Unix seconds), so generators on several machines start together")
+	cmd.Flags().StringVar(&o.cpuSets, "cpu-sets", "auto", "`auto`: with 2+ CPUs, run the generator and the services it starts on disjoint CPUs (a quarter of them, at least one, for the generator); off: let them share every CPU")
 	cmd.Flags().StringVar(&o.segment, "segment", "", "run share `I/N` of the load, one of N generators (1 <= I <= N); only segment 1 injects faults, and thresholds judge this share only: merge the records with \"gauntlet merge\" and judge the merged one")
-	group(cmd, groupOutput, "out", "progress", "html")
-	group(cmd, groupLoad, "start-at", "segment")
+	cmd.Flags().StringVar(&o.metricsAddr, "metrics-addr", "", "serve the run's live figures for Prometheus at `HOST:PORT`/metrics (\":9102\" listens on 127.0.0.1)")
+	group(cmd, groupOutput, "out", "progress", "html", "metrics-addr")
+	group(cmd, groupLoad, "start-at", "segment", "cpu-sets")
 }
 
 // runSpec runs a validated scenario and prints its summary; shared by run and
@@ -107,6 +115,9 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 	}
 	if o.count < 1 {
 		return usageErr(fmt.Errorf("--count must be at least 1, got %d", o.count))
+	}
+	if o.cpuSets != "auto" && o.cpuSets != "off" {
+		return usageErr(fmt.Errorf("--cpu-sets %q: want auto or off", o.cpuSets))
 	}
 	if err := o.parseSegment(spec); err != nil {
 		return err
@@ -147,6 +158,11 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 	if out.html == "" {
 		out.html = filepath.Join(outDir, "report.html")
 	}
+	stopMetrics, err := o.startMetrics(stderr)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	var paths []string
 	var runErr error
 	for i := 1; i <= o.count && runErr == nil; i++ {
@@ -194,7 +210,8 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 // runOnce runs the scenario once into dir and returns its record's path.
 func (o *runOptions) runOnce(cmd *cobra.Command, spec *scenarios.Spec, dir string) (string, error) {
 	stderr := cmd.ErrOrStderr()
-	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results, Segment: o.seg, StartAt: o.start, Hurry: hurryOf(cmd.Context()),
+	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results, Segment: o.seg, StartAt: o.start, Tap: o.tap,
+		PinCPUs: o.cpuSets == "auto", Hurry: hurryOf(cmd.Context()),
 		Fails: func(th metrics.Threshold, rs *metrics.RunSummary) bool {
 			r := gates.Evaluate(rs, th)
 			return !r.Pass && r.Error == ""
