@@ -78,6 +78,44 @@ mutants:
 test-race-kube:
 	CGO_ENABLED=1 $(GO) test -race -count=1 $(KUBE_PKGS)
 
+# The real-server tests (build tag kubeapi). kube-apiserver, etcd, controller-gen,
+# kwok and chaos-controller-manager are built from the pinned modules in
+# tools/kube (one module each, so their Kubernetes versions stay their own and
+# gauntlet's go.mod gains nothing) into bin/kube, and rebuilt only when their
+# go.mod changes; the CRDs are regenerated when go.mod changes. Nothing is
+# downloaded while the tests run.
+KUBE_ASSETS  := bin/kube
+KUBE_VERSION := v1.35.4
+KUBE_VERSION_PKG := k8s.io/component-base/version
+KUBE_TOOLS   := $(addprefix $(KUBE_ASSETS)/,kube-apiserver etcd controller-gen kwok chaos-controller-manager)
+
+.PHONY: test-kube kube-assets
+
+kube-assets: $(KUBE_TOOLS) $(KUBE_ASSETS)/crd/.stamp
+
+$(KUBE_ASSETS)/kube-apiserver: tools/kube/apiserver/go.mod tools/kube/apiserver/go.sum
+	cd tools/kube/apiserver && $(GO) build -trimpath -ldflags "-s -w -X $(KUBE_VERSION_PKG).gitVersion=$(KUBE_VERSION) -X $(KUBE_VERSION_PKG).gitMajor=1 -X $(KUBE_VERSION_PKG).gitMinor=35" -o $(CURDIR)/$@ k8s.io/kubernetes/cmd/kube-apiserver
+
+$(KUBE_ASSETS)/etcd: tools/kube/etcd/go.mod tools/kube/etcd/go.sum
+	cd tools/kube/etcd && $(GO) build -trimpath -ldflags "-s -w" -o $(CURDIR)/$@ go.etcd.io/etcd/server/v3
+
+$(KUBE_ASSETS)/controller-gen: tools/kube/controller-gen/go.mod tools/kube/controller-gen/go.sum
+	cd tools/kube/controller-gen && $(GO) build -trimpath -ldflags "-s -w" -o $(CURDIR)/$@ sigs.k8s.io/controller-tools/cmd/controller-gen
+
+$(KUBE_ASSETS)/kwok: tools/kube/kwok/go.mod tools/kube/kwok/go.sum
+	cd tools/kube/kwok && $(GO) build -trimpath -ldflags "-s -w" -o $(CURDIR)/$@ sigs.k8s.io/kwok/cmd/kwok
+
+$(KUBE_ASSETS)/chaos-controller-manager: tools/kube/chaos-mesh/go.mod tools/kube/chaos-mesh/go.sum
+	cd tools/kube/chaos-mesh && $(GO) build -trimpath -ldflags "-s -w" -o $(CURDIR)/$@ github.com/chaos-mesh/chaos-mesh/cmd/chaos-controller-manager
+
+$(KUBE_ASSETS)/crd/.stamp: go.mod tools/kube/chaos-mesh/go.mod scripts/kube-crds.sh $(KUBE_ASSETS)/controller-gen
+	GO=$(GO) bash scripts/kube-crds.sh $(KUBE_ASSETS)/controller-gen $(KUBE_ASSETS)/crd
+	touch $@
+
+test-kube: kube-assets
+	KUBEBUILDER_ASSETS=$(CURDIR)/$(KUBE_ASSETS) GAUNTLET_KUBE_ASSETS=$(CURDIR)/$(KUBE_ASSETS) \
+		$(GO) test -tags kubeapi -count=1 -timeout 15m -run '^TestKubeAPI' ./chaos/chaosmesh ./cmd/gauntlet
+
 bench: build
 	bash bench/run.sh
 
