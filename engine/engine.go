@@ -44,6 +44,10 @@ type Options struct {
 	// metrics.Writer.SetTap): live metrics read the run from it, off the
 	// per-request path.
 	Tap func(lines []any)
+	// InFlight, when set, is given for each variant the function that reads
+	// how many requests its load has in flight, when its runner can tell
+	// (runners.InFlighter): for live metrics.
+	InFlight func(variant string, inFlight func() int64)
 	// OnLoad is called when a variant's load starts, with the planned load
 	// length, and returns the function the recorder calls after each
 	// interval (may be nil). Used for progress displays.
@@ -240,6 +244,9 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	runner, err := e.plan.runner(st.urls, start)
 	if err != nil {
 		return end(metrics.StatusFailed, err)
+	}
+	if f, ok := runner.(runners.InFlighter); ok && e.opt.InFlight != nil {
+		e.opt.InFlight(variant, f.InFlight)
 	}
 	runner = e.instrument(runner, variant, start)
 	faults, err := newFaultRun(e, variant, st.env(e.journal, uint64(e.plan.seed)), start)

@@ -44,6 +44,8 @@ type Open struct {
 	notes     func(line any)
 	capped    atomic.Bool // every worker was busy at some point
 	exhausted atomic.Bool // a unique data feeder ran out
+	// running is the pool of the run in progress, for InFlight.
+	running atomic.Pointer[pool]
 }
 
 var (
@@ -83,6 +85,7 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
 	s := &schedule{o: o, m: newMix(o.Requests), es: entries(o.Requests), total: o.Pacer.Total(),
 		deadline: o.Start.Add(o.Pacer.End() + grace), out: out,
 		pool: newPool(int64(min(maxInFlight, minWorkers)))}
+	o.running.Store(s.pool)
 	defer o.Client.watch(ctx)()
 	spawned := uint64(0)
 	spawn := func() {
