@@ -67,7 +67,7 @@ NORACE_TESTS := TestSearchFindsKnownCapacity|TestOpenKeepsTheSchedule|TestOpenLa
 test: tools-test build check
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 9m $$($(GO) list ./... | grep -v -e /chaos/chaosmesh -e /kube$$)
 	$(GO) test -count=1 -timeout 5m $(KUBE_PKGS)
-	$(GO) test -count=1 -p 1 -timeout 5m -run '^($(NORACE_TESTS))$$' ./engine ./runners ./gates
+	$(GO) test -count=1 -p 1 -timeout 9m -run '^($(NORACE_TESTS))$$' ./engine ./runners ./gates
 
 # Plant known bugs in the measurement core one at a time and run the tests
 # that must catch each (scripts/mutants); fails when one goes uncaught.

@@ -254,7 +254,7 @@ func (fr *faultRun) inject(ctx context.Context, w chaos.Window) {
 	fr.mu.Unlock()
 	if fr.env != nil && chaos.Instant(w.Kind) {
 		if p, ok := fr.env.Process(fr.target[w.Name]); ok {
-			fr.kills.expect(p.PID(), w.Name)
+			fr.kills.expect(p.PID(), fr.target[w.Name], w.Name)
 		}
 	}
 	ictx, cancel := context.WithTimeout(ctx, revertTimeout)

@@ -60,6 +60,9 @@ func (e *engine) startProbes(ctx context.Context, crash context.CancelCauseFunc,
 		_ = e.w.Write(rd)
 	}
 	onErr := func(owner string, err error) {
+		if e.kills.down(owner) {
+			return // a fault took the service down: its probes fail by design until it is back
+		}
 		if nm := (*probes.NoMetricsError)(nil); errors.As(err, &nm) {
 			// Most services serve no Prometheus metrics: a remark, not an error.
 			_ = e.w.Write(metrics.Note{Type: metrics.LineNote, Variant: variant, T: time.Since(t0).Seconds(), Kind: metrics.NoteNoMetrics,

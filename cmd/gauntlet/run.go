@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,9 @@ import (
 	"github.com/gauntletbench/gauntlet/runners"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
+
+// CPUSetsEnv, when set, is the default of --cpu-sets (auto or off).
+const CPUSetsEnv = "GAUNTLET_CPU_SETS"
 
 // defaultScenario is what `gauntlet run` runs without an argument.
 const defaultScenario = "go-vs-jvm"
@@ -101,7 +105,7 @@ func (o *runOptions) registerLoad(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&o.progress, "progress", true, "show a live progress line when stderr is a terminal")
 	cmd.Flags().StringVar(&o.out.html, "html", "", "where to write the HTML report (default report.html beside the record)")
 	cmd.Flags().StringVar(&o.startAt, "start-at", "", "hold the load until `TIME` (RFC 3339, e.g. 2026-11-22T10:00:00Z, or Unix seconds), so generators on several machines start together")
-	cmd.Flags().StringVar(&o.cpuSets, "cpu-sets", "auto", "`auto`: with 2+ CPUs, run the generator and the services it starts on disjoint CPUs (a quarter of them, at least one, for the generator); off: let them share every CPU")
+	cmd.Flags().StringVar(&o.cpuSets, "cpu-sets", cmp.Or(os.Getenv(CPUSetsEnv), "auto"), "`auto`: with 2+ CPUs, run the generator and the services it starts on disjoint CPUs (a quarter of them, at least one, for the generator); off: let them share every CPU (default from $"+CPUSetsEnv+", else auto)")
 	cmd.Flags().StringVar(&o.segment, "segment", "", "run share `I/N` of the load, one of N generators (1 <= I <= N); only segment 1 injects faults, and thresholds judge this share only: merge the records with \"gauntlet merge\" and judge the merged one")
 	cmd.Flags().StringVar(&o.metricsAddr, "metrics-addr", "", "serve the run's live figures for Prometheus at `HOST:PORT`/metrics (\":9102\" listens on 127.0.0.1)")
 	group(cmd, groupOutput, "out", "progress", "html", "metrics-addr")
