@@ -4,6 +4,7 @@
 #   make test   build everything, install what the tests need, check formatting and vet, run every test with -race
 #   make bench  the bench/ scripts (wrk, vegeta and gauntlet on one target)
 #   make mutants  plant known bugs one at a time; each must fail a test
+#   make fuzz   fuzz the scenario decoder and the record reader (FUZZTIME=10m in all)
 
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -12,7 +13,7 @@ SCENARIO ?= go-vs-jvm
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build build-go build-jvm kube tools-run tools-test run test test-race-kube mutants check bench clean
+.PHONY: all build build-go build-jvm kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean
 
 all: build
 
@@ -117,6 +118,13 @@ test-kube: kube-assets
 
 bench: build
 	bash bench/run.sh
+
+# make test runs the fuzz targets' seeds and committed corpus (testdata/fuzz)
+# as normal tests; this fuzzes for FUZZTIME, split between the two targets,
+# each input within 1 GiB, and adds what it finds to the corpus.
+FUZZTIME ?= 10m
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 clean:
 	rm -rf bin out
