@@ -4,6 +4,7 @@
 #   make test   build everything, install what the tests need, check formatting and vet, run every test with -race
 #   make bench  the bench/ scripts (wrk, vegeta and gauntlet on one target)
 #   make mutants  plant known bugs one at a time; each must fail a test
+#   make fuzz   fuzz the scenario decoder and the record reader (FUZZTIME=10m in all)
 
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -12,7 +13,7 @@ SCENARIO ?= go-jvm-python
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build build-go build-jvm build-python kube tools-run tools-test run test test-race-kube mutants check bench clean
+.PHONY: all build build-go build-jvm build-python kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean
 
 all: build
 
@@ -74,7 +75,7 @@ NORACE_TESTS := TestSearchFindsKnownCapacity|TestOpenKeepsTheSchedule|TestOpenLa
 test: tools-test build check
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 9m $$($(GO) list ./... | grep -v -e /chaos/chaosmesh -e /kube$$)
 	$(GO) test -count=1 -timeout 5m $(KUBE_PKGS)
-	$(GO) test -count=1 -p 1 -timeout 5m -run '^($(NORACE_TESTS))$$' ./engine ./runners ./gates
+	$(GO) test -count=1 -p 1 -timeout 9m -run '^($(NORACE_TESTS))$$' ./engine ./runners ./gates
 
 # Plant known bugs in the measurement core one at a time and run the tests
 # that must catch each (scripts/mutants); fails when one goes uncaught.
@@ -124,6 +125,13 @@ test-kube: kube-assets
 
 bench: build
 	bash bench/run.sh
+
+# make test runs the fuzz targets' seeds and committed corpus (testdata/fuzz)
+# as normal tests; this fuzzes for FUZZTIME, split between the two targets,
+# each input within 1 GiB, and adds what it finds to the corpus.
+FUZZTIME ?= 10m
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 clean:
 	rm -rf bin out

@@ -218,6 +218,10 @@ func Summarize(rec *Record) (*Summary, error) {
 		if err != nil {
 			return nil, fmt.Errorf("run %q: %w", run.Start.Variant, err)
 		}
+		if rec.CorruptLines > 0 {
+			rs.Warnings = append(rs.Warnings, fmt.Sprintf("%d malformed line(s) of the record skipped (%s): the figures leave out what they held",
+				rec.CorruptLines, rec.Corrupt[0]))
+		}
 		s.Runs = append(s.Runs, rs)
 	}
 	return s, nil

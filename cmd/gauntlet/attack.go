@@ -214,7 +214,7 @@ func (o *attackOptions) openDump() (func() error, error) {
 	if format == "" {
 		format = runners.DumpFormat(o.dumpResults)
 	}
-	f, err := os.Create(o.dumpResults)
+	f, err := createOutput(o.dumpResults)
 	if err != nil {
 		return nil, fmt.Errorf("--dump-results: %w", err)
 	}
