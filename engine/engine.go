@@ -300,6 +300,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 			runErr = err
 		}
 	}
+	e.settle(runCtx, variant, t0)
 	close(loadDone)
 	if err := <-recErr; err != nil && runErr == nil {
 		runErr = err
@@ -345,5 +346,27 @@ func (e *engine) emitter(variant string) func(services.Event) {
 		if line.Unexpected {
 			fmt.Fprintf(e.opt.Log, "%s: service %s exited unexpectedly: %s\n", variant, ev.Service, ev.Message)
 		}
+	}
+}
+
+// leakSettle is how long a run with a leaks threshold keeps its services, idle, after the
+// load before it stops them, sampling them all the while: longer than the generator's 10 s
+// idle-connection timeout, so the connections the load leaves open close within it.
+const leakSettle = 12 * time.Second
+
+// settle waits out the settle period of a leak check (if the scenario has one) and marks
+// its start in the record; the probes keep sampling.
+func (e *engine) settle(ctx context.Context, variant string, t0 time.Time) {
+	if !e.plan.leakCheck || ctx.Err() != nil {
+		return
+	}
+	_ = e.w.Write(metrics.Note{Type: metrics.LineNote, Variant: variant, T: time.Since(t0).Seconds(), Kind: metrics.NoteSettle,
+		Text: strconv.FormatFloat(leakSettle.Seconds(), 'f', -1, 64)})
+	fmt.Fprintf(e.opt.Log, "%s: load done; %s of idle to check for leaks\n", variant, leakSettle)
+	t := time.NewTimer(leakSettle)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }

@@ -41,7 +41,9 @@ type plan struct {
 	flows      []string
 	search     *metrics.SearchPlan
 	thresholds []metrics.Threshold
-	deps       map[string][]string
+	// leakCheck is set by a leaks threshold: each run ends with a settle period.
+	leakCheck bool
+	deps      map[string][]string
 	// faultWindows is the fault timeline, the same for every variant.
 	faultWindows []chaos.Window
 	// segment is this generator's share of a distributed run; zero for
@@ -91,6 +93,7 @@ func newPlan(spec *scenarios.Spec, cluster chaos.Cluster) (*plan, error) {
 		p.thresholds = append(p.thresholds, metrics.Threshold{Expr: t.Expr, Metric: t.Metric, Op: t.Op, Value: t.Value,
 			Request: t.Request, Service: t.Service, Variant: t.Variant, Window: t.Window, AbortOnFail: t.AbortOnFail,
 			DelayAbortEvalMs: float64(t.DelayAbortEval.Std()) / 1e6})
+		p.leakCheck = p.leakCheck || t.Metric == "leaks"
 	}
 	managed := map[string]bool{}
 	for _, s := range spec.Services {

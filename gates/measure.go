@@ -37,7 +37,7 @@ type view struct {
 func measure(rs *metrics.RunSummary, th metrics.Threshold) ([]measured, string, error) {
 	family, _, _ := strings.Cut(th.Metric, ".")
 	switch th.Metric {
-	case "startup_ms", "rss_idle", "rss_peak", "cpu_per_1k", "threads_peak", "tag_coverage":
+	case "startup_ms", "rss_idle", "rss_peak", "cpu_per_1k", "threads_peak", "tag_coverage", "leaks":
 		return serviceFigures(rs, th)
 	case "time_to_recover":
 		return recovery(rs, th)
@@ -211,7 +211,7 @@ func statusCount(codes map[string]int64, code string) int64 {
 // every service gauntlet started (those with a pid or a startup time).
 func serviceFigures(rs *metrics.RunSummary, th metrics.Threshold) ([]measured, string, error) {
 	unit := map[string]string{"startup_ms": unitMs, "rss_idle": unitBytes, "rss_peak": unitBytes,
-		"cpu_per_1k": unitMs, "threads_peak": unitThreads, "tag_coverage": unitRatio}[th.Metric]
+		"cpu_per_1k": unitMs, "threads_peak": unitThreads, "tag_coverage": unitRatio, "leaks": unitCount}[th.Metric]
 	var names []string
 	if th.Service != "" {
 		if _, ok := rs.Services[th.Service]; !ok {
@@ -263,6 +263,11 @@ func serviceFigure(s metrics.ServiceSummary, metric string) (float64, error) {
 			return 0, missing("no CPU readings, or no requests")
 		}
 		return s.CPUMsPer1kRequests, nil
+	case "leaks":
+		if !s.LeakChecked {
+			return 0, missing("no readings from before the load and after its settle period")
+		}
+		return float64(len(s.Leaks)), nil
 	case "threads_peak":
 		if s.ThreadsPeak <= 0 {
 			return 0, missing("no thread readings")

@@ -129,6 +129,7 @@ func serviceResources(run *Run, from, to float64, requests int64, out map[string
 		if v := ReadingSeries(run, name, "requests_received_total").Last(math.Inf(1)); !math.IsNaN(v) {
 			s.Received = v
 		}
+		s.Leaks, s.LeakChecked = leaks(run, name)
 		out[name] = s
 	}
 }

@@ -145,6 +145,10 @@ type ServiceSummary struct {
 	// /metrics at the end of the run; -1 when not scraped.
 	Tagged   float64 `json:"tagged_requests"`
 	Received float64 `json:"requests_received"`
+	// LeakChecked is set when the run waited a settle period after the load and the
+	// service had readings from before the load; Leaks lists what did not come back.
+	LeakChecked bool   `json:"leak_checked,omitempty"`
+	Leaks       []Leak `json:"leaks,omitempty"`
 }
 
 // FaultImpact is what one fault did to the run: the windows before, during

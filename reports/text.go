@@ -113,6 +113,12 @@ func textOutcome(ew *errWriter, r *metrics.RunSummary) {
 		if sv.ExitedUnexpectedly {
 			ew.printf(", exited unexpectedly: %s", sv.ExitMessage)
 		}
+		for _, l := range sv.Leaks {
+			ew.printf(", LEAK %s", leakText(l))
+		}
+		if sv.LeakChecked && len(sv.Leaks) == 0 {
+			ew.printf(", no leaks")
+		}
 		ew.printf("\n")
 	}
 	for _, f := range r.Faults {
@@ -338,4 +344,14 @@ func unplannedStages(r *metrics.RunSummary) bool {
 		}
 	}
 	return false
+}
+
+// leakText gives a leaking resource's figures: idle before the load → start and end of the
+// settle period after it.
+func leakText(l metrics.Leak) string {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
+	if l.Resource == "rss_bytes" {
+		f = func(v float64) string { return strconv.FormatFloat(v/1e6, 'f', 1, 64) + " MB" }
+	}
+	return fmt.Sprintf("%s: %s idle → %s → %s after the load (limit %s)", l.Resource, f(l.Idle), f(l.Start), f(l.End), f(l.Limit))
 }

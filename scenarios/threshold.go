@@ -55,7 +55,7 @@ var LatencyMetrics = []string{"p50", "p75", "p90", "p95", "p99", "p99.9", "p99.9
 
 // ServiceMetrics are measured per service under test; a threshold on one
 // names its service or applies to every service.
-var ServiceMetrics = []string{"startup_ms", "rss_idle", "rss_peak", "cpu_per_1k", "threads_peak", "tag_coverage"}
+var ServiceMetrics = []string{"startup_ms", "rss_idle", "rss_peak", "cpu_per_1k", "threads_peak", "tag_coverage", "leaks"}
 
 // ErrorClasses are the error classes errors.CLASS and error_rate.CLASS name.
 var ErrorClasses = []string{"timeout", "connection_refused", "connection_reset", "transport", "http_4xx", "http_5xx", "expectation_failed"}
@@ -76,7 +76,7 @@ var metricFamilies = []string{"errors", "error_rate", "status", "status_rate"}
 // MetricHelp lists the metrics and their families for messages and help.
 const MetricHelp = "p50 p75 p90 p95 p99 p99.9 p99.99 max mean (latency), rps, requests, errors, error_rate, " +
 	"errors.CLASS, error_rate.CLASS, status.CODE, status_rate.CODE (CODE like 503 or 5xx), schedule_lag, " +
-	"time_to_recover, startup_ms, rss_idle, rss_peak, cpu_per_1k, threads_peak, tag_coverage, shutdown_failed, shutdown_ms"
+	"time_to_recover, startup_ms, rss_idle, rss_peak, cpu_per_1k, threads_peak, tag_coverage, leaks, shutdown_failed, shutdown_ms"
 
 // unitKind is how a metric's value is written and converted.
 type unitKind int
@@ -126,7 +126,7 @@ func lookupMetric(name string) (metricSpec, error) {
 		return metricSpec{msUnit, scopeService}, nil
 	case name == "rss_idle", name == "rss_peak":
 		return metricSpec{bytesUnit, scopeService}, nil
-	case name == "threads_peak":
+	case name == "threads_peak", name == "leaks":
 		return metricSpec{countUnit, scopeService}, nil
 	case name == "tag_coverage":
 		return metricSpec{ratioUnit, scopeService}, nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -138,4 +139,28 @@ func intParam(r *http.Request, name string, limit int) (v int, ok bool) {
 		return 0, false
 	}
 	return min(v, limit), true
+}
+
+// maxLeaked bounds the goroutines /leak leaves behind, so that its memory stays bounded.
+const maxLeaked = 100_000
+
+var (
+	leaked      atomic.Int64
+	leakForever = make(chan struct{}) // never closed: what every leaked goroutine waits on
+)
+
+// registerLeak adds GET /leak to the micro role: a deliberately leaking endpoint that
+// starts a goroutine that never ends (up to maxLeaked in all) and answers {"leaked":N}, the
+// number left behind so far. It proves gauntlet's leak check; the chain's roles lack it.
+func registerLeak(rt *router, _ config) error {
+	rt.handle(http.MethodGet, "/leak", func(w http.ResponseWriter, _ *http.Request) {
+		n := leaked.Add(1)
+		if n > maxLeaked {
+			n = leaked.Add(-1)
+		} else {
+			go func() { <-leakForever }()
+		}
+		writeJSON(w, http.StatusOK, append(strconv.AppendInt([]byte(`{"leaked":`), n, 10), '}'))
+	})
+	return nil
 }

@@ -11,7 +11,7 @@ import (
 // own file. Every role also serves the common and micro-comparison endpoints; micro serves
 // only those. A register function returns an error when cfg lacks what the role needs.
 var roles = map[string]func(rt *router, cfg config) error{
-	"micro":     func(*router, config) error { return nil },
+	"micro":     registerLeak,
 	"gateway":   registerGateway,
 	"order":     registerOrder,
 	"inventory": registerInventory,
