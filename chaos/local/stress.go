@@ -247,6 +247,7 @@ func (f *Stress) Inject(ctx context.Context) error {
 	}
 	defer r.Close()
 	cmd := exec.Command(exe, f.Args...)
+	cmd.Env = append(os.Environ(), chaos.Marker())
 	cmd.Stdout = w
 	f.stderr = &tail{max: 4 << 10}
 	cmd.Stderr = f.stderr

@@ -24,7 +24,7 @@ import (
 const CPUSetsEnv = "GAUNTLET_CPU_SETS"
 
 // defaultScenario is what `gauntlet run` runs without an argument.
-const defaultScenario = "go-vs-jvm"
+const defaultScenario = "go-jvm-python"
 
 type runOptions struct {
 	// kube holds the flags for faults on Kubernetes services.
@@ -132,10 +132,23 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 		return usageErr(err)
 	}
 	o.start = start
+	stderr := cmd.ErrOrStderr()
+	left, _ := journals(nil)
+	if o.outDir != "" {
+		left = append(left, filepath.Join(o.outDir, engine.JournalName))
+	}
+	// A gauntlet killed earlier may have left faults in effect.
+	if err := recoverAll(stderr, left); err != nil {
+		fmt.Fprintf(stderr, "gauntlet: %v\n", err)
+	}
 	outDir := o.outDir
 	if outDir == "" {
-		outDir = defaultOutDir(spec.Name)
+		if outDir, err = newRunDir("out", spec.Name); err != nil {
+			return err
+		}
 		defer linkLatest(outDir)
+	} else if _, err := os.Lstat(filepath.Join(outDir, engine.RecordName)); err == nil {
+		return usageErr(fmt.Errorf("--out %s holds a run already (%s): pick another folder or remove it", outDir, engine.RecordName))
 	}
 	out := o.out
 	if o.ci {
@@ -149,13 +162,6 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 	}
 	if out.html == "" {
 		out.html = filepath.Join(outDir, "report.html")
-	}
-	stderr := cmd.ErrOrStderr()
-	if left, err := journals(nil); err == nil && len(left) > 0 {
-		// A gauntlet killed earlier may have left faults in effect.
-		if err := recoverAll(stderr, left); err != nil {
-			fmt.Fprintf(stderr, "gauntlet: %v\n", err)
-		}
 	}
 	stopMetrics, err := o.startMetrics(stderr)
 	if err != nil {
@@ -210,7 +216,7 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 func (o *runOptions) runOnce(cmd *cobra.Command, spec *scenarios.Spec, dir string) (string, error) {
 	stderr := cmd.ErrOrStderr()
 	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results, Segment: o.seg, StartAt: o.start, Tap: o.tap, InFlight: o.inFlight,
-		PinCPUs: o.cpuSets == "auto",
+		PinCPUs: o.cpuSets == "auto", Hurry: hurryOf(cmd.Context()),
 		Fails: func(th metrics.Threshold, rs *metrics.RunSummary) bool {
 			r := gates.Evaluate(rs, th)
 			return !r.Pass && r.Error == ""
