@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -140,8 +141,11 @@ func (v *validator) load() {
 		if st.For <= 0 {
 			v.add(path+".for", "must be > 0, got "+st.For.String())
 		}
-		if st.Rate < 0 {
-			v.add(path+".rate", "must be >= 0, got "+strconv.FormatFloat(float64(st.Rate), 'g', -1, 64))
+		switch r := float64(st.Rate); {
+		case r < 0:
+			v.add(path+".rate", "must be >= 0, got "+strconv.FormatFloat(r, 'g', -1, 64))
+		case math.IsNaN(r) || math.IsInf(r, 0):
+			v.add(path+".rate", "must be a finite number, got "+strconv.FormatFloat(r, 'g', -1, 64))
 		}
 		if !slices.Contains(ramps, st.Ramp) {
 			v.add(path+".ramp", "unknown ramp "+strconv.Quote(st.Ramp)+or(hint(st.Ramp, ramps), " (use step or linear)"))
