@@ -4,19 +4,20 @@
 #   make test   build everything, install what the tests need, check formatting and vet, run every test with -race
 #   make bench  the bench/ scripts (wrk, vegeta and gauntlet on one target)
 #   make mutants  plant known bugs one at a time; each must fail a test
+#   make fuzz   fuzz the scenario decoder and the record reader (FUZZTIME=10m in all)
 
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.buildVersion=$(VERSION)
-SCENARIO ?= go-vs-jvm
+SCENARIO ?= go-jvm-python
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build build-go build-jvm kube tools-run tools-test run test test-race-kube mutants check bench clean
+.PHONY: all build build-go build-jvm build-python kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean
 
 all: build
 
-build: build-go build-jvm kube
+build: build-go build-jvm build-python kube
 
 build-go:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/gauntlet ./cmd/gauntlet
@@ -34,16 +35,23 @@ build-jvm:
 		bash baselines/jvm/build.sh bin/baseline-jvm.jar; \
 	else echo "build: javac not found or no JVM baseline; skipping bin/baseline-jvm.jar"; fi
 
+# The Python baseline is a zip app of its sources; without python3 the Python variant is
+# skipped at run time.
+build-python:
+	@if command -v python3 >/dev/null 2>&1; then bash baselines/python/build.sh bin/baseline-python.pyz; \
+	else echo "build: python3 not found; skipping bin/baseline-python.pyz"; fi
+
 tools-run:
 	@bash scripts/ensure-tools.sh jdk || echo "run: continuing without a JDK; the JVM variant will be skipped"
+	@bash scripts/ensure-tools.sh python || echo "run: continuing without the Python packages; the Python variant will be skipped"
 
 tools-test:
-	bash scripts/ensure-tools.sh jdk chromium nginx prometheus jsonschema
+	bash scripts/ensure-tools.sh jdk chromium nginx prometheus jsonschema python
 
 # A failed threshold (exit 3) is a finding of the run, not a failure of make run.
 # The JVM baseline compiles while Go downloads and builds.
 run: tools-run
-	@$(MAKE) --no-print-directory -j2 build-go build-jvm
+	@$(MAKE) --no-print-directory -j2 build-go build-jvm build-python
 	./bin/gauntlet run $(SCENARIO) || [ $$? -eq 3 ]
 
 check:
@@ -67,7 +75,7 @@ NORACE_TESTS := TestSearchFindsKnownCapacity|TestOpenKeepsTheSchedule|TestOpenLa
 test: tools-test build check
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 9m $$($(GO) list ./... | grep -v -e /chaos/chaosmesh -e /kube$$)
 	$(GO) test -count=1 -timeout 5m $(KUBE_PKGS)
-	$(GO) test -count=1 -p 1 -timeout 5m -run '^($(NORACE_TESTS))$$' ./engine ./runners ./gates
+	$(GO) test -count=1 -p 1 -timeout 9m -run '^($(NORACE_TESTS))$$' ./engine ./runners ./gates
 
 # Plant known bugs in the measurement core one at a time and run the tests
 # that must catch each (scripts/mutants); fails when one goes uncaught.
@@ -117,6 +125,13 @@ test-kube: kube-assets
 
 bench: build
 	bash bench/run.sh
+
+# make test runs the fuzz targets' seeds and committed corpus (testdata/fuzz)
+# as normal tests; this fuzzes for FUZZTIME, split between the two targets,
+# each input within 1 GiB, and adds what it finds to the corpus.
+FUZZTIME ?= 10m
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 clean:
 	rm -rf bin out

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -69,9 +70,36 @@ func Pin(set Set) (release func(), err error) {
 	}, nil
 }
 
+// Widen binds every thread of this process to every online CPU its cgroup
+// allows: a process a pinned gauntlet starts that must load the whole
+// machine rather than the generator's CPUs (a stress child) calls it first.
+func Widen() error {
+	b, err := os.ReadFile("/sys/devices/system/cpu/online")
+	if err != nil {
+		return fmt.Errorf("online CPUs: %w", err)
+	}
+	online, err := Parse(string(b))
+	if err != nil {
+		return err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// The kernel keeps only the CPUs the cgroup allows: sweep to what it
+	// kept for this thread.
+	if err := set0(online); err != nil {
+		return err
+	}
+	eff, err := get(0)
+	if err != nil {
+		return err
+	}
+	return sweep(eff)
+}
+
 // Start calls start — which must fork a process, e.g. (*exec.Cmd).Start —
 // on an OS thread bound to set, so that the child and everything it starts
-// run on set only. The thread is bound back and discarded afterwards, and
+// run on set only. The child must not ask for a parent-death signal
+// (SysProcAttr.Pdeathsig): its parent thread ends right after the fork. The thread is bound back and discarded afterwards, and
 // the Go runtime creates no thread from a locked one, so no thread of this
 // process is left on set.
 func Start(set Set, start func() error) error {
@@ -99,6 +127,39 @@ func Start(set Set, start func() error) error {
 		done <- err
 	}()
 	return <-done
+}
+
+// Threads returns the CPUs each thread of process pid may run on, by
+// thread id, as /proc shows them (Cpus_allowed_list); pid 0 is this
+// process. Threads that end while it reads are left out.
+func Threads(pid int) (map[int]Set, error) {
+	dir := "/proc/self/task"
+	if pid != 0 {
+		dir = "/proc/" + strconv.Itoa(pid) + "/task"
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("threads of %d: %w", pid, err)
+	}
+	out := make(map[int]Set, len(ents))
+	for _, e := range ents {
+		tid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(dir + "/" + e.Name() + "/status")
+		if err != nil {
+			continue // the thread ended
+		}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+				if set, err := Parse(v); err == nil {
+					out[tid] = set
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 // sweep binds every thread of this process to set, looking again until a

@@ -15,3 +15,9 @@ func Start(set Set, start func() error) error {
 	}
 	return start()
 }
+
+// Widen does nothing: pinning is Linux only.
+func Widen() error { return nil }
+
+// Threads returns ErrUnsupported: pinning is Linux only.
+func Threads(int) (map[int]Set, error) { return nil, ErrUnsupported }

@@ -1,9 +1,9 @@
 package affinity
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -63,40 +63,23 @@ func TestSplit(t *testing.T) {
 	}
 }
 
-// allowedList reads a process's or thread's Cpus_allowed_list from /proc.
-func allowedList(t *testing.T, statusPath string) string {
+// threadLists returns the CPUs of every thread of pid (0: this process).
+func threadLists(t *testing.T, pid int) map[int]Set {
 	t.Helper()
-	b, err := os.ReadFile(statusPath)
-	if err != nil {
-		t.Fatal(err)
+	l, err := Threads(pid)
+	if err != nil || len(l) == 0 {
+		t.Fatalf("Threads(%d) = %v, %v; want some", pid, l, err)
 	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	t.Fatalf("%s: no Cpus_allowed_list", statusPath)
-	return ""
+	return l
 }
 
-// threadLists returns the Cpus_allowed_list of every thread of pid.
-func threadLists(t *testing.T, pid string) map[string]string {
+// processList is the CPUs of pid's main thread.
+func processList(t *testing.T, pid int) string {
 	t.Helper()
-	dirs, err := filepath.Glob("/proc/" + pid + "/task/*")
-	if err != nil {
-		t.Fatal(err)
+	if pid == 0 {
+		pid = os.Getpid()
 	}
-	out := map[string]string{}
-	for _, d := range dirs {
-		if b, err := os.ReadFile(filepath.Join(d, "status")); err == nil {
-			for line := range strings.SplitSeq(string(b), "\n") {
-				if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
-					out[filepath.Base(d)] = strings.TrimSpace(v)
-				}
-			}
-		}
-	}
-	return out
+	return threadLists(t, pid)[pid].String()
 }
 
 func twoCPUs(t *testing.T) (gen, svc, all Set) {
@@ -142,19 +125,20 @@ func TestPinAndStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	pid := strconv.Itoa(cmd.Process.Pid)
-	if got := allowedList(t, "/proc/"+pid+"/status"); got != svc.String() {
+	pid := cmd.Process.Pid
+	if got := processList(t, pid); got != svc.String() {
 		t.Errorf("child Cpus_allowed_list = %q; want %q", got, svc)
 	}
-	for tid, l := range threadLists(t, "self") {
-		if l != gen.String() {
-			t.Errorf("thread %s of the pinned process: Cpus_allowed_list %q; want %q", tid, l, gen)
+	for tid, l := range threadLists(t, 0) {
+		if l.String() != gen.String() {
+			t.Errorf("thread %d of the pinned process: Cpus_allowed_list %q; want %q", tid, l, gen)
 		}
 	}
 	// The child's own child inherits the set too.
-	kids, _ := os.ReadFile("/proc/" + pid + "/task/" + pid + "/children")
+	kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
 	for kid := range strings.FieldsSeq(string(kids)) {
-		if got := allowedList(t, "/proc/"+kid+"/status"); got != svc.String() {
+		k, _ := strconv.Atoi(kid)
+		if got := processList(t, k); got != svc.String() {
 			t.Errorf("grandchild %s Cpus_allowed_list = %q; want %q", kid, got, svc)
 		}
 	}
@@ -162,9 +146,9 @@ func TestPinAndStart(t *testing.T) {
 	wg.Wait()
 	release()
 	release() // a second call does nothing
-	for tid, l := range threadLists(t, "self") {
-		if l != all.String() {
-			t.Errorf("thread %s after release: Cpus_allowed_list %q; want %q", tid, l, all)
+	for tid, l := range threadLists(t, 0) {
+		if l.String() != all.String() {
+			t.Errorf("thread %d after release: Cpus_allowed_list %q; want %q", tid, l, all)
 		}
 	}
 }
@@ -183,11 +167,11 @@ func TestPinNests(t *testing.T) {
 		t.Fatal(err)
 	}
 	r1()
-	if got := allowedList(t, "/proc/self/status"); got != gen.String() {
+	if got := processList(t, 0); got != gen.String() {
 		t.Errorf("after the first of two releases: %q; want still %q", got, gen)
 	}
 	r2()
-	if got := allowedList(t, "/proc/self/status"); got != all.String() {
+	if got := processList(t, 0); got != all.String() {
 		t.Errorf("after the last release: %q; want %q", got, all)
 	}
 }

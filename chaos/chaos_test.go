@@ -131,6 +131,7 @@ func TestRecover(t *testing.T) {
 	stress := exec.Command("sleep", "31")
 	stress.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	for _, c := range []*exec.Cmd{stopped, stress} {
+		c.Env = append(os.Environ(), Marker()) // as gauntlet starts every process
 		if err := c.Start(); err != nil {
 			t.Skipf("no sleep binary: %v", err)
 		}

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -60,8 +62,11 @@ type Cgroup struct {
 
 // journalFile is the file format.
 type journalFile struct {
-	Version int     `json:"version"`
-	Owner   int     `json:"owner_pid"`
+	Version int `json:"version"`
+	Owner   int `json:"owner_pid"`
+	// Marker is the Marker of the gauntlet that wrote the file, which every process it
+	// started carries in its environment.
+	Marker  string  `json:"marker"`
 	Entries []Entry `json:"entries"`
 }
 
@@ -79,12 +84,19 @@ type Journal struct {
 	entries []Entry
 }
 
-// OpenJournal creates (or truncates) the journal at path, creating its directory, and
-// writes an empty entry list. Call Recover on the path first if a previous run may have
-// left entries there.
+// ErrJournalLeft is returned by OpenJournal when a journal is already at its path: a
+// previous run left faults in effect there; Recover it first.
+var ErrJournalLeft = errors.New("a fault state file is already there (recover it with gauntlet recover)")
+
+// OpenJournal creates the journal at path, creating its directory, and writes an empty
+// entry list (mode 0600). It refuses to replace a journal a previous run left there
+// (ErrJournalLeft): call Recover on the path first.
 func OpenJournal(path string) (*Journal, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("fault journal: %w", err)
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("fault journal %s: %w", path, ErrJournalLeft)
 	}
 	j := &Journal{path: path}
 	if err := j.write(); err != nil {
@@ -164,7 +176,7 @@ func (j *Journal) Entries() []Entry {
 
 // write replaces the file with the current entries; j.mu is held.
 func (j *Journal) write() error {
-	return writeJournal(j.path, journalFile{Version: journalVersion, Owner: os.Getpid(), Entries: j.entries})
+	return writeJournal(j.path, journalFile{Version: journalVersion, Owner: os.Getpid(), Marker: Marker(), Entries: j.entries})
 }
 
 func writeJournal(path string, jf journalFile) error {
@@ -202,13 +214,58 @@ func writeJournal(path string, jf journalFile) error {
 }
 
 // ReadJournal returns the entries in the journal file at path; a missing file has none.
+// A file gauntlet cannot trust (see readTrusted) is an error wrapping
+// ErrJournalUntrusted.
 func ReadJournal(path string) ([]Entry, error) {
-	data, err := os.ReadFile(path)
+	jf, err := readTrusted(path)
+	if err != nil || jf == nil {
+		return nil, err
+	}
+	return jf.Entries, nil
+}
+
+// ErrJournalUntrusted is wrapped by the errors of ReadJournal and Recover for a state
+// file gauntlet did not write for this user: it is left as it is and nothing it names is
+// touched.
+var ErrJournalUntrusted = errors.New("refused")
+
+// maxJournalBytes bounds a journal file; real ones hold a few entries.
+const maxJournalBytes = 4 << 20
+
+// readTrusted reads the journal at path if it is a regular file (not a link) owned by
+// this user and readable by no one else (mode 0600, as gauntlet writes it); nil, nil if
+// there is none.
+func readTrusted(path string) (*journalFile, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("fault journal %s: a symbolic link: %w", path, ErrJournalUntrusted)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("fault journal: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("fault journal: %w", err)
+	}
+	st, _ := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("fault journal %s: not a regular file: %w", path, ErrJournalUntrusted)
+	case st == nil || int(st.Uid) != os.Geteuid():
+		return nil, fmt.Errorf("fault journal %s: owned by uid %d, not by this user (uid %d): %w", path, st.Uid, os.Geteuid(), ErrJournalUntrusted)
+	case fi.Mode().Perm()&0o077 != 0:
+		return nil, fmt.Errorf("fault journal %s: mode %04o, gauntlet writes 0600: %w", path, fi.Mode().Perm(), ErrJournalUntrusted)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxJournalBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("fault journal: %w", err)
+	}
+	if len(data) > maxJournalBytes {
+		return nil, fmt.Errorf("fault journal %s: larger than %d bytes: %w", path, maxJournalBytes, ErrJournalUntrusted)
 	}
 	var jf journalFile
 	if err := json.Unmarshal(data, &jf); err != nil {
@@ -217,5 +274,5 @@ func ReadJournal(path string) ([]Entry, error) {
 	if jf.Version != journalVersion {
 		return nil, fmt.Errorf("fault journal %s: version %d, want %d", path, jf.Version, journalVersion)
 	}
-	return jf.Entries, nil
+	return &jf, nil
 }

@@ -1,17 +1,17 @@
 package chaos
 
 import (
-	"encoding/json"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
-
-var jsonUnmarshal = json.Unmarshal
 
 // Identify reads pid's start time (and, when withArgv, its command line) from /proc so
 // that the process can be recognised later despite pid reuse. group says whether signals
@@ -121,4 +121,35 @@ func statFields(pid int) ([]string, error) {
 		return nil, fmt.Errorf("/proc/%d/stat: malformed", pid)
 	}
 	return strings.Fields(string(data[i+1:])), nil
+}
+
+// MarkerEnv is the environment variable gauntlet sets on every process it starts
+// (services, stress children): Recover acts only on processes that carry the marker of
+// the journal that names them.
+const MarkerEnv = "GAUNTLET_RUN"
+
+var marker = sync.OnceValue(func() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return MarkerEnv + "=" + hex.EncodeToString(b[:])
+})
+
+// Marker returns "GAUNTLET_RUN=<token>", the same for every process this gauntlet
+// starts and different for every gauntlet: add it to their environment, last.
+func Marker() string { return marker() }
+
+// Marked reports whether the environment of p.PID holds mark (a Marker). Reading
+// another user's environment needs privileges; a process whose environment cannot be
+// read counts as unmarked.
+func (p Proc) Marked(mark string) bool {
+	if mark == "" {
+		return false
+	}
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(p.PID) + "/environ")
+	if err != nil {
+		return false
+	}
+	return slices.Contains(strings.Split(string(data), "\x00"), mark)
 }

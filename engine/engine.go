@@ -44,6 +44,10 @@ type Options struct {
 	// metrics.Writer.SetTap): live metrics read the run from it, off the
 	// per-request path.
 	Tap func(lines []any)
+	// InFlight, when set, is given for each variant the function that reads
+	// how many requests its load has in flight, when its runner can tell
+	// (runners.InFlighter): for live metrics.
+	InFlight func(variant string, inFlight func() int64)
 	// OnLoad is called when a variant's load starts, with the planned load
 	// length, and returns the function the recorder calls after each
 	// interval (may be nil). Used for progress displays.
@@ -55,6 +59,10 @@ type Options struct {
 	// StartAt, when in the future, holds the load back until then (services
 	// start first), so generators on several machines start together.
 	StartAt time.Time
+	// Hurry, when closed (a second Ctrl-C or SIGTERM), cuts the services'
+	// stop_timeout short: they are sent SIGKILL at once. Faults are still
+	// reverted and the record still ends with its trailer.
+	Hurry <-chan struct{}
 	// Cluster injects the faults on services that run on Kubernetes
 	// (chaos/chaosmesh); nil means a scenario with such faults cannot run.
 	Cluster chaos.Cluster
@@ -88,6 +96,19 @@ func Run(ctx context.Context, spec *scenarios.Spec, opt Options) (string, error)
 	if err := os.MkdirAll(opt.OutDir, 0o755); err != nil {
 		return "", fmt.Errorf("create output folder: %w", err)
 	}
+	if opt.Log == nil {
+		opt.Log = io.Discard
+	}
+	// A gauntlet killed while running into this folder may have left faults in
+	// effect: undo them before anything else, and never write over their file.
+	jpath := filepath.Join(opt.OutDir, JournalName)
+	report, err := chaos.Recover(jpath)
+	for _, line := range report {
+		fmt.Fprintf(opt.Log, "%s: %s\n", jpath, line)
+	}
+	if err != nil {
+		return "", fmt.Errorf("faults a previous run left in effect: %w", err)
+	}
 	path := filepath.Join(opt.OutDir, RecordName)
 	w, err := metrics.Create(path)
 	if err != nil {
@@ -100,14 +121,11 @@ func Run(ctx context.Context, spec *scenarios.Spec, opt Options) (string, error)
 	e.cpus = pinCPUs(opt.PinCPUs, len(p.deps) > 0)
 	defer e.cpus.release()
 	if len(spec.Faults) > 0 {
-		if e.journal, err = chaos.OpenJournal(filepath.Join(opt.OutDir, JournalName)); err != nil {
+		if e.journal, err = chaos.OpenJournal(jpath); err != nil {
 			w.Close()
 			return "", err
 		}
 		defer e.closeJournal()
-	}
-	if opt.Log == nil {
-		e.opt.Log = io.Discard
 	}
 	runErr := e.run(ctx)
 	status := metrics.StatusCompleted
@@ -189,6 +207,15 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.plan.stopTimeout())
 		defer cancel()
+		if e.opt.Hurry != nil {
+			go func() {
+				select {
+				case <-e.opt.Hurry:
+					cancel()
+				case <-stopCtx.Done():
+				}
+			}()
+		}
 		if serr := st.stop(stopCtx); serr != nil && err == nil {
 			err = fmt.Errorf("stop services: %w", serr)
 		}
@@ -218,11 +245,19 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	if err != nil {
 		return end(metrics.StatusFailed, err)
 	}
+	if f, ok := runner.(runners.InFlighter); ok && e.opt.InFlight != nil {
+		e.opt.InFlight(variant, f.InFlight)
+	}
 	runner = e.instrument(runner, variant, start)
+	watch := newShutdownWatch(e.spec, variant, start)
+	if watch != nil {
+		runner = &runners.Tee{Runner: runner, Sink: watch}
+	}
 	faults, err := newFaultRun(e, variant, st.env(e.journal, uint64(e.plan.seed)), start)
 	if err != nil {
 		return end(metrics.StatusFailed, err)
 	}
+	faults.watch = watch
 	t0 = start
 	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0, Client: runners.ClientName(runner),
 		PlannedS: e.plan.planned().Seconds()}); err != nil {
@@ -260,6 +295,11 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 
 	runErr := runner.Run(loadCtx, results)
 	revertErr := faults.revertAll(revertCtx, stopFaults)
+	for _, l := range watch.lines() {
+		if err := e.w.Write(l); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
 	close(loadDone)
 	if err := <-recErr; err != nil && runErr == nil {
 		runErr = err

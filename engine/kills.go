@@ -17,8 +17,9 @@ type killLog struct {
 	victim map[string]string // service → fault that ended its last process, until it is ready again
 }
 
-// expect notes that fault is about to end process pid; a nil log ignores it.
-func (k *killLog) expect(pid int, fault string) {
+// expect notes that fault is about to end process pid of service; a nil log
+// ignores it.
+func (k *killLog) expect(pid int, service, fault string) {
 	if k == nil || pid <= 0 {
 		return
 	}
@@ -28,6 +29,16 @@ func (k *killLog) expect(pid int, fault string) {
 		k.byPID, k.victim = map[int]string{}, map[string]string{}
 	}
 	k.byPID[pid] = fault
+	k.victim[service] = fault
+}
+
+// down reports whether a fault ended service's process and it is not ready
+// again yet: its probes fail by design meanwhile.
+func (k *killLog) down(service string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.victim[service]
+	return ok
 }
 
 // name fills in the fault behind a service event: an exit of a process a

@@ -11,7 +11,10 @@ import (
 func TestKillLogNamesExits(t *testing.T) {
 	t.Parallel()
 	var k killLog
-	k.expect(100, "crash")
+	k.expect(100, "api", "crash")
+	if !k.down("api") || k.down("db") {
+		t.Errorf("down(api), down(db) = %v, %v; want true, false", k.down("api"), k.down("db"))
+	}
 	steps := []struct {
 		in, want metrics.ServiceEvent
 	}{
@@ -24,6 +27,7 @@ func TestKillLogNamesExits(t *testing.T) {
 		// Its next start is the restart after the fault, once.
 		{metrics.ServiceEvent{Service: "api", Kind: "ready", PID: 101},
 			metrics.ServiceEvent{Service: "api", Kind: "ready", PID: 101, Fault: "crash", Message: "restarted after fault crash"}},
+		// Once ready again it is up, and a later start is a plain one.
 		{metrics.ServiceEvent{Service: "api", Kind: "ready", PID: 102},
 			metrics.ServiceEvent{Service: "api", Kind: "ready", PID: 102}},
 		// The victim's pid is forgotten once its exit was named.
@@ -38,5 +42,5 @@ func TestKillLogNamesExits(t *testing.T) {
 		}
 	}
 	var nilLog *killLog
-	nilLog.expect(1, "x") // must not panic: a fault run without a log
+	nilLog.expect(1, "api", "x") // must not panic: a fault run without a log
 }

@@ -38,6 +38,11 @@ var scrapePick = map[string]string{
 	"jvm_gc_collection_seconds_sum":   "gc_pause_seconds_total",
 	"jvm_gc_collection_seconds_count": "gc_collections_total",
 	"jvm_threads_current":             "jvm_threads",
+	// Python: prometheus_client's collections per generation, summed, and the
+	// Python baseline's own timing of them (gc.callbacks).
+	"python_gc_collections_total":    "gc_collections_total",
+	"python_gc_duration_seconds_sum": "gc_pause_seconds_total",
+	"python_threads":                 "python_threads",
 }
 
 // prober samples the services of one variant, the host and the generator
@@ -60,6 +65,9 @@ func (e *engine) startProbes(ctx context.Context, crash context.CancelCauseFunc,
 		_ = e.w.Write(rd)
 	}
 	onErr := func(owner string, err error) {
+		if e.kills.down(owner) {
+			return // a fault took the service down: its probes fail by design until it is back
+		}
 		if nm := (*probes.NoMetricsError)(nil); errors.As(err, &nm) {
 			// Most services serve no Prometheus metrics: a remark, not an error.
 			_ = e.w.Write(metrics.Note{Type: metrics.LineNote, Variant: variant, T: time.Since(t0).Seconds(), Kind: metrics.NoteNoMetrics,

@@ -1,8 +1,10 @@
 package gates
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/gauntletbench/gauntlet/metrics"
@@ -30,9 +32,23 @@ type RunDecision struct {
 	Thresholds []metrics.ThresholdResult `json:"thresholds"`
 }
 
+// ErrOtherScenario is wrapped by Decide when a baseline record ran another
+// scenario than the current records: there is nothing like for like to
+// compare, and an empty comparison must not pass.
+var ErrOtherScenario = errors.New("the baseline ran another scenario")
+
 // Decide judges the current records: every run's thresholds (from its own
 // record header) and, when base is not empty, RegressAll(base, cur, opt).
+// Every record must have run the same scenario (ErrOtherScenario).
 func Decide(base, cur []*metrics.Record, opt Options) (*Decision, error) {
+	if len(cur) == 0 {
+		return nil, errors.New("decide: no current record")
+	}
+	for _, rec := range slices.Concat(base, cur) {
+		if first := cur[0]; rec.Header.Scenario != first.Header.Scenario {
+			return nil, fmt.Errorf("%s ran scenario %q, %s ran %q: %w", rec.Path, rec.Header.Scenario, first.Path, first.Header.Scenario, ErrOtherScenario)
+		}
+	}
 	d := &Decision{Reasons: []string{}, Runs: []RunDecision{}}
 	for _, rec := range cur {
 		s, err := metrics.Summarize(rec)

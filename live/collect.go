@@ -27,6 +27,8 @@ var (
 		"CPU time of a service's process tree (or of gauntlet itself, service=\"generator\"); starts again after a restart.", []string{"variant", "service"}, nil)
 	descThreads = prometheus.NewDesc("gauntlet_service_threads",
 		"Threads of a service's process tree.", []string{"variant", "service"}, nil)
+	descInFlight = prometheus.NewDesc("gauntlet_requests_in_flight",
+		"Requests sent and not yet answered (open model: the workers busy with a request).", []string{"variant"}, nil)
 	descDecodeErrors = prometheus.NewDesc("gauntlet_live_decode_errors",
 		"1 when an interval histogram could not be decoded (latency figures are then incomplete).", nil, nil)
 )
@@ -34,7 +36,7 @@ var (
 // Describe sends the descriptors of every metric Collect may send.
 func (x *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRequests, descErrors, descDropped, descLatency, descLag,
-		descFaultsActive, descFault, descRSS, descCPU, descThreads, descDecodeErrors} {
+		descFaultsActive, descFault, descRSS, descCPU, descThreads, descInFlight, descDecodeErrors} {
 		ch <- d
 	}
 }
@@ -86,6 +88,9 @@ func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
 				ch <- prometheus.MustNewConstMetric(m.desc, m.typ, v, k.variant, k.owner)
 			}
 		}
+	}
+	for v, f := range x.inFlight {
+		ch <- prometheus.MustNewConstMetric(descInFlight, prometheus.GaugeValue, float64(f()), v)
 	}
 	bad := 0.0
 	if x.err != nil {

@@ -26,6 +26,7 @@ type Exporter struct {
 	owners   map[ownerKey]map[string]float64 // the latest readings
 	faults   map[faultKey]bool               // in effect
 	err      error                           // the first undecodable histogram
+	inFlight map[string]func() int64         // by variant
 }
 
 type reqKey struct{ variant, request string }
@@ -51,7 +52,16 @@ type histogram struct {
 
 // New returns an empty exporter.
 func New() *Exporter {
-	return &Exporter{requests: map[reqKey]*reqFigures{}, owners: map[ownerKey]map[string]float64{}, faults: map[faultKey]bool{}}
+	return &Exporter{requests: map[reqKey]*reqFigures{}, owners: map[ownerKey]map[string]float64{}, faults: map[faultKey]bool{},
+		inFlight: map[string]func() int64{}}
+}
+
+// SetInFlight gives the function that reads how many requests variant's
+// load has in flight (engine.Options.InFlight); it is read at each scrape.
+func (x *Exporter) SetInFlight(variant string, f func() int64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.inFlight[variant] = f
 }
 
 // Observe takes lines of the run record as they are written (metrics.Writer

@@ -57,7 +57,11 @@ func TestExporter(t *testing.T) {
 			Classes: map[string]int64{"timeout": 1}, Latency: encoded(t, map[time.Duration]int{300 * time.Millisecond: 10})},
 		metrics.Readings{Type: metrics.LineReadings, Variant: "go", Owner: "api", Values: map[string]float64{"rss_bytes": 7e6}},
 	})
+	x.SetInFlight("go", func() int64 { return 7 })
 	m := gather(t, x)
+	if v := m["gauntlet_requests_in_flight"][0].GetGauge().GetValue(); v != 7 {
+		t.Errorf("in flight = %g; want the runner's 7", v)
+	}
 	if v := m["gauntlet_requests_total"][0].GetCounter().GetValue(); v != 110 {
 		t.Errorf("requests_total = %g; want 110", v)
 	}

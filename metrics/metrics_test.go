@@ -110,7 +110,7 @@ func TestHistogramEncodeMergeExact(t *testing.T) {
 
 // writeRecord records results through a real Recorder into a record file and
 // returns its path.
-func writeRecord(t *testing.T, stages []Stage, results []Result, complete bool) string {
+func writeRecord(t testing.TB, stages []Stage, results []Result, complete bool) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "record.ndjson")
 	w, err := Create(path)

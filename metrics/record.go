@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -298,9 +301,17 @@ func (w *Writer) SetTap(tap func(lines []any)) {
 	w.tap = tap
 }
 
-// Create creates (or truncates) the record file at path.
+// ErrRecordExists is wrapped by Create when a file (or a link) is already at
+// the path: a record is never written over another run's, nor through a link.
+var ErrRecordExists = errors.New("a file is already there")
+
+// Create creates the record file at path, which must not exist yet
+// (ErrRecordExists); a symbolic link there is not followed.
 func Create(path string) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|syscall.O_NOFOLLOW, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("create record %s: %w", path, ErrRecordExists)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create record: %w", err)
 	}
@@ -361,6 +372,10 @@ type Record struct {
 	Truncated bool
 	// Path is where the record was read from, if it came from a file.
 	Path string
+	// CorruptLines counts the lines Read skipped as malformed; Corrupt
+	// describes the first of them.
+	CorruptLines int
+	Corrupt      []string
 }
 
 // Run holds the lines of one run (one variant) of a record.
@@ -376,7 +391,9 @@ type Run struct {
 	Probes []Probe
 	// Notes are what the runner said about the run (e.g. data ran out).
 	Notes []Note
-	End   *RunEnd
+	// Shutdowns are the load's view of each terminate fault.
+	Shutdowns []Shutdown
+	End       *RunEnd
 }
 
 // ReadFile decodes the record at path.
@@ -394,27 +411,48 @@ func ReadFile(path string) (*Record, error) {
 	return rec, nil
 }
 
+// maxLineBytes bounds one line of a record; real lines are a few KB.
+const maxLineBytes = 16 << 20
+
+// maxCorruptNoted bounds the line numbers Record.Corrupt keeps.
+const maxCorruptNoted = 10
+
 // Read decodes a record. A last line cut off mid-write is ignored and marks
-// the record Truncated; a malformed line elsewhere is an error.
+// the record Truncated. A malformed line elsewhere (a disk error, an edited
+// file) or one longer than 16 MiB is skipped and counted in CorruptLines,
+// so that one bad line does not cost the whole report; a record whose first
+// line is not a header is an error.
 func Read(r io.Reader) (*Record, error) {
 	br := bufio.NewReaderSize(r, 256<<10)
 	rec := &Record{}
 	var run *Run
 	seenHeader := false
+	var buf []byte
 	for lineNo := 1; ; lineNo++ {
-		line, rerr := br.ReadBytes('\n')
+		line, tooLong, rerr := readLine(br, buf[:0])
+		buf = line
 		complete := rerr == nil
 		if rerr != nil && rerr != io.EOF {
 			return nil, fmt.Errorf("read record: %w", rerr)
 		}
 		line = bytes.TrimSpace(line)
-		if len(line) > 0 {
-			if err := rec.decodeLine(line, &run, &seenHeader); err != nil {
-				if !complete {
-					rec.Truncated = true
-					break
-				}
-				return nil, fmt.Errorf("line %d: %w", lineNo, err)
+		var err error
+		switch {
+		case tooLong:
+			err = fmt.Errorf("longer than %d bytes", maxLineBytes)
+		case len(line) > 0:
+			err = rec.decodeLine(line, &run, &seenHeader)
+		}
+		switch {
+		case err == nil:
+		case !complete:
+			rec.Truncated = true
+		case !seenHeader:
+			return nil, fmt.Errorf("line %d: %w", lineNo, err)
+		default:
+			rec.CorruptLines++
+			if len(rec.Corrupt) < maxCorruptNoted {
+				rec.Corrupt = append(rec.Corrupt, fmt.Sprintf("line %d: %v", lineNo, err))
 			}
 		}
 		if !complete {
@@ -428,6 +466,22 @@ func Read(r io.Reader) (*Record, error) {
 		rec.Truncated = true
 	}
 	return rec, nil
+}
+
+// readLine reads one line into buf, keeping at most maxLineBytes of it;
+// tooLong says it was longer.
+func readLine(br *bufio.Reader, buf []byte) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(buf)+len(chunk) <= maxLineBytes {
+			buf = append(buf, chunk...)
+		} else {
+			tooLong = true
+		}
+		if err != bufio.ErrBufferFull {
+			return buf, tooLong, err
+		}
+	}
 }
 
 func (rec *Record) decodeLine(line []byte, run **Run, seenHeader *bool) error {
@@ -451,7 +505,7 @@ func (rec *Record) decodeLine(line []byte, run **Run, seenHeader *bool) error {
 		}
 		rec.Runs = append(rec.Runs, r)
 		*run = r
-	case LineLoad, LineInterval, LineService, LineReadings, LineFault, LineRunEnd, LineProbe, LineNote:
+	case LineLoad, LineInterval, LineService, LineReadings, LineFault, LineRunEnd, LineProbe, LineNote, LineShutdown:
 		if *run == nil {
 			return fmt.Errorf("%s line before any run line", probe.Type)
 		}
@@ -498,6 +552,8 @@ func (r *Run) decode(typ string, line []byte) error {
 		return json.Unmarshal(line, r.End)
 	case LineProbe, LineNote:
 		return r.decodeRunner(typ, line)
+	case LineShutdown:
+		return r.decodeShutdown(line)
 	}
 	return nil
 }

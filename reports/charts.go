@@ -436,7 +436,12 @@ func (m *markPlotter) Plot(c draw.Canvas, plt *plot.Plot) {
 		ringPath.Arc(pt, 4, 0, 2*math.Pi)
 		ringPath.Close()
 		c.Stroke(ringPath)
-		c.FillText(sty, vg.Point{X: pt.X, Y: min(pt.Y+5, c.Max.Y-10)}, mk.label)
+		at := vg.Point{X: pt.X, Y: pt.Y + 5}
+		lsty := sty
+		if at.Y > c.Max.Y-10 { // no room above: beside the ring
+			at, lsty.XAlign, lsty.YAlign = vg.Point{X: pt.X + 6, Y: pt.Y}, draw.XLeft, draw.YCenter
+		}
+		c.FillText(lsty, at, mk.label)
 	}
 }
 

@@ -128,15 +128,20 @@ func throughputChart(s Series, stages []metrics.Stage, open bool, faults []Fault
 	return c
 }
 
-// plannedSeries is the open-model schedule's rate per interval, up to the
-// plan's end.
+// plannedSeries is the open-model schedule's rate at each point of the
+// series, up to the plan's end: a plan of a million hours stopped after five
+// seconds draws five seconds, and its cost follows the series, not the plan.
 func plannedSeries(stages []metrics.Stage, s Series) []XY {
 	end := 0.0
 	for _, st := range stages {
 		end = max(end, st.StartS+st.ForS)
 	}
 	var out []XY
-	for t := 0.0; t < end-1e-9; t += s.IntervalS {
+	for _, p := range s.Points {
+		t := p.T
+		if t >= end-1e-9 {
+			break
+		}
 		to := min(t+s.IntervalS, end)
 		rate := (metrics.PlannedHits(stages, to) - metrics.PlannedHits(stages, t)) / (to - t)
 		out = append(out, XY{t + (to-t)/2, rate})

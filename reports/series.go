@@ -83,27 +83,24 @@ func RunSeries(h *metrics.Header, run *metrics.Run) (Series, Distribution, error
 
 	// Group intervals by T without assuming the record is sorted.
 	byT := map[int][]*metrics.Interval{}
-	maxT := -1
 	for i := range run.Intervals {
 		iv := &run.Intervals[i]
 		byT[iv.T] = append(byT[iv.T], iv)
-		maxT = max(maxT, iv.T)
 	}
-	s.Points = make([]Point, maxT+1)
+	ts := slots(byT)
+	s.Points = make([]Point, len(ts))
 	workers := 1
-	if maxT >= 120 {
+	if len(ts) >= 120 {
 		workers = min(runtime.GOMAXPROCS(0), 4)
 	}
 	wholes := make([]*metrics.Histogram, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		lo, hi := (maxT+1)*w/workers, (maxT+1)*(w+1)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			wholes[w], errs[w] = seriesSpan(h, byT, lo, hi, from, width, s.Points)
-		}()
+		lo, hi := len(ts)*w/workers, len(ts)*(w+1)/workers
+		wg.Go(func() {
+			wholes[w], errs[w] = seriesSpan(h, byT, ts[lo:hi], from, width, s.Points[lo:hi])
+		})
 	}
 	wg.Wait()
 	whole := metrics.NewHistogram()
@@ -118,11 +115,40 @@ func RunSeries(h *metrics.Header, run *metrics.Run) (Series, Distribution, error
 	return s, d, nil
 }
 
-// seriesSpan fills points[lo:hi] and returns the merged latency of their
-// measured (non-warm-up) lines.
-func seriesSpan(h *metrics.Header, byT map[int][]*metrics.Interval, lo, hi int, from, width float64, points []Point) (*metrics.Histogram, error) {
+// slots returns the intervals the series has a point for, in order: every
+// one from 0 to the last with lines, except that a run of empty intervals
+// longer than two is kept only by its first and last, which draw the same gap
+// for a fraction of the memory. A record's claims about time thus cost
+// memory by the lines it holds, not by how late their intervals are.
+func slots(byT map[int][]*metrics.Interval) []int {
+	present := make([]int, 0, len(byT))
+	for t := range byT {
+		if t >= 0 {
+			present = append(present, t)
+		}
+	}
+	sort.Ints(present)
+	out := make([]int, 0, len(present))
+	prev := -1
+	for _, t := range present {
+		if t-prev > 3 {
+			out = append(out, prev+1, t-1)
+		} else {
+			for g := prev + 1; g < t; g++ {
+				out = append(out, g)
+			}
+		}
+		out = append(out, t)
+		prev = t
+	}
+	return out
+}
+
+// seriesSpan fills points with the intervals ts and returns the merged
+// latency of their measured (non-warm-up) lines.
+func seriesSpan(h *metrics.Header, byT map[int][]*metrics.Interval, ts []int, from, width float64, points []Point) (*metrics.Histogram, error) {
 	perT, whole, tmp := metrics.NewHistogram(), metrics.NewHistogram(), metrics.NewHistogram()
-	for t := lo; t < hi; t++ {
+	for i, t := range ts {
 		p := Point{T: float64(t) * width}
 		p.Warmup = p.T < from
 		perT.Reset()
@@ -166,7 +192,7 @@ func seriesSpan(h *metrics.Header, byT map[int][]*metrics.Interval, lo, hi int, 
 			p.P50, p.P90, p.P99 = msOf(perT.Quantile(0.5)), msOf(perT.Quantile(0.9)), msOf(perT.Quantile(0.99))
 			p.Max = msOf(perT.Max())
 		}
-		points[t] = p
+		points[i] = p
 	}
 	return whole, nil
 }

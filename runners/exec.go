@@ -189,10 +189,7 @@ func (w *worker) call(ctx context.Context, req *Request, id uint16, seq uint64, 
 		return res
 	}
 	hr, n, err := w.b.build(ctx, req, seq)
-	res.Sent = time.Since(w.start)
-	if !scheduled {
-		res.Intended = res.Sent
-	}
+	w.sent(&res, scheduled)
 	if err != nil {
 		res.End = res.Sent
 		res.Class = metrics.Transport
@@ -225,6 +222,15 @@ func (w *worker) call(ctx context.Context, req *Request, id uint16, seq uint64, 
 		res.Class = metrics.ExpectationFailed
 	}
 	return res
+}
+
+// sent stamps res's actual send time, and its intended send time too when
+// there is no schedule (the closed model measures from the actual send).
+func (w *worker) sent(res *metrics.Result, scheduled bool) {
+	res.Sent = time.Since(w.start)
+	if !scheduled {
+		res.Intended = res.Sent
+	}
 }
 
 // readCapped appends up to MaxBodyRead bytes of r to dst and discards the

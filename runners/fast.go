@@ -204,10 +204,7 @@ func (w *worker) fastCall(ctx context.Context, req *Request, seq uint64, res *me
 		fr.req.Reset()
 		w.fill(fr, req, seq)
 	}
-	res.Sent = time.Since(w.start)
-	if !scheduled {
-		res.Intended = res.Sent
-	}
+	w.sent(res, scheduled)
 	res.BytesOut = fr.bytes
 	resp := w.resp
 	resp.Reset()

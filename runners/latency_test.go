@@ -19,6 +19,15 @@ import (
 // from the actual send instead, the queued requests would look instant.
 func TestOpenLatencyIsLagPlusServiceTimeThroughAStall(t *testing.T) {
 	t.Parallel()
+	for _, client := range []string{"fasthttp", "net/http"} {
+		t.Run(client, func(t *testing.T) {
+			t.Parallel()
+			stallTest(t, client == "net/http")
+		})
+	}
+}
+
+func stallTest(t *testing.T, netHTTP bool) {
 	const stallFrom, stallTo = 500 * time.Millisecond, time.Second
 	start := time.Now().Add(20 * time.Millisecond)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -30,6 +39,9 @@ func TestOpenLatencyIsLagPlusServiceTimeThroughAStall(t *testing.T) {
 	stages := []metrics.Stage{{ForS: 2, Rate: 200}}
 	o := newOpen(t, srv.URL, stages)
 	o.Start, o.MaxInFlight = start, 20
+	if netHTTP {
+		o.Client = &Client{HTTP: o.Client.HTTP}
+	}
 	got := collect(t, context.Background(), o)
 
 	// Every result carries its planned send time, however late it left:

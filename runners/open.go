@@ -44,6 +44,8 @@ type Open struct {
 	notes     func(line any)
 	capped    atomic.Bool // every worker was busy at some point
 	exhausted atomic.Bool // a unique data feeder ran out
+	// running is the pool of the run in progress, for InFlight.
+	running atomic.Pointer[pool]
 }
 
 var (
@@ -56,8 +58,20 @@ func (o *Open) SetNotes(fn func(line any)) { o.notes = fn }
 
 // superviseEvery is how often the open model checks for requests that are
 // due while every worker is busy (then it adds workers), for the plan's end
-// (then it drops what is left) and sizes the pool.
-const superviseEvery = time.Millisecond
+// (then it drops what is left) and sizes the pool, while at most
+// superviseSpare workers are free; with more free, a backlog cannot form
+// soon and it checks every superviseIdle.
+const (
+	superviseEvery = time.Millisecond
+	superviseIdle  = 10 * time.Millisecond
+	superviseSpare = 4
+)
+
+// preciseRate is the arrival rate under which workers wait out the last
+// stretch before a due time with a precise OS sleep (see sleepUntil). Above
+// it the generator is busy enough for Go's timers to fire on time, and a
+// blocking system call per request would cost more CPU than the request.
+const preciseRate = 2000
 
 // spawnBatch caps the workers added per check.
 const spawnBatch = 64
@@ -83,6 +97,7 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
 	s := &schedule{o: o, m: newMix(o.Requests), es: entries(o.Requests), total: o.Pacer.Total(),
 		deadline: o.Start.Add(o.Pacer.End() + grace), out: out,
 		pool: newPool(int64(min(maxInFlight, minWorkers)))}
+	o.running.Store(s.pool)
 	defer o.Client.watch(ctx)()
 	spawned := uint64(0)
 	spawn := func() {
@@ -105,7 +120,7 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
 		close(workersDone)
 	}()
 
-	tick := time.NewTicker(superviseEvery)
+	tick := time.NewTimer(superviseEvery)
 	defer tick.Stop()
 	trimAt := time.Now().Add(trimEvery)
 	for {
@@ -115,6 +130,11 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
 		case <-workersDone:
 			return nil
 		case now := <-tick.C:
+			if s.pool.live.Load()-s.pool.busy.Load() > superviseSpare {
+				tick.Reset(superviseIdle)
+			} else {
+				tick.Reset(superviseEvery)
+			}
 			if now.After(trimAt) {
 				s.pool.trim()
 				trimAt = now.Add(trimEvery)
@@ -127,7 +147,10 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
 				s.drop(ctx, s.next.Swap(s.total))
 				continue
 			}
-			// Requests due and not claimed: every worker is busy.
+			// Requests due and not claimed, beyond what the workers not in a
+			// request will take: add as many workers. A generator that is
+			// itself behind (its workers free but not yet run) gains nothing
+			// from more of them.
 			k := s.next.Load()
 			n := 0
 			for ; n < spawnBatch && k+uint64(n) < s.total; n++ {
@@ -135,6 +158,7 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
 					break
 				}
 			}
+			n -= int(s.pool.live.Load() - s.pool.busy.Load())
 			for ; n > 0; n-- {
 				if s.pool.live.Load() >= int64(maxInFlight) {
 					o.capped.Store(true)
@@ -299,7 +323,7 @@ func (s *schedule) work(ctx context.Context, id uint64) {
 		// Held before the wait: the recorder must not write the interval of
 		// a claimed request before its result is in.
 		buf.Hold(at)
-		if !waitDue(ctx, timer, o.Start.Add(at)) {
+		if !waitDue(ctx, timer, o.Start.Add(at), o.Pacer.Rate(at) < preciseRate) {
 			return
 		}
 		seq := o.Pacer.Seq(k)

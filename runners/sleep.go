@@ -45,8 +45,9 @@ const spinBelow = 20 * time.Microsecond
 
 // waitDue blocks until due or until ctx is done, whichever is first, and
 // reports whether due was reached: a short wait yields to other goroutines
-// in a loop, a longer one sleeps (see sleepUntil).
-func waitDue(ctx context.Context, t *time.Timer, due time.Time) bool {
+// in a loop; a longer one sleeps on a Go timer, with the last stretch in a
+// precise OS sleep when precise is set (see sleepUntil).
+func waitDue(ctx context.Context, t *time.Timer, due time.Time, precise bool) bool {
 	for {
 		d := time.Until(due)
 		switch {
@@ -54,8 +55,16 @@ func waitDue(ctx context.Context, t *time.Timer, due time.Time) bool {
 			return true
 		case d < spinBelow:
 			runtime.Gosched()
-		default:
+		case precise:
 			return sleepUntil(ctx, t, due)
+		default:
+			t.Reset(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return false
+			}
 		}
 	}
 }

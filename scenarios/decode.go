@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,7 +19,13 @@ import (
 // Each adjust function changes the decoded spec before it is validated
 // (e.g. command-line overrides).
 func Load(path string, adjust ...func(*Spec)) (*Spec, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read scenario: %w", err)
+	}
+	defer f.Close()
+	// One byte past the bound is enough for Parse to refuse the file.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
@@ -30,6 +37,12 @@ func Load(path string, adjust ...func(*Spec)) (*Spec, error) {
 // once as Problems, in file order. Each adjust function changes the
 // decoded spec before it is validated.
 func Parse(file string, data []byte, adjust ...func(*Spec)) (*Spec, error) {
+	if probs := checkSize(file, data); probs != nil {
+		return nil, probs
+	}
+	if probs := checkNesting(file, data); probs != nil {
+		return nil, probs
+	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, syntaxProblems(file, err)
@@ -49,6 +62,9 @@ func Parse(file string, data []byte, adjust ...func(*Spec)) (*Spec, error) {
 		return nil, Problems{{File: file, Line: 1, Col: 1, Msg: "empty scenario"}}
 	}
 	d := newDecoder(file, body)
+	if p := d.checkAliases(body); p != nil {
+		return nil, Problems{*p}
+	}
 	s := &Spec{}
 	d.decodeValue(body, reflect.ValueOf(s).Elem(), "", "")
 	s.File = file

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gauntletbench/gauntlet/affinity"
+	"github.com/gauntletbench/gauntlet/chaos"
 )
 
 // Spec describes one process to start. Command, Env values and Ready may contain the
@@ -152,6 +153,8 @@ func resolve(spec Spec, port int) (launch, error) {
 		}
 		l.env = append(l.env, k+"="+v) // exec keeps the last of duplicate keys
 	}
+	// Last, so that no env entry can hide that gauntlet started the process.
+	l.env = append(l.env, chaos.Marker())
 	if l.ready, err = expand(spec.Ready, vars); err != nil {
 		return launch{}, fmt.Errorf("ready: %w", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gauntletbench/gauntlet/chaos"
 )
 
 func TestExpand(t *testing.T) {
@@ -73,6 +75,11 @@ func TestResolve(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: resolve() error = %v", tt.name, err)
 			continue
+		}
+		if n := len(got.env); n == 0 || got.env[n-1] != chaos.Marker() {
+			t.Errorf("%s: env does not end with gauntlet's marker: %q", tt.name, got.env)
+		} else {
+			got.env = got.env[:n-1]
 		}
 		got.env = got.env[len(got.env)-len(tt.want.env):]
 		if len(tt.want.env) == 0 {

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gauntletbench/gauntlet/affinity"
 	"github.com/gauntletbench/gauntlet/chaos"
 )
 
@@ -37,6 +38,11 @@ func StressMain(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fs := flag.NewFlagSet("stress "+args[0], flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	// A gauntlet pinned to the generator's CPUs would leave its stress child
+	// there; the stress is meant for the whole machine.
+	if err := affinity.Widen(); err != nil {
+		return fmt.Errorf("stress: %w", err)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go watchParent(ctx, cancel)
@@ -241,6 +247,7 @@ func (f *Stress) Inject(ctx context.Context) error {
 	}
 	defer r.Close()
 	cmd := exec.Command(exe, f.Args...)
+	cmd.Env = append(os.Environ(), chaos.Marker())
 	cmd.Stdout = w
 	f.stderr = &tail{max: 4 << 10}
 	cmd.Stderr = f.stderr

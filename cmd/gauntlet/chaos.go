@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -31,16 +32,32 @@ gauntlet still running is left alone.`,
 			if err != nil {
 				return err
 			}
-			return recoverAll(cmd.OutOrStdout(), paths)
+			w := cmd.OutOrStdout()
+			if len(paths) == 0 {
+				fmt.Fprintf(w, "no %s in any run folder under out/ (in the working directory): nothing to recover; give the run folder if it is elsewhere\n", engine.JournalName)
+				return nil
+			}
+			found, err := recoverAllFound(w, paths)
+			for _, p := range paths {
+				if !found[p] {
+					fmt.Fprintf(w, "%s: no such file: nothing to recover\n", p)
+				}
+			}
+			return err
 		},
 	}
 }
 
 // journals resolves run folders and state files; no argument means every
-// run folder under out/.
+// run folder under out/, and the run-N folders of runs with --count.
 func journals(args []string) ([]string, error) {
 	if len(args) == 0 {
-		return filepath.Glob(filepath.Join("out", "*", engine.JournalName))
+		top, err := filepath.Glob(filepath.Join("out", "*", engine.JournalName))
+		if err != nil {
+			return nil, err
+		}
+		counted, err := filepath.Glob(filepath.Join("out", "*", "run-*", engine.JournalName))
+		return append(top, counted...), err
 	}
 	var out []string
 	for _, a := range args {
@@ -53,10 +70,23 @@ func journals(args []string) ([]string, error) {
 }
 
 // recoverAll undoes the faults listed in each state file and reports each
-// action. A file owned by a running gauntlet is skipped.
+// action. A file owned by a running gauntlet is skipped; a file gauntlet
+// cannot trust is refused and left as it is.
 func recoverAll(w io.Writer, paths []string) error {
+	_, err := recoverAllFound(w, paths)
+	return err
+}
+
+// recoverAllFound is recoverAll, also saying which paths held a state file.
+func recoverAllFound(w io.Writer, paths []string) (map[string]bool, error) {
 	var errs []error
+	code := exitRuntime
+	found := map[string]bool{}
 	for _, p := range paths {
+		if _, err := os.Lstat(p); err != nil {
+			continue
+		}
+		found[p] = true
 		report, err := chaos.Recover(p)
 		for _, line := range report {
 			fmt.Fprintf(w, "%s: %s\n", p, line)
@@ -64,14 +94,18 @@ func recoverAll(w io.Writer, paths []string) error {
 		switch {
 		case errors.Is(err, chaos.ErrJournalInUse):
 			fmt.Fprintf(w, "%s: skipped, a running gauntlet owns it\n", p)
+		case errors.Is(err, chaos.ErrJournalUntrusted):
+			fmt.Fprintf(w, "%v; left as it is, nothing it names was touched\n", err)
+			errs = append(errs, fmt.Errorf("%s: refused", p))
 		case err != nil:
+			code = exitRevert
 			errs = append(errs, fmt.Errorf("%s: %w", p, err))
 		}
 	}
 	if len(errs) > 0 {
-		return &exitError{code: exitRevert, err: errors.Join(errs...)}
+		return found, &exitError{code: code, err: errors.Join(errs...)}
 	}
-	return nil
+	return found, nil
 }
 
 func newStressCmd() *cobra.Command {

@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gauntletbench/gauntlet/engine"
+	"github.com/gauntletbench/gauntlet/gates"
+	"github.com/gauntletbench/gauntlet/metrics"
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
 
@@ -58,7 +60,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &probs), errors.Is(err, scenarios.ErrNotFound):
+	case errors.As(err, &probs), errors.Is(err, scenarios.ErrNotFound), errors.Is(err, metrics.ErrRecordExists), errors.Is(err, gates.ErrOtherScenario):
 		return exitUsage
 	case errors.Is(err, engine.ErrRevertFailed):
 		return exitRevert

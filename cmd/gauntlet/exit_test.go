@@ -14,9 +14,10 @@ import (
 	"github.com/gauntletbench/gauntlet/metrics"
 )
 
-// TestSignalsLeaveNothingBehind stops a run with faults in effect by SIGINT
-// and by SIGTERM: each time the faults are reverted, the service stopped,
-// the record complete and the exit code the signal's.
+// TestSignalsLeaveNothingBehind stops a run with faults in effect by
+// SIGINT, SIGTERM, and SIGINT then SIGTERM 1.5 s later (what a CI runner
+// sends on cancel): each time the faults are reverted, the service stopped,
+// the record complete and the exit code the first signal's.
 func TestSignalsLeaveNothingBehind(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -26,6 +27,7 @@ func TestSignalsLeaveNothingBehind(t *testing.T) {
 	}{
 		{"SIGINT", []os.Signal{syscall.SIGINT}, []int{exitInterrupted}},
 		{"SIGTERM", []os.Signal{syscall.SIGTERM}, []int{exitTerminated}},
+		{"SIGINT then SIGTERM", []os.Signal{syscall.SIGINT, syscall.SIGTERM}, []int{exitInterrupted}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

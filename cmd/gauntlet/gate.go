@@ -67,11 +67,7 @@ func (o *gateOptions) judge(w io.Writer, out *outputFlags, current []string) err
 		return err
 	}
 	if out.md != "" {
-		var b strings.Builder
-		if err := gates.WriteDecisionMarkdown(&b, d); err != nil {
-			return err
-		}
-		if err := os.WriteFile(out.md, []byte(b.String()), 0o644); err != nil {
+		if err := writeArtifact(out.md, func(w io.Writer) error { return gates.WriteDecisionMarkdown(w, d) }); err != nil {
 			return fmt.Errorf("write markdown: %w", err)
 		}
 	}

@@ -24,7 +24,7 @@ func (o *runOptions) startMetrics(log io.Writer) (stop func(), err error) {
 	if err != nil {
 		return nil, usageErr(fmt.Errorf("--metrics-addr: %w", err))
 	}
-	o.tap = x.Observe
+	o.tap, o.inFlight = x.Observe, x.SetInFlight
 	fmt.Fprintf(log, "live metrics: http://%s/metrics\n", srv.Addr())
 	return func() { _ = srv.Close(metricsLinger) }, nil
 }

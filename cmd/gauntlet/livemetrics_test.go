@@ -140,6 +140,9 @@ func TestLiveMetricsInPrometheus(t *testing.T) {
 	if n := promQuery(t, prom, `count_over_time(gauntlet_requests_total{request="attack"}[1m])`); !(n >= 5) {
 		t.Errorf("prometheus holds %g samples of the request count; want one a second during the run", n)
 	}
+	if n := promQuery(t, prom, `count_over_time(gauntlet_requests_in_flight[1m])`); !(n >= 5) {
+		t.Errorf("prometheus holds %g samples of requests in flight; want one a second during the run", n)
+	}
 	checkDashboard(t, prom)
 }
 
@@ -165,7 +168,8 @@ func checkDashboard(t *testing.T, prom string) {
 		t.Fatalf("dashboard: %v", err)
 	}
 	mustHaveData := map[string]bool{"Requests per second": true, "Latency p50 / p99 (from the intended send time)": true,
-		"Schedule lag p99 (generator health)": true, "Service memory (RSS)": true, "Service CPU (cores)": true}
+		"Schedule lag p99 (generator health)": true, "Service memory (RSS)": true, "Service CPU (cores)": true,
+		"Requests in flight": true}
 	// Queried at the run's end, so rates look back far enough to span it.
 	expand := strings.NewReplacer("$variant", ".*", "$__rate_interval", "30s")
 	for _, p := range dash.Panels {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
@@ -42,25 +43,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	var caught atomic.Value // the first signal
-	go func() {
-		select {
-		case sig := <-sigs:
-			caught.Store(sig)
-			// After the first signal, a second one kills at once.
-			signal.Stop(sigs)
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	ctx, first, unhandle := withSignals(ctx, cancel, stderr)
+	defer unhandle()
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
-	if code == exitInterrupted && caught.Load() == syscall.SIGTERM {
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command ") {
+		code = exitUsage // cobra's error has no type of its own
+	}
+	if code == exitInterrupted && first() == syscall.SIGTERM {
 		code = exitTerminated
 	}
 	var quiet *exitError
@@ -73,6 +65,58 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gauntlet: %v\n", err)
 	}
 	return code
+}
+
+// hurryKey is the context key of the channel a second signal closes.
+type hurryKey struct{}
+
+// withSignals handles SIGINT and SIGTERM for the whole command: the first
+// cancels ctx (the run stops, reverts its faults, stops its services and
+// writes its record and report); a second — what CI runners send when a job
+// is cancelled — closes the channel hurryOf returns, so services still
+// running are killed at once instead of being given their stop timeout; the
+// faults are still reverted. Later signals only say what is still going on:
+// gauntlet never leaves without undoing what it did. first returns the first
+// signal caught (nil if none); unhandle stops the handling.
+func withSignals(ctx context.Context, cancel context.CancelFunc, stderr io.Writer) (_ context.Context, first func() os.Signal, unhandle func()) {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	hurry := make(chan struct{})
+	done := make(chan struct{})
+	var caught atomic.Value
+	go func() {
+		for n := 1; ; n++ {
+			select {
+			case <-done:
+				return
+			case sig := <-sigs:
+				switch n {
+				case 1:
+					caught.Store(sig)
+					cancel()
+				case 2:
+					fmt.Fprintf(stderr, "gauntlet: %v again: killing the services now; faults are still reverted\n", sig)
+					close(hurry)
+				default:
+					fmt.Fprintf(stderr, "gauntlet: %v: still reverting faults and stopping services (SIGKILL would leave them behind; gauntlet recover undoes faults)\n", sig)
+				}
+			}
+		}
+	}()
+	first = func() os.Signal {
+		sig, _ := caught.Load().(os.Signal)
+		return sig
+	}
+	return context.WithValue(ctx, hurryKey{}, (<-chan struct{})(hurry)), first, func() {
+		signal.Stop(sigs)
+		close(done)
+	}
+}
+
+// hurryOf returns the channel a second signal closes (nil outside run).
+func hurryOf(ctx context.Context) <-chan struct{} {
+	h, _ := ctx.Value(hurryKey{}).(<-chan struct{})
+	return h
 }
 
 // printProblems lists a scenario's problems, one per line, and says that

@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Setenv(services.BaselineDirEnv, dir)
+	// Runs in this one test process would pin it, and so every parallel
+	// test's servers, to the generator's CPUs: tests ask for pinning by flag.
+	os.Setenv(CPUSetsEnv, "off")
 	// The CLI run in-process hands Kubernetes commands over to gauntlet-kube.
 	os.Setenv("GAUNTLET_KUBE", filepath.Join(dir, "gauntlet-kube"))
 	code := m.Run()

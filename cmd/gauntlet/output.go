@@ -1,11 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -113,8 +116,23 @@ func combine(recs []*metrics.Record) *metrics.Record {
 }
 
 // writeArtifact renders into path through a temporary file, so a failed
-// render never leaves half a file behind.
+// render never leaves half a file behind. A device, FIFO or socket at path
+// (/dev/stdout, a pipe) is written in place rather than replaced, and a
+// symbolic link is not followed (see openInPlace).
 func writeArtifact(path string, render func(io.Writer) error) error {
+	if f, err := openInPlace(path); f != nil || err != nil {
+		if err != nil {
+			return err
+		}
+		err = render(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("render %s: %w", path, err)
+		}
+		return nil
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
@@ -139,15 +157,84 @@ func writeArtifact(path string, render func(io.Writer) error) error {
 	return os.Rename(tmp.Name(), path)
 }
 
+// createOutput opens path for writing a file gauntlet streams into: a
+// device, FIFO or socket is written in place, a regular file is created or
+// truncated, and a symbolic link is not followed (see openInPlace).
+func createOutput(path string) (*os.File, error) {
+	if f, err := openInPlace(path); f != nil || err != nil {
+		return f, err
+	}
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o644)
+}
+
+// openInPlace opens path for writing if it is a special file (a device, a
+// FIFO, a socket), which must be written in place, never replaced: the
+// file, or nil if path is a regular file or does not exist. A symbolic link
+// is refused, since it may have been planted to redirect the output, except
+// the links that name this process's own descriptors (/dev/stdout,
+// /dev/stderr, /dev/fd/N, /proc/self/fd/N).
+func openInPlace(path string) (*os.File, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, nil // created by the caller
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		if !ownDescriptor(path) {
+			return nil, fmt.Errorf("%s is a symbolic link; gauntlet does not write through one (give its target)", path)
+		}
+		if fi, err = os.Stat(path); err != nil {
+			return nil, err
+		}
+	}
+	if fi.Mode().IsRegular() {
+		return nil, nil
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", path)
+	}
+	return os.OpenFile(path, os.O_WRONLY, 0)
+}
+
+// ownDescriptor reports whether path names one of this process's open
+// descriptors.
+func ownDescriptor(path string) bool {
+	switch p := filepath.Clean(path); {
+	case p == "/dev/stdout", p == "/dev/stderr":
+		return true
+	case strings.HasPrefix(p, "/dev/fd/"), strings.HasPrefix(p, "/proc/self/fd/"):
+		return true
+	}
+	return false
+}
+
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// defaultOutDir is out/<scenario>-<timestamp>/ under the working directory.
-func defaultOutDir(scenario string) string {
+// newRunDir creates root/<scenario>-<timestamp>/ and returns it. A run that
+// started in the same second may have that folder: then -2, -3, … is added,
+// so that runs never share one.
+func newRunDir(root, scenario string) (string, error) {
 	name := unsafeName.ReplaceAllString(scenario, "-")
 	if name == "" {
 		name = "run"
 	}
-	return filepath.Join("out", name+"-"+time.Now().Format("20060102-150405"))
+	base := filepath.Join(root, name+"-"+time.Now().Format("20060102-150405"))
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", fmt.Errorf("create output folder: %w", err)
+	}
+	for i := 1; i <= 1000; i++ {
+		dir := base
+		if i > 1 {
+			dir = fmt.Sprintf("%s-%d", base, i)
+		}
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("create output folder: %w", err)
+		}
+	}
+	return "", fmt.Errorf("create output folder: %s-2 … %s-1000 all exist", base, base)
 }
 
 // isTerminal reports whether f is a terminal. A character device is not

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -19,8 +20,11 @@ import (
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
 
+// CPUSetsEnv, when set, is the default of --cpu-sets (auto or off).
+const CPUSetsEnv = "GAUNTLET_CPU_SETS"
+
 // defaultScenario is what `gauntlet run` runs without an argument.
-const defaultScenario = "go-vs-jvm"
+const defaultScenario = "go-jvm-python"
 
 type runOptions struct {
 	// kube holds the flags for faults on Kubernetes services.
@@ -46,6 +50,7 @@ type runOptions struct {
 	// metricsAddr is --metrics-addr; tap feeds the live figures served there.
 	metricsAddr string
 	tap         func(lines []any)
+	inFlight    func(variant string, inFlight func() int64)
 }
 
 func newRunCmd() *cobra.Command {
@@ -100,7 +105,7 @@ func (o *runOptions) registerLoad(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&o.progress, "progress", true, "show a live progress line when stderr is a terminal")
 	cmd.Flags().StringVar(&o.out.html, "html", "", "where to write the HTML report (default report.html beside the record)")
 	cmd.Flags().StringVar(&o.startAt, "start-at", "", "hold the load until `TIME` (RFC 3339, e.g. 2026-11-22T10:00:00Z, or Unix seconds), so generators on several machines start together")
-	cmd.Flags().StringVar(&o.cpuSets, "cpu-sets", "auto", "`auto`: with 2+ CPUs, run the generator and the services it starts on disjoint CPUs (a quarter of them, at least one, for the generator); off: let them share every CPU")
+	cmd.Flags().StringVar(&o.cpuSets, "cpu-sets", cmp.Or(os.Getenv(CPUSetsEnv), "auto"), "`auto`: with 2+ CPUs, run the generator and the services it starts on disjoint CPUs (a quarter of them, at least one, for the generator); off: let them share every CPU (default from $"+CPUSetsEnv+", else auto)")
 	cmd.Flags().StringVar(&o.segment, "segment", "", "run share `I/N` of the load, one of N generators (1 <= I <= N); only segment 1 injects faults, and thresholds judge this share only: merge the records with \"gauntlet merge\" and judge the merged one")
 	cmd.Flags().StringVar(&o.metricsAddr, "metrics-addr", "", "serve the run's live figures for Prometheus at `HOST:PORT`/metrics (\":9102\" listens on 127.0.0.1)")
 	group(cmd, groupOutput, "out", "progress", "html", "metrics-addr")
@@ -127,10 +132,23 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 		return usageErr(err)
 	}
 	o.start = start
+	stderr := cmd.ErrOrStderr()
+	left, _ := journals(nil)
+	if o.outDir != "" {
+		left = append(left, filepath.Join(o.outDir, engine.JournalName))
+	}
+	// A gauntlet killed earlier may have left faults in effect.
+	if err := recoverAll(stderr, left); err != nil {
+		fmt.Fprintf(stderr, "gauntlet: %v\n", err)
+	}
 	outDir := o.outDir
 	if outDir == "" {
-		outDir = defaultOutDir(spec.Name)
+		if outDir, err = newRunDir("out", spec.Name); err != nil {
+			return err
+		}
 		defer linkLatest(outDir)
+	} else if _, err := os.Lstat(filepath.Join(outDir, engine.RecordName)); err == nil {
+		return usageErr(fmt.Errorf("--out %s holds a run already (%s): pick another folder or remove it", outDir, engine.RecordName))
 	}
 	out := o.out
 	if o.ci {
@@ -144,13 +162,6 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 	}
 	if out.html == "" {
 		out.html = filepath.Join(outDir, "report.html")
-	}
-	stderr := cmd.ErrOrStderr()
-	if left, err := journals(nil); err == nil && len(left) > 0 {
-		// A gauntlet killed earlier may have left faults in effect.
-		if err := recoverAll(stderr, left); err != nil {
-			fmt.Fprintf(stderr, "gauntlet: %v\n", err)
-		}
 	}
 	stopMetrics, err := o.startMetrics(stderr)
 	if err != nil {
@@ -204,8 +215,8 @@ func runSpec(cmd *cobra.Command, spec *scenarios.Spec, o *runOptions) error {
 // runOnce runs the scenario once into dir and returns its record's path.
 func (o *runOptions) runOnce(cmd *cobra.Command, spec *scenarios.Spec, dir string) (string, error) {
 	stderr := cmd.ErrOrStderr()
-	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results, Segment: o.seg, StartAt: o.start, Tap: o.tap,
-		PinCPUs: o.cpuSets == "auto",
+	opt := engine.Options{OutDir: dir, Version: version(), Log: io.Discard, Results: o.results, Segment: o.seg, StartAt: o.start, Tap: o.tap, InFlight: o.inFlight,
+		PinCPUs: o.cpuSets == "auto", Hurry: hurryOf(cmd.Context()),
 		Fails: func(th metrics.Threshold, rs *metrics.RunSummary) bool {
 			r := gates.Evaluate(rs, th)
 			return !r.Pass && r.Error == ""

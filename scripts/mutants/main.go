@@ -40,17 +40,25 @@ var mutants = []mutant{
 		to:   "func (r *Result) Latency() time.Duration { return r.End - r.Sent }",
 		pkg:  "./runners", tests: []string{"TestOpenLatencyIsLagPlusServiceTimeThroughAStall"}},
 	{id: "intended-is-send", file: "runners/exec.go",
-		from: "\tif !scheduled {\n\t\tres.Intended = res.Sent",
-		to:   "\tif true {\n\t\tres.Intended = res.Sent",
+		from: "\tres.Sent = time.Since(w.start)\n\tif !scheduled {",
+		to:   "\tres.Sent = time.Since(w.start)\n\tif true {",
 		pkg:  "./runners", tests: []string{"TestOpenLatencyIsLagPlusServiceTimeThroughAStall"}},
 	{id: "lag-from-end", file: "metrics/result.go",
 		from: "func (r *Result) Lag() time.Duration { return r.Sent - r.Intended }",
 		to:   "func (r *Result) Lag() time.Duration { return r.End - r.Sent }",
 		pkg:  "./runners", tests: []string{"TestOpenLatencyIsLagPlusServiceTimeThroughAStall", "TestOpenKeepsTheSchedule"}},
 	{id: "open-sends-2ms-late", file: "runners/open.go",
-		from: "preciseSleep(d)",
-		to:   "preciseSleep(d + 2*time.Millisecond)",
+		from: "waitDue(ctx, timer, o.Start.Add(at),",
+		to:   "waitDue(ctx, timer, o.Start.Add(at+2*time.Millisecond),",
 		pkg:  "./runners", tests: []string{"TestOpenKeepsTheSchedule"}},
+	{id: "interval-by-completion", file: "metrics/recorder.go",
+		from: "idx := max(int(res.Intended/IntervalLength), r.cur) - r.cur",
+		to:   "idx := max(int(res.End/IntervalLength), r.cur) - r.cur",
+		pkg:  "./metrics", tests: []string{"TestRecorderCountsByIntendedTime"}},
+	{id: "interval-written-while-held", file: "metrics/sink.go",
+		from: "mark = min(mark, b.hold.Load())",
+		to:   "mark = min(mark, holdNone)",
+		pkg:  "./metrics", tests: []string{"TestSinkShiftsAndHolds", "TestRecorderCountsByIntendedTime"}},
 	{id: "merge-drops-clamped", file: "metrics/histogram.go",
 		from: "\th.Clamped += o.Clamped\n",
 		to:   "\n",
@@ -107,6 +115,22 @@ var mutants = []mutant{
 		from: "if hit(&e.rng, e.Rate) {",
 		to:   "if hit(&e.rng, e.Rate/2) {",
 		pkg:  "./chaos/local", tests: []string{"TestHTTPFaultShares"}},
+	{id: "recorder-unguarded", file: "engine/engine.go",
+		from: `runners.Guard("recorder", crash, func() { err = rec.Consume(results, loadDone) })`,
+		to:   `err = rec.Consume(results, loadDone)`,
+		pkg:  "./engine", tests: []string{"TestPanicStopsTheRunAndCleansUp"}},
+	{id: "fault-timeline-unguarded", file: "engine/faults.go",
+		from: `runners.Guard("fault timeline", crash, func() { fr.follow(ctx, acts) })`,
+		to:   `_ = runners.Guard; fr.follow(ctx, acts)`,
+		pkg:  "./engine", tests: []string{"TestPanicStopsTheRunAndCleansUp"}},
+	{id: "probes-unguarded", file: "engine/probing.go",
+		from: `runners.Guard("probes", crash, func() { probes.Poll(pctx, set.every, t0, variant, pr.emit, onErr, set.ss...) })`,
+		to:   `_ = runners.Guard; probes.Poll(pctx, set.every, t0, variant, pr.emit, onErr, set.ss...)`,
+		pkg:  "./engine", tests: []string{"TestPanicStopsTheRunAndCleansUp"}},
+	{id: "open-worker-unguarded", file: "runners/open.go",
+		from: `Guard("worker", stop, func() { s.work(ctx, id) })`,
+		to:   `s.work(ctx, id)`,
+		pkg:  "./runners", tests: []string{"TestWorkerPanicStopsTheRun"}},
 	{id: "gate-without-margin-test", file: "gates/compare.go",
 		from: "\t\tif mp < alpha {",
 		to:   "\t\tif true {",
@@ -249,19 +273,28 @@ func copyFile(from, to string) error {
 
 var failLine = regexp.MustCompile(`^\s*--- FAIL: (\S+)`)
 
+// crashLine starts the report of a panic that killed the test binary.
+var crashLine = regexp.MustCompile(`^panic: `)
+
 // goTest runs the named tests of pkg in dir without -race and returns the
-// top-level tests that failed and, when the run failed, its output (which
-// names no failed test after a build error or a panic).
+// top-level tests that failed — all of them, marked, when a panic killed the
+// test binary — and, when the run failed, its output (which names no failed
+// test after a build error).
 func goTest(dir, pkg string, tests []string) (failed []string, problem string) {
 	cmd := exec.Command("go", "test", "-count=1", "-v", "-run", "^("+strings.Join(tests, "|")+")$", pkg)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := cmd.CombinedOutput()
 	sc := bufio.NewScanner(bytes.NewReader(out))
+	crashed := false
 	for sc.Scan() {
+		crashed = crashed || crashLine.MatchString(sc.Text())
 		if m := failLine.FindStringSubmatch(sc.Text()); m != nil && !strings.Contains(m[1], "/") && !slices.Contains(failed, m[1]) {
 			failed = append(failed, m[1])
 		}
+	}
+	if crashed && len(failed) == 0 {
+		failed = []string{strings.Join(tests, ", ") + " (crashed)"}
 	}
 	if err != nil {
 		return failed, string(out)
