@@ -178,7 +178,7 @@ func TestThresholdScopes(t *testing.T) {
 		`9:63: thresholds[0].window: unknown fault "slo" (did you mean "slow"?)`,
 		`10:41: thresholds[1].service: unknown service "apu" (did you mean "api"?)`,
 		`10:55: thresholds[1].request: rss_peak is measured per service, not per request (use service: NAME)`,
-		`11:34: thresholds[2].service: p99 is not a service metric (service: applies to startup_ms, rss_idle, rss_peak, cpu_per_1k, threads_peak, tag_coverage)`,
+		`11:34: thresholds[2].service: p99 is not a service metric (service: applies to startup_ms, rss_idle, rss_peak, cpu_per_1k, threads_peak, tag_coverage, leaks)`,
 		`12:40: thresholds[3].service: service "ext" is a url target that gauntlet does not start, so it has no startup_ms`,
 		`13:42: thresholds[4].window: errors.timeout cannot be judged on a window (windows apply to latency, rps, requests, errors, error_rate and time_to_recover)`,
 		`14:44: thresholds[5].window: time_to_recover is measured after a fault, not in the steady state (use faults or fault:NAME)`,
