@@ -9,15 +9,15 @@
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.buildVersion=$(VERSION)
-SCENARIO ?= go-vs-jvm
+SCENARIO ?= go-jvm-python
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build build-go build-jvm kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean
+.PHONY: all build build-go build-jvm build-python kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean
 
 all: build
 
-build: build-go build-jvm kube
+build: build-go build-jvm build-python kube
 
 build-go:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/gauntlet ./cmd/gauntlet
@@ -35,16 +35,23 @@ build-jvm:
 		bash baselines/jvm/build.sh bin/baseline-jvm.jar; \
 	else echo "build: javac not found or no JVM baseline; skipping bin/baseline-jvm.jar"; fi
 
+# The Python baseline is a zip app of its sources; without python3 the Python variant is
+# skipped at run time.
+build-python:
+	@if command -v python3 >/dev/null 2>&1; then bash baselines/python/build.sh bin/baseline-python.pyz; \
+	else echo "build: python3 not found; skipping bin/baseline-python.pyz"; fi
+
 tools-run:
 	@bash scripts/ensure-tools.sh jdk || echo "run: continuing without a JDK; the JVM variant will be skipped"
+	@bash scripts/ensure-tools.sh python || echo "run: continuing without the Python packages; the Python variant will be skipped"
 
 tools-test:
-	bash scripts/ensure-tools.sh jdk chromium nginx prometheus jsonschema
+	bash scripts/ensure-tools.sh jdk chromium nginx prometheus jsonschema python
 
 # A failed threshold (exit 3) is a finding of the run, not a failure of make run.
 # The JVM baseline compiles while Go downloads and builds.
 run: tools-run
-	@$(MAKE) --no-print-directory -j2 build-go build-jvm
+	@$(MAKE) --no-print-directory -j2 build-go build-jvm build-python
 	./bin/gauntlet run $(SCENARIO) || [ $$? -eq 3 ]
 
 check:

@@ -249,10 +249,15 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		e.opt.InFlight(variant, f.InFlight)
 	}
 	runner = e.instrument(runner, variant, start)
+	watch := newShutdownWatch(e.spec, variant, start)
+	if watch != nil {
+		runner = &runners.Tee{Runner: runner, Sink: watch}
+	}
 	faults, err := newFaultRun(e, variant, st.env(e.journal, uint64(e.plan.seed)), start)
 	if err != nil {
 		return end(metrics.StatusFailed, err)
 	}
+	faults.watch = watch
 	t0 = start
 	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0, Client: runners.ClientName(runner),
 		PlannedS: e.plan.planned().Seconds()}); err != nil {
@@ -290,6 +295,11 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 
 	runErr := runner.Run(loadCtx, results)
 	revertErr := faults.revertAll(revertCtx, stopFaults)
+	for _, l := range watch.lines() {
+		if err := e.w.Write(l); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
 	close(loadDone)
 	if err := <-recErr; err != nil && runErr == nil {
 		runErr = err

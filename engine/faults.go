@@ -155,6 +155,7 @@ type faultRun struct {
 	target  map[string]string
 	env     chaos.Env
 	kills   *killLog
+	watch   *shutdownWatch // nil without a terminate fault
 
 	mu       sync.Mutex
 	active   []string // names, in order of injection
@@ -256,6 +257,9 @@ func (fr *faultRun) inject(ctx context.Context, w chaos.Window) {
 		if p, ok := fr.env.Process(fr.target[w.Name]); ok {
 			fr.kills.expect(p.PID(), fr.target[w.Name], w.Name)
 		}
+	}
+	if w.Kind == "terminate" {
+		fr.watch.signal(w.Name, fr.target[w.Name])
 	}
 	ictx, cancel := context.WithTimeout(ctx, revertTimeout)
 	err := fr.faults[w.Name].Inject(ictx)

@@ -179,7 +179,7 @@ func host() metrics.Host {
 // impl is the reference implementation a variant's baseline services run.
 func impl(variant string) string {
 	switch variant {
-	case "go", "jvm":
+	case "go", "jvm", "python":
 		return variant
 	}
 	return defaultImpl
@@ -410,15 +410,22 @@ func (p *plan) usesBaselines() bool {
 }
 
 // unavailable says why variant cannot run on this machine, or "" when it
-// can: the JVM variant needs a JDK and the JVM baseline jar.
+// can: the JVM variant needs a JDK and the JVM baseline jar, the Python
+// variant a Python with the baseline's packages and the baseline's zip app.
 func (p *plan) unavailable(variant string) string {
-	if impl(variant) != "jvm" || !p.usesBaselines() {
+	if !p.usesBaselines() {
 		return ""
 	}
-	if _, err := exec.LookPath("java"); err != nil {
-		return "no JDK on this machine (java not found): install a JDK 17+, e.g. apt-get install -y default-jdk-headless"
+	switch impl(variant) {
+	case "jvm":
+		if _, err := exec.LookPath("java"); err != nil {
+			return "no JDK on this machine (java not found): install a JDK 17+, e.g. apt-get install -y default-jdk-headless"
+		}
+	case "python":
+	default:
+		return ""
 	}
-	if _, err := services.ResolveBaseline("jvm", "micro"); err != nil {
+	if _, err := services.ResolveBaseline(impl(variant), "micro"); err != nil {
 		return err.Error()
 	}
 	return ""
@@ -439,6 +446,10 @@ func (p *plan) runtimes() map[string]string {
 			if b, err := exec.Command("java", "-version").CombinedOutput(); err == nil {
 				out["jvm"] = strings.Join(strings.Fields(strings.SplitN(string(b), "\n", 2)[0]), " ") +
 					"; flags: " + strings.Join(services.JVMFlags, " ")
+			}
+		case "python":
+			if v := services.PythonRuntime(); v != "" {
+				out["python"] = v
 			}
 		}
 	}

@@ -38,6 +38,11 @@ var scrapePick = map[string]string{
 	"jvm_gc_collection_seconds_sum":   "gc_pause_seconds_total",
 	"jvm_gc_collection_seconds_count": "gc_collections_total",
 	"jvm_threads_current":             "jvm_threads",
+	// Python: prometheus_client's collections per generation, summed, and the
+	// Python baseline's own timing of them (gc.callbacks).
+	"python_gc_collections_total":    "gc_collections_total",
+	"python_gc_duration_seconds_sum": "gc_pause_seconds_total",
+	"python_threads":                 "python_threads",
 }
 
 // prober samples the services of one variant, the host and the generator

@@ -107,6 +107,8 @@ func compare(v float64, op string, limit float64) bool {
 		return v > limit
 	case ">=":
 		return v >= limit
+	case "==":
+		return v == limit
 	}
 	return false
 }

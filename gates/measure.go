@@ -41,6 +41,8 @@ func measure(rs *metrics.RunSummary, th metrics.Threshold) ([]measured, string, 
 		return serviceFigures(rs, th)
 	case "time_to_recover":
 		return recovery(rs, th)
+	case "shutdown_failed", "shutdown_ms":
+		return shutdowns(rs, th)
 	case "schedule_lag":
 		if rs.Requests == 0 {
 			return nil, unitMs, errors.New("no requests were measured")
@@ -301,4 +303,37 @@ func recovery(rs *metrics.RunSummary, th metrics.Threshold) ([]measured, string,
 		return nil, unitMs, fmt.Errorf("fault %q is not in this run's summary", name)
 	}
 	return out, unitMs, nil
+}
+
+// shutdowns returns the figure th names for every terminate fault of the run (or the one its
+// window names): the requests in flight at the signal that failed, or the milliseconds until
+// the process exited. A service that never exited fails shutdown_ms.
+func shutdowns(rs *metrics.RunSummary, th metrics.Threshold) ([]measured, string, error) {
+	unit := unitMs
+	if th.Metric == "shutdown_failed" {
+		unit = unitCount
+	}
+	name, one := strings.CutPrefix(th.Window, "fault:")
+	var out []measured
+	for _, f := range rs.Faults {
+		if (one && f.Name != name) || f.Kind != "terminate" {
+			continue
+		}
+		switch {
+		case f.Error != "":
+			return nil, unit, fmt.Errorf("fault %s: %s", f.Name, f.Error)
+		case f.Shutdown == nil:
+			return nil, unit, fmt.Errorf("fault %s: the record has no shutdown figures for it", f.Name)
+		case th.Metric == "shutdown_failed":
+			out = append(out, measured{v: float64(f.Shutdown.Failed)})
+		case f.Shutdown.ExitMs == nil:
+			return nil, unit, fmt.Errorf("fault %s: %s did not exit before the run ended", f.Name, f.Target)
+		default:
+			out = append(out, measured{v: *f.Shutdown.ExitMs})
+		}
+	}
+	if len(out) == 0 {
+		return nil, unit, errors.New("no terminate fault ran")
+	}
+	return out, unit, nil
 }

@@ -177,6 +177,9 @@ func impacts(h *Header, run *Run, rc Recovery, secs map[int]*second, last int) [
 		}
 		// Recovery must show before the next fault starts.
 		fi.TimeToRecoverMs = timeToRecover(secs, fi.Before, sp.Reverted, min(float64(last+1), next), rc)
+		if sp.Kind == "terminate" {
+			fi.Shutdown = shutdownImpact(run, sp.Name, sp.Injected)
+		}
 		out = append(out, fi)
 	}
 	return out

@@ -61,6 +61,9 @@ func Merge(recs []*Record) (*Record, []string, error) {
 	if err := sameScenario(in); err != nil {
 		return nil, nil, err
 	}
+	if err := distinctRuns(in); err != nil {
+		return nil, nil, err
+	}
 	warns := segmentWarnings(in)
 	tags := inputTags(in)
 	out := &Record{Header: mergedHeader(in, tags), Trailer: mergedTrailer(in)}
@@ -86,6 +89,26 @@ func recordName(rec *Record) string {
 		return rec.Path
 	}
 	return "run " + rec.Header.RunID
+}
+
+// distinctRuns refuses the same run given twice (the same record, or a
+// copy): its requests would be counted twice.
+func distinctRuns(in []*Record) error {
+	type runKey struct {
+		id      string
+		started time.Time
+		segment int
+	}
+	seen := map[runKey]string{}
+	for _, rec := range in {
+		k := runKey{rec.Header.RunID, rec.Header.StartedAt, segmentIndex(rec)}
+		if first, dup := seen[k]; dup {
+			return fmt.Errorf("%w: %s and %s are the same run (run id %q): merging it twice would count its requests twice",
+				ErrCannotMerge, first, recordName(rec), k.id)
+		}
+		seen[k] = recordName(rec)
+	}
+	return nil
 }
 
 func sameScenario(in []*Record) error {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,8 +235,10 @@ func TestMergeWarnsOfIncompleteSegments(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var recs []*Record
-			for _, s := range tt.segs {
-				recs = append(recs, synthRecord(t, s, synthT0, synthInterval{t: 0, req: "a", lat: upTo(2)}))
+			for i, s := range tt.segs {
+				rec := synthRecord(t, s, synthT0, synthInterval{t: 0, req: "a", lat: upTo(2)})
+				rec.Header.RunID += "-" + strconv.Itoa(i) // each generator's run has an id of its own
+				recs = append(recs, rec)
 			}
 			if tt.cut {
 				last := recs[len(recs)-1]
@@ -317,5 +320,21 @@ func TestMergeKeepsGeneratorsApart(t *testing.T) {
 		if rd.Owner == "generator#2" && rd.T != 2 {
 			t.Errorf("segment 2's reading at T=%v; want 2 (1 s after its own load start)", rd.T)
 		}
+	}
+}
+
+// The same run given twice (merge A A) is refused: it would count every
+// request twice.
+func TestMergeRefusesTheSameRunTwice(t *testing.T) {
+	t.Parallel()
+	one := synthRecord(t, &Segment{Index: 1, Count: 2}, synthT0, synthInterval{t: 0, req: "a", lat: upTo(3)})
+	one.Header.RunID = "r-1"
+	if _, _, err := Merge([]*Record{one, one}); !errors.Is(err, ErrCannotMerge) || !strings.Contains(err.Error(), "same run") {
+		t.Errorf("Merge(A, A) = %v; want ErrCannotMerge: the same run", err)
+	}
+	two := synthRecord(t, &Segment{Index: 2, Count: 2}, synthT0, synthInterval{t: 0, req: "a", lat: upTo(3)})
+	two.Header.RunID = "r-2"
+	if _, _, err := Merge([]*Record{one, two}); err != nil {
+		t.Errorf("Merge of two segments = %v", err)
 	}
 }

@@ -391,7 +391,9 @@ type Run struct {
 	Probes []Probe
 	// Notes are what the runner said about the run (e.g. data ran out).
 	Notes []Note
-	End   *RunEnd
+	// Shutdowns are the load's view of each terminate fault.
+	Shutdowns []Shutdown
+	End       *RunEnd
 }
 
 // ReadFile decodes the record at path.
@@ -503,7 +505,7 @@ func (rec *Record) decodeLine(line []byte, run **Run, seenHeader *bool) error {
 		}
 		rec.Runs = append(rec.Runs, r)
 		*run = r
-	case LineLoad, LineInterval, LineService, LineReadings, LineFault, LineRunEnd, LineProbe, LineNote:
+	case LineLoad, LineInterval, LineService, LineReadings, LineFault, LineRunEnd, LineProbe, LineNote, LineShutdown:
 		if *run == nil {
 			return fmt.Errorf("%s line before any run line", probe.Type)
 		}
@@ -550,6 +552,8 @@ func (r *Run) decode(typ string, line []byte) error {
 		return json.Unmarshal(line, r.End)
 	case LineProbe, LineNote:
 		return r.decodeRunner(typ, line)
+	case LineShutdown:
+		return r.decodeShutdown(line)
 	}
 	return nil
 }

@@ -163,6 +163,8 @@ type FaultImpact struct {
 	// until error rate and p99 are back within tolerance of Before and stay
 	// there; nil when they never recovered within the run.
 	TimeToRecoverMs *float64 `json:"time_to_recover_ms"`
+	// Shutdown is set for a terminate fault: how the service drained and exited.
+	Shutdown *ShutdownImpact `json:"shutdown,omitempty"`
 	// Failed counts the requests that failed during the fault (after it,
 	// for instant faults), and FailedByClass splits them: after a
 	// terminate, connection_refused are requests the service never

@@ -140,6 +140,9 @@ func textOutcome(ew *errWriter, r *metrics.RunSummary) {
 			ew.printf(" — %s", f.Error)
 		}
 		ew.printf("\n")
+		if sd := f.Shutdown; sd != nil {
+			ew.printf("     shutdown: %s\n", shutdownText(sd))
+		}
 	}
 	textSpikes(ew, r)
 	if len(r.Thresholds) > 0 {
@@ -291,6 +294,24 @@ func distributed(s *metrics.Summary) string {
 		return fmt.Sprintf(" · %d generators merged", s.Generators)
 	}
 	return ""
+}
+
+// shutdownText says how a service shut down after a terminate fault.
+func shutdownText(sd *metrics.ShutdownImpact) string {
+	s := fmt.Sprintf("%d requests in flight at SIGTERM, %d failed", sd.InFlight, sd.Failed)
+	if len(sd.FailedByClass) > 0 {
+		s += " (" + counts(sd.FailedByClass) + ")"
+	}
+	s += fmt.Sprintf("; after it %d refused, %d reset", sd.Refused, sd.Reset)
+	switch {
+	case sd.ExitMs == nil:
+		s += "; still running at the end of the run"
+	case sd.ExitSignal != "":
+		s += fmt.Sprintf("; ended by signal (%s) after %s ms", sd.ExitSignal, num(*sd.ExitMs))
+	default:
+		s += fmt.Sprintf("; exited %d after %s ms", *sd.ExitCode, num(*sd.ExitMs))
+	}
+	return s
 }
 
 // plannedText sets a run's rate against its plan: " of 250.0 planned" when

@@ -85,3 +85,25 @@ func TestParseWithinBounds(t *testing.T) {
 		}
 	}
 }
+
+// A plan one generator cannot send is refused: the rate and the workers of a
+// stage have bounds.
+func TestLoadBounds(t *testing.T) {
+	t.Parallel()
+	head := "name: h\nservices:\n  api: {url: \"http://127.0.0.1:9\"}\nload:\n"
+	for _, tt := range []struct {
+		stages, want string
+	}{
+		{"  stages:\n    - {for: 3s, rate: 1e12}\n", "load.stages[0].rate: at most 10000000 requests per second"},
+		{"  model: closed\n  stages:\n    - {for: 3s, concurrency: 100000000}\n", "load.stages[0].concurrency: at most 100000 workers"},
+	} {
+		_, err := Parse("s.yaml", []byte(head+tt.stages+"requests:\n  - {name: r, url: \"http://127.0.0.1:9/\"}\n"))
+		var probs Problems
+		if !errors.As(err, &probs) || len(probs) != 1 || !strings.Contains(probs[0].Msg, tt.want) || probs[0].Line == 0 {
+			t.Errorf("Parse(%q) = %v; want one positioned problem %q", tt.stages, err, tt.want)
+		}
+	}
+	if _, err := Parse("s.yaml", []byte(head+"  stages:\n    - {for: 3s, rate: 10000000}\nrequests:\n  - {name: r, url: \"http://127.0.0.1:9/\"}\n")); err != nil {
+		t.Errorf("rate at the bound: %v", err)
+	}
+}

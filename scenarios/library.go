@@ -51,10 +51,24 @@ var libraryEntries = sync.OnceValue(func() []Entry {
 	return entries
 })
 
-// LibraryFile returns the raw YAML of the library scenario name (with or
-// without the .yaml extension); the caller may modify the returned bytes.
-func LibraryFile(name string) ([]byte, bool) {
+// libraryAliases maps former names of library scenarios to their names.
+var libraryAliases = map[string]string{"go-vs-jvm": "go-jvm-python"}
+
+// libraryName is the library scenario that name (with or without the .yaml
+// extension, or a former name) refers to.
+func libraryName(name string) string {
 	name = strings.TrimSuffix(name, ".yaml")
+	if to, ok := libraryAliases[name]; ok {
+		return to
+	}
+	return name
+}
+
+// LibraryFile returns the raw YAML of the library scenario name (with or
+// without the .yaml extension, or a former name); the caller may modify the
+// returned bytes.
+func LibraryFile(name string) ([]byte, bool) {
+	name = libraryName(name)
 	if name == "" || strings.ContainsAny(name, `/\`) {
 		return nil, false
 	}
@@ -86,7 +100,7 @@ func openLibrary(ref, name string, adjust []func(*Spec)) (*Spec, error) {
 		return nil, fmt.Errorf("scenario %q is neither a file nor a library scenario%s (library: %s): %w",
 			ref, hint(name, names), strings.Join(names, ", "), ErrNotFound)
 	}
-	return Parse("library:"+strings.TrimSuffix(name, ".yaml"), data, adjust...)
+	return Parse("library:"+libraryName(name), data, adjust...)
 }
 
 // Source returns the raw YAML that Open(ref) decodes: the file's bytes, or

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -14,8 +15,14 @@ func TestLibrary(t *testing.T) {
 			t.Errorf("Library() not sorted by name: %q before %q", entries[i-1].Name, e.Name)
 		}
 	}
-	if !names["quickstart"] || !names["go-vs-jvm"] {
-		t.Fatalf("Library() = %v; want quickstart and go-vs-jvm", entries)
+	if !names["quickstart"] || !names["go-jvm-python"] {
+		t.Fatalf("Library() = %v; want quickstart and go-jvm-python", entries)
+	}
+	// The default scenario's former name still opens it.
+	if s, err := Open("go-vs-jvm"); err != nil || s.Name != "go-jvm-python" || s.File != "library:go-jvm-python" {
+		t.Errorf("Open(go-vs-jvm) = %v, %v; want the go-jvm-python scenario", s, err)
+	} else if want := []string{"go", "jvm", "python"}; !slices.Equal(s.Variants, want) {
+		t.Errorf("Open(go-vs-jvm).Variants = %v; want %v", s.Variants, want)
 	}
 	for _, e := range entries {
 		if e.Description == "" {

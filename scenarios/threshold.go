@@ -22,7 +22,7 @@ type Threshold struct {
 	// Metric is one of Metrics, or a family member such as errors.timeout,
 	// error_rate.http_5xx, status.503 or status_rate.5xx (see MetricHelp).
 	Metric string
-	// Op is one of < <= > >=.
+	// Op is one of < <= > >= ==.
 	Op string
 	// Value is in the metric's canonical unit: milliseconds for latencies,
 	// schedule_lag, time_to_recover, startup_ms and cpu_per_1k; bytes for
@@ -62,7 +62,11 @@ var ErrorClasses = []string{"timeout", "connection_refused", "connection_reset",
 
 // Metrics lists every metric a threshold may name, family members aside.
 var Metrics = slices.Concat(LatencyMetrics,
-	[]string{"rps", "requests", "errors", "error_rate", "schedule_lag", "time_to_recover"}, ServiceMetrics)
+	[]string{"rps", "requests", "errors", "error_rate", "schedule_lag", "time_to_recover"}, ServiceMetrics, ShutdownMetrics)
+
+// ShutdownMetrics are measured per terminate fault: the requests in flight at the SIGTERM
+// that failed, and the time until the process exited.
+var ShutdownMetrics = []string{"shutdown_failed", "shutdown_ms"}
 
 // Metric families take a qualifier after a dot: errors.timeout (a count),
 // error_rate.timeout (a ratio), status.503 or status.5xx (a count of
@@ -72,7 +76,7 @@ var metricFamilies = []string{"errors", "error_rate", "status", "status_rate"}
 // MetricHelp lists the metrics and their families for messages and help.
 const MetricHelp = "p50 p75 p90 p95 p99 p99.9 p99.99 max mean (latency), rps, requests, errors, error_rate, " +
 	"errors.CLASS, error_rate.CLASS, status.CODE, status_rate.CODE (CODE like 503 or 5xx), schedule_lag, " +
-	"time_to_recover, startup_ms, rss_idle, rss_peak, cpu_per_1k, threads_peak, tag_coverage"
+	"time_to_recover, startup_ms, rss_idle, rss_peak, cpu_per_1k, threads_peak, tag_coverage, shutdown_failed, shutdown_ms"
 
 // unitKind is how a metric's value is written and converted.
 type unitKind int
@@ -114,8 +118,10 @@ func lookupMetric(name string) (metricSpec, error) {
 		return metricSpec{ratioUnit, scopeRequest | scopeWindow}, nil
 	case name == "schedule_lag":
 		return metricSpec{durationUnit, 0}, nil
-	case name == "time_to_recover":
+	case name == "time_to_recover", name == "shutdown_ms":
 		return metricSpec{durationUnit, scopeWindow}, nil
+	case name == "shutdown_failed":
+		return metricSpec{countUnit, scopeWindow}, nil
 	case name == "startup_ms", name == "cpu_per_1k":
 		return metricSpec{msUnit, scopeService}, nil
 	case name == "rss_idle", name == "rss_peak":
@@ -177,7 +183,7 @@ func validStatus(s string) bool {
 	return s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9'
 }
 
-var thresholdOps = []string{"<=", ">=", "<", ">"}
+var thresholdOps = []string{"<=", ">=", "==", "<", ">"}
 
 var thresholdFields = []string{"expr", "request", "service", "variant", "window", "abort_on_fail", "delay_abort_eval"}
 
@@ -188,18 +194,24 @@ var thresholdFields = []string{"expr", "request", "service", "variant", "window"
 func ParseThreshold(expr string) (Threshold, error) {
 	t := Threshold{Expr: expr}
 	i := strings.IndexAny(expr, "<>")
-	if i < 0 {
+	eq := strings.Index(expr, "==")
+	if i < 0 && eq < 0 {
 		if strings.Contains(expr, "=") {
-			return t, errors.New("threshold " + strconv.Quote(expr) + " needs one of < <= > >=")
+			return t, errors.New("threshold " + strconv.Quote(expr) + " needs one of < <= > >= ==")
 		}
 		return t, errors.New("invalid threshold " + strconv.Quote(expr) + ` (use e.g. "p99 < 250ms")`)
 	}
-	t.Metric = strings.TrimSpace(expr[:i])
-	t.Op = expr[i : i+1]
-	rest := expr[i+1:]
-	if strings.HasPrefix(rest, "=") {
-		t.Op += "="
-		rest = rest[1:]
+	var rest string
+	if i < 0 {
+		t.Metric, t.Op, rest = strings.TrimSpace(expr[:eq]), "==", expr[eq+2:]
+	} else {
+		t.Metric = strings.TrimSpace(expr[:i])
+		t.Op = expr[i : i+1]
+		rest = expr[i+1:]
+		if strings.HasPrefix(rest, "=") {
+			t.Op += "="
+			rest = rest[1:]
+		}
 	}
 	val := strings.TrimSpace(rest)
 	spec, err := lookupMetric(t.Metric)

@@ -41,6 +41,9 @@ func TestParseThreshold(t *testing.T) {
 		{"time_to_recover < 5s", Threshold{Metric: "time_to_recover", Op: "<", Value: 5000}},
 		{"tag_coverage >= 99.5%", Threshold{Metric: "tag_coverage", Op: ">=", Value: 0.995}},
 		{"tag_coverage > 0.9", Threshold{Metric: "tag_coverage", Op: ">", Value: 0.9}},
+		{"shutdown_failed == 0", Threshold{Metric: "shutdown_failed", Op: "==", Value: 0}},
+		{"errors==3", Threshold{Metric: "errors", Op: "==", Value: 3}},
+		{"shutdown_ms < 5s", Threshold{Metric: "shutdown_ms", Op: "<", Value: 5000}},
 	}
 	for _, tt := range tests {
 		got, err := ParseThreshold(tt.expr)
@@ -79,6 +82,8 @@ func TestParseThreshold(t *testing.T) {
 		{"rss_peek < 1GB", `did you mean "rss_peak"?`},
 		{"startup < 1s", `did you mean "startup_ms"?`},
 		{"latency < 1s", "(metrics: p50 p75"},
+		{"shutdown_failed == 0.5", "whole number"},
+		{"shutdown_ms == 5", "add a unit"},
 	}
 	for _, tt := range bad {
 		if _, err := ParseThreshold(tt.expr); err == nil || !strings.Contains(err.Error(), tt.want) {

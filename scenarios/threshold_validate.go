@@ -43,6 +43,9 @@ func (v *validator) thresholds() {
 		v.thresholdRequest(path, t, metric, spec, requests)
 		v.thresholdService(path, t, metric, spec, services, started)
 		v.thresholdWindow(path, t, metric, spec, faults)
+		if slices.Contains(ShutdownMetrics, metric) && !slices.ContainsFunc(v.s.Faults, func(f Fault) bool { return f.Kind == "terminate" }) {
+			v.add(path, metric+" is measured when a terminate fault stops a service; the scenario has none")
+		}
 		if t.Variant != "" {
 			switch {
 			case len(v.s.Variants) == 0:
@@ -109,8 +112,8 @@ func (v *validator) thresholdWindow(path string, t Threshold, metric string, spe
 		v.add(wpath, "unknown window "+strconv.Quote(t.Window)+or(hint(t.Window, thresholdWindows), " (use faults, steady or fault:NAME)"))
 	case spec.scopes&scopeWindow == 0:
 		v.add(wpath, metric+" cannot be judged on a window (windows apply to latency, rps, requests, errors, error_rate and time_to_recover)")
-	case metric == "time_to_recover" && t.Window == "steady":
-		v.add(wpath, "time_to_recover is measured after a fault, not in the steady state (use faults or fault:NAME)")
+	case (metric == "time_to_recover" || slices.Contains(ShutdownMetrics, metric)) && t.Window == "steady":
+		v.add(wpath, metric+" is measured after a fault, not in the steady state (use faults or fault:NAME)")
 	case len(faults) == 0:
 		v.add(wpath, "the scenario has no faults, so it has no "+t.Window+" window")
 	case isFault && !slices.Contains(faults, name):

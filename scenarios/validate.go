@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -34,6 +36,14 @@ type validator struct {
 // add records "path: msg" at the position of path, or of its nearest
 // ancestor with one. Paths that failed to decode are skipped: the decoder
 // has already said what is wrong with them.
+// MaxRate and MaxConcurrency bound one generator's load: beyond them a plan
+// cannot be what one machine sends, and a runner would spend its time
+// accounting for requests it never sends.
+const (
+	MaxRate        = 10_000_000
+	MaxConcurrency = 100_000
+)
+
 func (v *validator) add(path, msg string) {
 	for p := path; p != ""; p = parentPath(p) {
 		if v.s.bad[p] {
@@ -140,8 +150,16 @@ func (v *validator) load() {
 		if st.For <= 0 {
 			v.add(path+".for", "must be > 0, got "+st.For.String())
 		}
-		if st.Rate < 0 {
-			v.add(path+".rate", "must be >= 0, got "+strconv.FormatFloat(float64(st.Rate), 'g', -1, 64))
+		switch r := float64(st.Rate); {
+		case r < 0:
+			v.add(path+".rate", "must be >= 0, got "+strconv.FormatFloat(r, 'g', -1, 64))
+		case math.IsNaN(r) || math.IsInf(r, 0):
+			v.add(path+".rate", "must be a finite number, got "+strconv.FormatFloat(r, 'g', -1, 64))
+		case r > MaxRate:
+			v.add(path+".rate", fmt.Sprintf("at most %d requests per second per generator, got %s (split the load: gauntlet run --segment I/N)", int(MaxRate), strconv.FormatFloat(r, 'g', -1, 64)))
+		}
+		if st.Concurrency > MaxConcurrency {
+			v.add(path+".concurrency", fmt.Sprintf("at most %d workers per generator, got %d (split the load: gauntlet run --segment I/N)", MaxConcurrency, st.Concurrency))
 		}
 		if !slices.Contains(ramps, st.Ramp) {
 			v.add(path+".ramp", "unknown ramp "+strconv.Quote(st.Ramp)+or(hint(st.Ramp, ramps), " (use step or linear)"))

@@ -59,7 +59,9 @@ func (v *validator) services() {
 		if svc.Kubernetes != nil {
 			v.kubernetes(path, svc)
 		}
-		if svc.Ready != "" {
+		if r := svc.Ready; r != "" && !strings.HasPrefix(r, "http://") && !strings.HasPrefix(r, "https://") && !strings.HasPrefix(r, "${") {
+			v.add(path+".ready", "want an http(s) URL such as http://${addr}/healthz, got "+strconv.Quote(r))
+		} else if r != "" {
 			if t, ok := v.templateString(path+".ready", svc.Ready, own); ok {
 				v.literalHost(path+".ready", t)
 			}

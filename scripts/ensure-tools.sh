@@ -2,8 +2,10 @@
 # ensure-tools.sh TOOL... — makes sure the tools gauntlet's tests and default
 # run need are installed: "jdk" (javac, for the JVM baseline), "chromium"
 # (headless, for the HTML report test), "nginx" (a real service without
-# /metrics), "prometheus" (scrapes --metrics-addr in a test) and "jsonschema"
-# (Debian's python3-jsonschema, an independent validator of gauntlet schema). Installs them from Debian packages
+# /metrics), "prometheus" (scrapes --metrics-addr in a test), "jsonschema"
+# (Debian's python3-jsonschema, an independent validator of gauntlet schema)
+# and "python" (/usr/bin/python3 with FastAPI, uvicorn, gunicorn, aiohttp and
+# prometheus_client, for the Python baseline). Installs them from Debian packages
 # when missing and apt is usable; otherwise says what to install and fails.
 set -euo pipefail
 
@@ -15,6 +17,10 @@ for tool in "$@"; do
     chromium)
       if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
         need_pkgs+=(chromium)
+      fi ;;
+    python)
+      if ! /usr/bin/python3 -c 'import fastapi, uvicorn, gunicorn, aiohttp, prometheus_client' >/dev/null 2>&1; then
+        need_pkgs+=(python3 python3-fastapi uvicorn gunicorn python3-aiohttp python3-prometheus-client)
       fi ;;
     nginx)
       command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light) ;;

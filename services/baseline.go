@@ -17,14 +17,16 @@ const BaselineDirEnv = "GAUNTLET_BASELINE_DIR"
 var ErrBaselineNotFound = errors.New("baseline not built")
 
 // baselineImpls are the known reference implementations, in the order error messages list them.
-var baselineImpls = []string{"go", "jvm"}
+var baselineImpls = []string{"go", "jvm", "python"}
 
-// ResolveBaseline returns the command that runs reference implementation impl ("go" or
-// "jvm") in role, with "${addr}" left for Start to substitute:
+// ResolveBaseline returns the command that runs reference implementation impl ("go", "jvm"
+// or "python") in role, with "${addr}" left for Start to substitute:
 //
-//	go:  [DIR/baseline-go --role ROLE --addr ${addr}]
-//	jvm: [java -Dsun.net.httpserver.nodelay=true -jar DIR/baseline-jvm.jar --role ROLE --addr ${addr}]
+//	go:     [DIR/baseline-go --role ROLE --addr ${addr}]
+//	jvm:    [java -Dsun.net.httpserver.nodelay=true -jar DIR/baseline-jvm.jar --role ROLE --addr ${addr}]
+//	python: [PYTHON DIR/baseline-python.pyz --role ROLE --addr ${addr}]
 //
+// PYTHON is the interpreter PythonInterpreter finds.
 // DIR is the first of $GAUNTLET_BASELINE_DIR, the directory of the running executable and
 // ./bin that holds the file; the path returned is absolute. A missing file gives an error
 // wrapping ErrBaselineNotFound that tells the user to run "make build". The role is passed
@@ -46,6 +48,16 @@ func ResolveBaseline(impl, role string) ([]string, error) {
 			return nil, err
 		}
 		return append(append([]string{"java"}, JVMFlags...), "-jar", jar, "--role", role, "--addr", "${addr}"), nil
+	case "python":
+		app, err := findBaseline("baseline-python.pyz")
+		if err != nil {
+			return nil, err
+		}
+		python, err := PythonInterpreter()
+		if err != nil {
+			return nil, err
+		}
+		return []string{python, app, "--role", role, "--addr", "${addr}"}, nil
 	default:
 		return nil, fmt.Errorf("unknown baseline implementation %q (known: %s)", impl, strings.Join(baselineImpls, ", "))
 	}

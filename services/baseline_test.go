@@ -14,7 +14,7 @@ import (
 
 func TestResolveBaseline(t *testing.T) {
 	dir := t.TempDir()
-	for _, f := range []string{"baseline-go", "baseline-jvm.jar"} {
+	for _, f := range []string{"baseline-go", "baseline-jvm.jar", "baseline-python.pyz"} {
 		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -28,8 +28,17 @@ func TestResolveBaseline(t *testing.T) {
 		{"go", "micro", []string{filepath.Join(dir, "baseline-go"), "--role", "micro", "--addr", "${addr}"}, ""},
 		{"jvm", "gateway", []string{"java", "-Dsun.net.httpserver.nodelay=true", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
 			"-Xmx256m", "-jar", filepath.Join(dir, "baseline-jvm.jar"), "--role", "gateway", "--addr", "${addr}"}, ""},
-		{"rust", "micro", nil, `unknown baseline implementation "rust" (known: go, jvm)`},
+		{"rust", "micro", nil, `unknown baseline implementation "rust" (known: go, jvm, python)`},
 		{"go", "", nil, "baseline role must not be empty"},
+	}
+	if python, err := PythonInterpreter(); err == nil {
+		tests = append(tests, struct {
+			impl, role string
+			want       []string
+			wantErr    string
+		}{"python", "order", []string{python, filepath.Join(dir, "baseline-python.pyz"), "--role", "order", "--addr", "${addr}"}, ""})
+	} else {
+		t.Logf("no python case: %v", err)
 	}
 	for _, tt := range tests {
 		got, err := ResolveBaseline(tt.impl, tt.role)
@@ -52,7 +61,7 @@ func TestResolveBaseline(t *testing.T) {
 func TestResolveBaselineMissing(t *testing.T) {
 	empty := t.TempDir()
 	t.Setenv(BaselineDirEnv, empty)
-	for _, impl := range []string{"go", "jvm"} {
+	for _, impl := range []string{"go", "jvm", "python"} {
 		_, err := ResolveBaseline(impl, "micro")
 		if !errors.Is(err, ErrBaselineNotFound) {
 			t.Errorf("ResolveBaseline(%q) error = %v; want ErrBaselineNotFound", impl, err)

@@ -23,6 +23,9 @@ func TestOrderChain(t *testing.T) {
 			if im.name == "jvm" && jvmSkip != "" {
 				t.Skip(jvmSkip)
 			}
+			if im.name == "python" && pythonSkip != "" {
+				t.Skip(pythonSkip)
+			}
 			c := startChain(t, im)
 			steps := []struct {
 				name string

@@ -1,10 +1,11 @@
 // Package contract is the black-box contract suite of the baseline services: it builds
-// baselines/go and baselines/jvm, starts each order chain as real processes on loopback, and
-// checks that both give the same answers over HTTP. Run it with
+// baselines/go, baselines/jvm and baselines/python, starts each order chain as real processes
+// on loopback, and checks that all give the same answers over HTTP. Run it with
 //
 //	go test ./baselines/contract
 //
-// The JVM half is skipped, with a message, when javac is not on PATH.
+// The JVM part is skipped, with a message, when javac is not on PATH, the Python part when no
+// Python has the baseline's packages.
 package contract
 
 import (
@@ -13,6 +14,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/gauntletbench/gauntlet/services"
 )
 
 // Built once by TestMain for every test.
@@ -20,6 +23,10 @@ var (
 	goBinary string // path of the Go baseline binary
 	jvmJar   string // path of the JVM baseline jar; "" when jvmSkip says why
 	jvmSkip  string
+
+	pythonApp    string // path of the Python baseline's zip app; "" when pythonSkip says why
+	pythonBinary string // the interpreter that runs it
+	pythonSkip   string
 )
 
 func TestMain(m *testing.M) {
@@ -57,6 +64,10 @@ func build(dir string) error {
 		return fmt.Errorf("go %v: %w\n%s", args, err, out)
 	}
 
+	if err := buildPython(dir); err != nil {
+		return err
+	}
+
 	if _, err := exec.LookPath("javac"); err != nil {
 		jvmSkip = "javac not on PATH: install a JDK 17+ (make test does) to run the JVM half of the contract suite"
 		return nil
@@ -68,6 +79,21 @@ func build(dir string) error {
 	jvmJar = filepath.Join(dir, "baseline-jvm.jar")
 	if out, err := exec.Command("bash", filepath.Join("..", "jvm", "build.sh"), jvmJar).CombinedOutput(); err != nil {
 		return fmt.Errorf("baselines/jvm/build.sh: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// buildPython packs the Python baseline into dir, or sets pythonSkip.
+func buildPython(dir string) error {
+	py, err := services.PythonInterpreter()
+	if err != nil {
+		pythonSkip = err.Error() + " (make test installs them)"
+		return nil
+	}
+	pythonBinary = py
+	pythonApp = filepath.Join(dir, "baseline-python.pyz")
+	if out, err := exec.Command("bash", filepath.Join("..", "python", "build.sh"), pythonApp).CombinedOutput(); err != nil {
+		return fmt.Errorf("baselines/python/build.sh: %w\n%s", err, out)
 	}
 	return nil
 }

@@ -53,6 +53,15 @@ func implementations() []impl {
 			gcCount:       "jvm_gc_collection_seconds_count",
 			gcSum:         "jvm_gc_collection_seconds_sum",
 		},
+		{
+			name: "python",
+			command: func(role, addr string, args ...string) *exec.Cmd {
+				return exec.Command(pythonBinary, append([]string{pythonApp, "--role", role, "--addr", addr}, args...)...)
+			},
+			threadsMetric: "python_threads",
+			gcCount:       "python_gc_collections_total",
+			gcSum:         "python_gc_duration_seconds_sum",
+		},
 	}
 }
 
@@ -79,6 +88,9 @@ func launch(t *testing.T, im impl, role, addr string, args ...string) *proc {
 	p := &proc{role: role, addr: addr, stderr: &safeBuffer{}, done: make(chan struct{})}
 	p.cmd = im.command(role, addr, args...)
 	p.cmd.Stderr = p.stderr
+	// A process group of its own, so that kill reaches the whole tree (the Python baseline
+	// is a gunicorn master and its worker).
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s %s: %v", im.name, role, err)
 	}
@@ -87,7 +99,7 @@ func launch(t *testing.T, im impl, role, addr string, args ...string) *proc {
 		close(p.done)
 	}()
 	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
 		log := p.stderr.String()
 		if strings.Contains(log, "WARNING: DATA RACE") {
@@ -127,7 +139,7 @@ func (p *proc) waitReady(t *testing.T) {
 // kill ends the process at once (SIGKILL), as a crash would.
 func (p *proc) kill(t *testing.T) {
 	t.Helper()
-	if err := p.cmd.Process.Kill(); err != nil {
+	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	<-p.done

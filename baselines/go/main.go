@@ -19,7 +19,9 @@
 //
 // --addr defaults to $ADDR, then 127.0.0.1:8080. The process logs one line to stderr when it
 // listens and one when it has shut down. SIGTERM or SIGINT stops accepting connections and
-// drains in-flight requests for up to 10 s; a second signal kills it at once.
+// drains in-flight requests for up to --drain-timeout (default $DRAIN_TIMEOUT, then 10 s); a
+// second signal kills it at once. --drain-timeout 0 turns draining off: every connection is
+// closed at once, requests in flight included, as a service without graceful shutdown does.
 //
 // Exit codes: 0 after a clean shutdown, 1 if serving or draining failed, 2 for bad usage
 // (unknown flag or role).
@@ -42,8 +44,8 @@ import (
 
 const (
 	defaultAddr = "127.0.0.1:8080"
-	// shutdownGrace bounds how long in-flight requests may drain after SIGTERM.
-	shutdownGrace = 10 * time.Second
+	// defaultDrain bounds how long in-flight requests may drain after SIGTERM.
+	defaultDrain = 10 * time.Second
 )
 
 func main() {
@@ -60,6 +62,16 @@ func run(args []string, stderr io.Writer) int {
 	}
 	role := fs.String("role", "micro", "service role: "+knownRoles())
 	addr := fs.String("addr", addrDefault, "listen address HOST:PORT (default from $ADDR)")
+	drain := defaultDrain
+	if v := os.Getenv("DRAIN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			fmt.Fprintf(stderr, "baseline-go: $DRAIN_TIMEOUT %q: want a duration >= 0 like 10s\n", v)
+			return 2
+		}
+		drain = d
+	}
+	fs.DurationVar(&drain, "drain-timeout", drain, "how long in-flight requests may finish after SIGTERM; 0 closes every connection at once (default $DRAIN_TIMEOUT, then 10s)")
 	cfg := defaultConfig()
 	cfg.bindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -70,6 +82,10 @@ func run(args []string, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "baseline-go: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	if drain < 0 {
+		fmt.Fprintf(stderr, "baseline-go: --drain-timeout %s: must be >= 0\n", drain)
 		return 2
 	}
 	if err := cfg.validate(); err != nil {
@@ -84,16 +100,17 @@ func run(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := serve(ctx, stop, *addr, *role, handler, stderr); err != nil {
+	if err := serve(ctx, stop, *addr, *role, drain, handler, stderr); err != nil {
 		fmt.Fprintf(stderr, "baseline-go %s: %v\n", *role, err)
 		return 1
 	}
 	return 0
 }
 
-// serve listens on addr and serves handler until ctx is done, then drains in-flight requests.
-// It calls restoreSignals once draining starts so that a second signal ends the process.
-func serve(ctx context.Context, restoreSignals func(), addr, role string, handler http.Handler, stderr io.Writer) error {
+// serve listens on addr and serves handler until ctx is done, then drains in-flight requests
+// for up to drain (0: closes every connection at once). It calls restoreSignals once draining
+// starts so that a second signal ends the process.
+func serve(ctx context.Context, restoreSignals func(), addr, role string, drain time.Duration, handler http.Handler, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -115,7 +132,13 @@ func serve(ctx context.Context, restoreSignals func(), addr, role string, handle
 	restoreSignals()
 
 	began := time.Now()
-	drainCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	if drain == 0 {
+		err = srv.Close()
+		<-served
+		fmt.Fprintf(stderr, "baseline-go %s shut down without draining in %s\n", role, time.Since(began).Round(time.Millisecond))
+		return err
+	}
+	drainCtx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
 	err = srv.Shutdown(drainCtx)
 	<-served // Serve returns ErrServerClosed as soon as Shutdown starts.

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -124,6 +125,8 @@ func (o *attackOptions) model(cmd *cobra.Command) error {
 		return usageErr(fmt.Errorf("--requests must be >= 1, got %d", o.requests))
 	case o.connections > 0 && changed("rate"):
 		return usageErr(fmt.Errorf("give --rate (arrival rate) or --connections (closed loop), not both"))
+	case o.connections == 0 && !(o.rate > 0 && o.rate <= math.MaxFloat64):
+		return usageErr(fmt.Errorf("--rate must be a number of requests per second > 0, got %v", o.rate))
 	case o.requests > 0 && o.connections == 0:
 		return usageErr(fmt.Errorf("--requests applies to a closed loop: add -c N"))
 	case o.requests > 0 && !changed("duration"):

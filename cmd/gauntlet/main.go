@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
@@ -48,6 +49,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command ") {
+		code = exitUsage // cobra's error has no type of its own
+	}
 	if code == exitInterrupted && first() == syscall.SIGTERM {
 		code = exitTerminated
 	}

@@ -24,7 +24,7 @@ import (
 const CPUSetsEnv = "GAUNTLET_CPU_SETS"
 
 // defaultScenario is what `gauntlet run` runs without an argument.
-const defaultScenario = "go-vs-jvm"
+const defaultScenario = "go-jvm-python"
 
 type runOptions struct {
 	// kube holds the flags for faults on Kubernetes services.

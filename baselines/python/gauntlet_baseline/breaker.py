@@ -1,0 +1,53 @@
+"""Consecutive-failure circuit breaker, the same state machine and settings as
+baselines/go/breaker.go. It runs on the event loop's thread only, so it needs no lock."""
+
+THRESHOLD = 5  # consecutive failed attempts that open the breaker
+OPEN_FOR = 1.0  # seconds it stays open before one trial is let through
+
+CLOSED, OPEN, HALF_OPEN = 0, 1, 2
+
+
+class Breaker:
+    """Closed, it lets every attempt through and opens after THRESHOLD consecutive failures.
+    Open, it refuses attempts for OPEN_FOR seconds, then becomes half-open and lets exactly one
+    trial through: success closes it, failure opens it again. Every attempt allow admitted is
+    followed by exactly one of success, failure or abandon. now is a monotonic clock reading in
+    seconds, passed in so tests need no sleeping."""
+
+    def __init__(self, threshold=THRESHOLD, open_for=OPEN_FOR):
+        self.threshold = threshold
+        self.open_for = open_for
+        self.state = CLOSED
+        self.failures = 0
+        self.opened_at = 0.0
+
+    def allow(self, now):
+        if self.state == CLOSED:
+            return True
+        if self.state == OPEN:
+            if now - self.opened_at < self.open_for:
+                return False
+            self.state = HALF_OPEN  # this caller carries the trial
+            return True
+        return False  # half-open: the trial is in flight
+
+    def success(self):
+        if self.state == OPEN:
+            return  # a late answer to an attempt admitted before the breaker opened
+        self.state = CLOSED
+        self.failures = 0
+
+    def failure(self, now):
+        if self.state == CLOSED:
+            self.failures += 1
+            if self.failures >= self.threshold:
+                self.state, self.opened_at = OPEN, now
+        elif self.state == HALF_OPEN:
+            self.state, self.opened_at = OPEN, now
+
+    def abandon(self):
+        if self.state == HALF_OPEN:
+            self.state = OPEN
+
+    def is_open(self):
+        return self.state != CLOSED
