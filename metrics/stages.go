@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 
 	"github.com/gauntletbench/gauntlet/affinity"
 )
@@ -175,12 +176,20 @@ func summarizeStages(h *Header, run *Run) ([]StageSummary, error) {
 }
 
 // rssHidden says why the RSS growth of service name cannot show what its
-// connections cost, "" when it can: a JVM (its command runs java) keeps them
-// in a heap sized up front whose pages earlier load already made resident.
+// connections cost, "" when it can. A managed runtime whose allocator keeps
+// the memory earlier load made resident serves new connections from it: a JVM
+// (its command runs java) from a heap sized up front, CPython (python3…) from
+// the pymalloc arenas and malloc free lists the load left behind.
 func rssHidden(run *Run, name string) string {
 	for _, ev := range run.Services {
-		if ev.Service == name && ev.Kind == "command" && len(ev.Command) > 0 && filepath.Base(ev.Command[0]) == "java" {
+		if ev.Service != name || ev.Kind != "command" || len(ev.Command) == 0 {
+			continue
+		}
+		switch exe := filepath.Base(ev.Command[0]); {
+		case exe == "java":
 			return "a JVM keeps connections in its heap, already resident, so RSS growth cannot see them"
+		case strings.HasPrefix(exe, "python"):
+			return "CPython keeps connections in arenas earlier load made resident, so RSS growth cannot see them"
 		}
 	}
 	return ""
