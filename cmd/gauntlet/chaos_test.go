@@ -63,8 +63,12 @@ func TestFaultImpactIsMeasured(t *testing.T) {
 	if rate := errs.During.ErrorRate; math.Abs(rate-0.2) > 0.03 {
 		t.Errorf("http_error 0.2: during error rate %.3f; want 0.2 ± 0.03", rate)
 	}
-	if r.StatusCodes["503"] != errs.Failed || errs.Failed == 0 {
-		t.Errorf("503s %d, failed during fault %d; want equal and > 0", r.StatusCodes["503"], errs.Failed)
+	// The window is the planned seconds 12–17; the proxy stops failing only
+	// when the revert lands, tens of ms later, so a request meant for just
+	// after 17 s may still get a 503 outside the window: at 200 req/s and a
+	// 0.2 share, under 4 per 100 ms of revert delay.
+	if got, all := errs.Failed, r.StatusCodes["503"]; got == 0 || got > all || all-got > 4 {
+		t.Errorf("503s %d, failed during fault %d; want > 0 and at most 4 outside the window", all, got)
 	}
 }
 
