@@ -51,9 +51,11 @@ func TestLeakCheck(t *testing.T) {
 			if len(sv.Leaks) != 1 || sv.Leaks[0].Resource != "goroutines" {
 				t.Fatalf("/leak leaks = %+v; want goroutines only", sv.Leaks)
 			}
-			// Every answered /leak left exactly one goroutine behind.
+			// Every answered /leak left exactly one goroutine behind. The idle count may
+			// include a few goroutines that end later (a probe's keep-alive connection), so
+			// the growth may fall short of the answered count by the check's own floor.
 			l, answered := sv.Leaks[0], float64(r.StatusCodes["200"])
-			if grew := l.End - l.Idle; answered < 500 || grew < answered || grew > answered+100 {
+			if grew := l.End - l.Idle; answered < 500 || grew < answered-10 || grew > answered+100 {
 				t.Errorf("goroutines %v idle → %v after the load; want %v more (one per answered /leak)", l.Idle, l.End, answered)
 			}
 			_, text, _ := gauntlet(t, "report", sum.Record, "-o", t.TempDir()+"/report.html")
