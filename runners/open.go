@@ -74,10 +74,11 @@ const (
 const spareWorkers = 8
 
 // topUpLate is how late a worker may take its request and still start
-// another (see topUp). Later, the generator is behind: its free workers
-// have not run yet, and more of them would only add to the queue and the
-// memory; the supervisor then adds workers only for requests the free ones
-// will not take.
+// another (see topUp), and how late the supervisor's check may run and
+// still add workers. Later, the generator is behind: its free workers have
+// not run yet, and more of them would only add to the queue and the
+// memory. A stalled target leaves the generator idle, so both stay on time
+// and the pool grows for it.
 const topUpLate = time.Millisecond
 
 // Run implements Runner. There is no scheduler goroutine handing requests
@@ -137,7 +138,12 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
 				s.drop(ctx, s.next.Swap(s.total))
 				continue
 			}
-			s.backfill(now)
+			// A check that ran late found the generator behind, its run
+			// queue full: workers added now would only queue and take
+			// memory (see topUpLate).
+			if time.Since(now) < topUpLate {
+				s.backfill(now)
+			}
 		}
 	}
 }
