@@ -235,7 +235,11 @@ func Summarize(rec *Record) (*Summary, error) {
 }
 
 // MeasuredWindow returns the measured window of a run, in seconds from load start:
-// from the end of the leading warm-up stages to the end of the load.
+// from the end of the leading warm-up stages to the end of the load. The load
+// ends with its last stage, or earlier when the run stopped early: the
+// seconds a run then spends waiting for the requests still in flight (a
+// blackhole's timeouts) or idle (a leak check) send nothing, and requests
+// count at their intended send time, so they hold none.
 func MeasuredWindow(h *Header, run *Run) (from, to float64) {
 	for _, st := range h.Stages {
 		if !st.Warmup {
@@ -243,11 +247,18 @@ func MeasuredWindow(h *Header, run *Run) (from, to float64) {
 		}
 		from = st.StartS + st.ForS
 	}
+	var last float64 // the end of the last second holding requests
+	if len(run.Intervals) > 0 {
+		last = float64(run.Intervals[len(run.Intervals)-1].T+1) * IntervalLength.Seconds()
+	}
 	switch {
 	case run.End != nil:
 		to = run.End.DurationS
-	case len(run.Intervals) > 0:
-		to = float64(run.Intervals[len(run.Intervals)-1].T+1) * IntervalLength.Seconds()
+		if n := len(h.Stages); n > 0 {
+			to = min(to, max(h.Stages[n-1].StartS+h.Stages[n-1].ForS, last))
+		}
+	default:
+		to = last
 	}
 	return from, max(to, from)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -218,6 +219,48 @@ func TestStalledServerShowsInTheTail(t *testing.T) {
 	}
 	if r.Requests < 3900 {
 		t.Errorf("requests = %d; want about 4000", r.Requests)
+	}
+}
+
+// TestBlackholeRateIsOverTheLoad attacks a listener that accepts and never
+// answers: every request times out 2 s after it was sent, so the run lasts
+// about 4 s, but the load was sent over 2 s. The rate and the measured
+// seconds are those of the load, not of the wait for the last timeouts.
+func TestBlackholeRateIsOverTheLoad(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	code, out, stderr := gauntlet(t, "attack", "http://"+ln.Addr().String()+"/", "--rate", "20", "--duration", "2s",
+		"--timeout", "2s", "--output", "json", "--out", t.TempDir())
+	if code != exitOK {
+		t.Fatalf("exit %d; want 0\n%s", code, stderr)
+	}
+	r := decodeSummary(t, out).Runs[0]
+	// Every request is an error (a timeout), whatever their number on a
+	// loaded machine; the figures must divide it by the 2 s of load.
+	if r.Requests == 0 || r.Errors != r.Requests || r.ErrorsByClass["timeout"] != r.Requests {
+		t.Fatalf("requests %d errors %d classes %v; want every request a timeout", r.Requests, r.Errors, r.ErrorsByClass)
+	}
+	if r.DurationS != 2 || r.RPS != float64(r.Requests)/2 {
+		t.Errorf("%.2f s measured, %.2f req/s; want 2 s and %d requests / 2 s = %.2f req/s", r.DurationS, r.RPS, r.Requests, float64(r.Requests)/2)
 	}
 }
 
