@@ -36,17 +36,19 @@ kube:
 	$(GO) build -tags kubernetes -ldflags "$(LDFLAGS)" -o bin/gauntlet-kube ./cmd/gauntlet
 
 # The JVM baseline needs javac; without it the JVM variant is skipped at run time.
-build-jvm:
+build-jvm: tools-run
 	@if command -v javac >/dev/null 2>&1 && [ -f baselines/jvm/build.sh ]; then \
 		bash baselines/jvm/build.sh bin/baseline-jvm.jar; \
 	else echo "build: javac not found or no JVM baseline; skipping bin/baseline-jvm.jar"; fi
 
 # The Python baseline is a zip app of its sources; without python3 the Python variant is
 # skipped at run time.
-build-python:
+build-python: tools-run
 	@if command -v python3 >/dev/null 2>&1; then bash baselines/python/build.sh bin/baseline-python.pyz; \
 	else echo "build: python3 not found; skipping bin/baseline-python.pyz"; fi
 
+# One recipe, not two targets: two package installs at once would contend for
+# apt's lock.
 tools-run:
 	@bash scripts/ensure-tools.sh jdk || echo "run: continuing without a JDK; the JVM variant will be skipped"
 	@bash scripts/ensure-tools.sh python || echo "run: continuing without the Python packages; the Python variant will be skipped"
@@ -59,8 +61,9 @@ tools-test:
 # (about 20 s, the CPUs idle), then compiling them and the standard library.
 # The Go baseline's build compiles most of that standard library (net/http,
 # crypto/tls, runtime) into the build cache meanwhile, and the JVM baseline
-# compiles too, so the download's idle time is used.
-run: tools-run
+# compiles too, so the download's idle time is used. Each baseline's tools
+# are checked (and installed if missing) while gauntlet builds.
+run:
 	@$(MAKE) --no-print-directory -j4 build-gauntlet build-baseline-go build-jvm build-python
 	./bin/gauntlet run $(SCENARIO) || [ $$? -eq 3 ]
 
