@@ -85,7 +85,10 @@ type RunSummary struct {
 	// Notes are remarks that do not cast doubt on any figure, e.g. a
 	// service that serves no Prometheus metrics.
 	Notes []string `json:"notes,omitempty"`
-	// Search is the capacity search's outcome (search model only).
+	// Search is the capacity search's outcome (search model only). A
+	// search's request figures above are those of the probe at the rate
+	// found (none when no probe met the SLO); its services' CPU per 1k
+	// requests counts every probe's.
 	Search *SearchResult `json:"search,omitempty"`
 }
 
@@ -299,7 +302,17 @@ func (m *merged) add(iv *Interval) error {
 func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	from, to := MeasuredWindow(h, run)
 	dur := to - from
+	var sr *SearchResult
+	only := -1 // a capacity search's request figures are one probe's
+	if h.Search != nil {
+		var err error
+		if sr, err = summarizeSearch(h, run); err != nil {
+			return RunSummary{}, err
+		}
+		only, dur = searchStage(run, sr)
+	}
 	total := newMerged()
+	var allRequests int64 // every probe's, for the services' CPU per request
 	byName := map[string]*merged{}
 	skip := excluded(h, run)
 	planS, planHits, planned := planSpan(h, from, to)
@@ -313,6 +326,12 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	for i := range run.Intervals {
 		iv := &run.Intervals[i]
 		if iv.Stage < len(h.Stages) && (h.Stages[iv.Stage].Warmup || h.Stages[iv.Stage].Kind == "idle") || skip.stages[iv.Stage] {
+			continue
+		}
+		if !skip.names[iv.Request] {
+			allRequests += iv.Requests
+		}
+		if sr != nil && iv.Stage != only {
 			continue
 		}
 		m := byName[iv.Request]
@@ -356,7 +375,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	if planS > 0 {
 		rs.PlannedRPS = planHits / planS * h.Segment.Fraction()
 	}
-	serviceResources(run, from, to, total.requests, rs.Services)
+	serviceResources(run, from, to, allRequests, rs.Services)
 	rc := DefaultRecovery
 	if h.Recovery != nil {
 		rc = *h.Recovery
@@ -378,9 +397,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 		return RunSummary{}, err
 	}
 	rs.Warnings = warnings(h, run, &rs, total)
-	if err := summarizeModel(h, run, &rs); err != nil {
-		return RunSummary{}, err
-	}
+	summarizeModel(h, run, &rs, sr)
 	return rs, nil
 }
 

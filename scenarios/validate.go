@@ -24,7 +24,7 @@ func (s *Spec) Validate() error {
 	if len(v.probs) == 0 {
 		return nil
 	}
-	sortProblems(v.probs)
+	SortProblems(v.probs)
 	return v.probs
 }
 
