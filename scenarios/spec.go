@@ -219,6 +219,10 @@ type Request struct {
 	Name string `yaml:"name"`
 	// Weight is the relative share of the mix; default 1, always >= 1.
 	Weight int `yaml:"weight"`
+	// Variants, when set, lists the only variants whose runs send this
+	// request, e.g. [go-grpc] for a gRPC call that only the gRPC variant's
+	// services answer; empty means every run.
+	Variants []string `yaml:"variants"`
 	// Method defaults to GET, or POST when Body or JSON is set; "" for a flow.
 	Method  string              `yaml:"method"`
 	URL     Template            `yaml:"url"`

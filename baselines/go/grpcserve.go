@@ -82,7 +82,7 @@ func (gs *grpcService) serve(ctx context.Context, restoreSignals func(), addr, r
 	if err != nil {
 		return err
 	}
-	split := newSplitListener(ln)
+	split := newSplitListener(countingListener{ln})
 	srv := &http.Server{
 		Handler:           gs.http,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -132,6 +132,7 @@ func serve(ctx context.Context, restoreSignals func(), addr, role string, drain 
 	if err != nil {
 		return err
 	}
+	ln = countingListener{ln}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -117,6 +117,7 @@ func (m *serverMetrics) write(bw *bufio.Writer) {
 	if len(m.grpc) > 0 {
 		m.writeGRPC(bw)
 	}
+	writeConnStats(bw)
 
 	writeGC(bw)
 
