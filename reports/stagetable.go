@@ -51,7 +51,7 @@ func textStages(w io.Writer, s *metrics.Summary) error {
 		if label == "" {
 			label = "stage " + strconv.Itoa(st.Index+1)
 		}
-		label += fmt.Sprintf(" (%d workers)", st.Concurrency)
+		label += fmt.Sprintf(" · %d workers", st.Concurrency)
 		for j, rs := range runs {
 			var o *metrics.StageSummary
 			for k := range rs.Stages {
@@ -71,7 +71,7 @@ func textStages(w io.Writer, s *metrics.Summary) error {
 				footnotes = append(footnotes, fmt.Sprintf("%s, %s: saturated: %s", rs.Variant, st.Name, o.Saturated))
 				mark = fmt.Sprintf(" [%d]", len(footnotes))
 			}
-			fmt.Fprintf(tw, "   %s\t%s\t%s%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", label, rs.Variant, unitRPS.format(o.RPS), mark,
+			fmt.Fprintf(tw, "   %s\t%s\t%s%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", label, rs.Variant, strconv.FormatFloat(o.RPS, 'f', 1, 64), mark,
 				num(o.Latency.P50), num(o.Latency.P99), measured(o.CPUMsPer1kRequests),
 				measured(o.WireBytesPerRequest), measured(o.ConnectionsPeak), pct(o.ErrorRate))
 		}
