@@ -52,7 +52,7 @@ func (rt *router) grpcDependency(name, base string, cfg config) (*downstream, er
 		conn:    conn,
 		timeout: cfg.timeout,
 		retries: cfg.retries,
-		stats:   rt.metrics.dependency(name),
+		stats:   rt.metrics.dependency(name, cfg.timeout),
 	}, nil
 }
 
