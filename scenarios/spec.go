@@ -75,7 +75,8 @@ type Service struct {
 	// Command is the argv to start; it may contain ${port}, ${addr} and
 	// ${OTHER_SERVICE} templates, bound by the caller before exec.
 	Command []string `yaml:"command"`
-	// Ready is a URL polled until it answers 200; it may contain ${addr} and
+	// Ready is a URL polled until it answers 200, or grpc://HOST:PORT[/SERVICE]
+	// polled with grpc.health.v1 until SERVING; it may contain ${addr} and
 	// ${port}. Default "http://${addr}/healthz" for baseline and command
 	// services, none for URL services.
 	Ready string `yaml:"ready"`
