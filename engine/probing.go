@@ -35,6 +35,9 @@ var scrapePick = map[string]string{
 	// Requests that reached the service, not gauntlet's own readiness
 	// polls and scrapes: the denominator of full-link coverage.
 	"gauntlet_http_requests_total{route!=/healthz,route!=/metrics}": "requests_received_total",
+	// The calls a reference service in gRPC mode received (health checks are
+	// not methods of the chain).
+	"gauntlet_grpc_requests_total": "grpc_requests_received_total",
 
 	// The runtime's garbage collection (Go's stop-the-world pauses, the
 	// JVM's collectors summed) and threads: what spike attribution reads.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"google.golang.org/grpc"
@@ -53,11 +54,15 @@ func (m *serverMetrics) interceptGRPC(ctx context.Context, req any, info *grpc.U
 	return resp, err
 }
 
-// grpcMethods adds the counters of every method of services. Call it only while building
-// the router.
+// grpcMethods adds the counters of every method of services but gRPC's own (health,
+// reflection), as /healthz and /metrics are not counted as requests received. Call it only
+// while building the router.
 func (m *serverMetrics) grpcMethods(services map[string]grpc.ServiceInfo) {
 	m.grpc = make(map[string]*grpcMethodStats)
 	for name, info := range services {
+		if strings.HasPrefix(name, "grpc.") {
+			continue
+		}
 		for _, method := range info.Methods {
 			m.grpc["/"+name+"/"+method.Name] = &grpcMethodStats{}
 		}
