@@ -1,7 +1,10 @@
 package scenarios
 
 import (
+	"context"
 	"errors"
+	"net"
+	"os"
 	"strings"
 	"testing"
 
@@ -193,5 +196,61 @@ func TestValidateBuiltInCode(t *testing.T) {
 	var ps Problems
 	if err := s.Validate(); !errors.As(err, &ps) || len(ps) != 1 || ps[0].String() != "load.stages[0].rate: must be >= 0, got -1" {
 		t.Errorf("Validate() = %v; want one problem about the rate", err)
+	}
+}
+
+// TestLoopbackHostNames checks the loopback rule on host names: a name that
+// resolves to loopback addresses only is a loopback target without
+// allow_remote; one that resolves elsewhere, even in part, or not at all,
+// is not.
+func TestLoopbackHostNames(t *testing.T) {
+	t.Parallel()
+	hosts := map[string][]string{
+		"api.internal": {"127.0.0.5"},
+		"both.lo":      {"127.0.0.1", "::1"},
+		"split":        {"127.0.0.1", "10.0.0.7"},
+		"db.example":   {"192.0.2.10"},
+	}
+	lookup := func(_ context.Context, host string) ([]string, error) {
+		if a, ok := hosts[host]; ok {
+			return a, nil
+		}
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	tests := []struct {
+		url         string
+		allowRemote bool
+		ok          bool
+	}{
+		{"http://api.internal:8080/", false, true},
+		{"http://both.lo/", false, true},
+		{"http://split/", false, false},
+		{"http://db.example/", false, false},
+		{"http://nowhere.invalid/", false, false},
+		{"http://db.example/", true, true},
+		{"http://127.0.0.1:1/", false, true},
+		{"http://10.0.0.7/", false, false},
+	}
+	for _, tt := range tests {
+		err := checkTarget(tt.url, tt.allowRemote, lookup)
+		if (err == nil) != tt.ok {
+			t.Errorf("checkTarget(%q, allow_remote %v) = %v; want ok %v", tt.url, tt.allowRemote, err, tt.ok)
+		}
+	}
+	// This machine's own name through the system resolver: a loopback
+	// target exactly when every address it resolves to is loopback.
+	name, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := net.LookupHost(name)
+	want := err == nil && len(addrs) > 0
+	for _, a := range addrs {
+		if ip := net.ParseIP(a); ip == nil || !ip.IsLoopback() {
+			want = false
+		}
+	}
+	if err := CheckTarget("http://"+name+":9/", false); (err == nil) != want {
+		t.Errorf("CheckTarget(http://%s:9/) = %v; want ok %v (it resolves to %v)", name, err, want, addrs)
 	}
 }
