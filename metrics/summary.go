@@ -309,6 +309,7 @@ func (m *merged) add(iv *Interval) error {
 func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	from, to := MeasuredWindow(h, run)
 	dur := to - from
+	perS := dur // the seconds request rates are over
 	var sr *SearchResult
 	only := -1 // a capacity search's request figures are one probe's
 	if h.Search != nil {
@@ -316,7 +317,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 		if sr, err = summarizeSearch(h, run); err != nil {
 			return RunSummary{}, err
 		}
-		only, dur = searchStage(run, sr)
+		only, perS = searchStage(run, sr)
 	}
 	total := newMerged()
 	var allRequests int64 // every probe's, for the services' CPU per request
@@ -363,7 +364,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	rs := RunSummary{
 		Variant: run.Start.Variant, Status: runStatus(run, truncated), DurationS: dur,
 		Requests: total.requests, Errors: total.errors, ErrorRate: ratio(total.errors, total.requests),
-		Dropped: total.dropped, RPS: perSecond(total.requests, dur), PlanAchievedRPS: perSecond(planReqs, planS),
+		Dropped: total.dropped, RPS: perSecond(total.requests, perS), PlanAchievedRPS: perSecond(planReqs, planS),
 		Latency: percentiles(total.lat), ServiceTime: percentiles(total.svc), ScheduleLag: percentiles(total.lag),
 		ErrorsByClass: total.classes, StatusCodes: total.codes, BytesIn: total.bytesIn, BytesOut: total.bytesOut,
 		Services: services(run), Thresholds: []ThresholdResult{}, Warnings: []string{},
@@ -375,7 +376,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 		m := byName[name]
 		rs.ByRequest = append(rs.ByRequest, RequestSummary{
 			Name: name, Requests: m.requests, Errors: m.errors, ErrorRate: ratio(m.errors, m.requests),
-			RPS: perSecond(m.requests, dur), Latency: percentiles(m.lat), ServiceTime: percentiles(m.svc),
+			RPS: perSecond(m.requests, perS), Latency: percentiles(m.lat), ServiceTime: percentiles(m.svc),
 			ErrorsByClass: m.classes, StatusCodes: m.codes,
 		})
 	}
