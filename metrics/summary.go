@@ -72,6 +72,10 @@ type RunSummary struct {
 	ByRequest       []RequestSummary          `json:"by_request"`
 	Services        map[string]ServiceSummary `json:"services"`
 	Faults          []FaultImpact             `json:"faults,omitempty"`
+	// Hops are the services' calls to their dependencies over the whole load: retry
+	// amplification, circuit breaker and timeouts (see Hop); none when no service reports
+	// them.
+	Hops []Hop `json:"hops,omitempty"`
 	// TypicalP99Ms is the median of the measured seconds' p99; Spikes are
 	// the seconds whose p99 stood far above it (see SpikeRule), each with
 	// what coincided with it.
@@ -179,6 +183,9 @@ type FaultImpact struct {
 	Failed        int64            `json:"failed"`
 	FailedByClass map[string]int64 `json:"failed_by_class,omitempty"`
 	Error         string           `json:"error,omitempty"`
+	// Hops are the services' calls to their dependencies during the fault (an instant
+	// fault: from it to the next fault, or the end of the run).
+	Hops []Hop `json:"hops,omitempty"`
 }
 
 // Window summarises a span of a run.
@@ -386,6 +393,8 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 		return RunSummary{}, err
 	}
 	rs.Faults = impacts(h, run, rc, secs, last)
+	rs.Hops = hops(run)
+	faultHops(run, rs.Faults)
 	rule := DefaultSpikeRule
 	if h.Spikes != nil {
 		rule = *h.Spikes
