@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -225,7 +224,7 @@ func (r *Recorder) flush() {
 			if len(a.codes) > 0 {
 				iv.Codes = make(map[string]int64, len(a.codes))
 				for c, n := range a.codes {
-					iv.Codes[strconv.Itoa(int(c))] = n
+					iv.Codes[CodeName(c)] = n
 				}
 			}
 			for c, n := range a.classes {

@@ -75,6 +75,10 @@ func schemaOf(t reflect.Type, opt string) object {
 		return faultSchema()
 	case reflect.TypeFor[Threshold]():
 		return thresholdSchema()
+	case reflect.TypeFor[StatusCodes]():
+		one := object{"anyOf": []any{object{"type": "integer"}, object{"type": "string", "enum": GRPCStatusNames}}}
+		return object{"description": "an HTTP status code, or a gRPC status name for a gRPC call; one or a list",
+			"anyOf": []any{one, object{"type": "array", "items": one}}}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
