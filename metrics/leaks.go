@@ -27,7 +27,7 @@ type Leak struct {
 // leakTolerance is how far above its idle level a resource may stay after the load: an
 // absolute floor (a few goroutines or connections the runtime keeps), or a share of idle.
 // Counts leak when they end above the limit without falling by more than the tolerance over
-// the settle period (a goroutine blocked forever does not come back, but it does not grow
+// the second half of the settle period (a goroutine blocked forever does not come back, but it does not grow
 // without load either);
 // RSS only when it is still rising, because allocators keep freed memory.
 var leakTolerance = []struct {
@@ -90,7 +90,17 @@ func leaks(run *Run, owner string) ([]Leak, bool) {
 		l := Leak{Resource: tol.resource, Idle: idle[len(idle)-1].v, Start: settle[0].v, End: settle[len(settle)-1].v}
 		slack := math.Max(tol.floor, tol.share*l.Idle)
 		l.Limit = l.Idle + slack
-		falling := l.End < l.Start-slack
+		// Falling is judged over the second half of the settle period: the first seconds
+		// after the load often drop as the load's own connections close (a goroutine or a
+		// descriptor each), which says nothing about what stays behind.
+		mid := settle[0].v
+		for _, p := range settle {
+			if p.t > (from+to)/2 {
+				break
+			}
+			mid = p.v
+		}
+		falling := l.End < mid-slack
 		rising := l.End > l.Start*1.02
 		if l.End > l.Limit && ((tol.rising && rising) || (!tol.rising && !falling)) {
 			out = append(out, l)

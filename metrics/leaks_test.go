@@ -35,6 +35,19 @@ func TestLeaks(t *testing.T) {
 			rd(10.5, map[string]float64{"open_fds": 300}),
 			rd(22, map[string]float64{"open_fds": 200}),
 		}, []Note{settle}, true, nil},
+		{"goroutines drop as the load's connections close, then stay high", []Readings{
+			rd(-0.2, map[string]float64{"goroutines": 8}),
+			rd(10.5, map[string]float64{"goroutines": 660}),
+			rd(12, map[string]float64{"goroutines": 607}),
+			rd(15.5, map[string]float64{"goroutines": 606}),
+			rd(22, map[string]float64{"goroutines": 606}),
+		}, []Note{settle}, true, []string{"goroutines"}},
+		{"still falling late in the settle period", []Readings{
+			rd(-0.2, map[string]float64{"open_fds": 10}),
+			rd(10.5, map[string]float64{"open_fds": 300}),
+			rd(15.5, map[string]float64{"open_fds": 280}),
+			rd(22, map[string]float64{"open_fds": 150}),
+		}, []Note{settle}, true, nil},
 		{"rss above idle but flat: the allocator keeps it", []Readings{
 			rd(-0.2, map[string]float64{"rss_bytes": 8e6}),
 			rd(10.5, map[string]float64{"rss_bytes": 90e6}),

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -277,11 +278,15 @@ func (r *Recorder) flush() {
 	}
 }
 
+// encode returns h encoded, then yields: an encoding takes a fraction of a
+// millisecond, and with a single P (the generator pinned to one CPU) the
+// runners' workers must not wait for a whole interval's worth of them.
 func (r *Recorder) encode(h *Histogram) string {
 	s, err := h.Encode()
 	if err != nil && r.err == nil {
 		r.err = err
 	}
+	runtime.Gosched()
 	return s
 }
 

@@ -3,6 +3,7 @@ package runners
 import (
 	"cmp"
 	"context"
+	"math"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -56,30 +57,23 @@ var (
 // SetNotes implements Noter.
 func (o *Open) SetNotes(fn func(line any)) { o.notes = fn }
 
-// superviseEvery is how often the open model checks for requests that are
-// due while every worker is busy (then it adds workers), for the plan's end
-// (then it drops what is left) and sizes the pool, while at most
-// superviseSpare workers are free; with more free, a backlog cannot form
-// soon and it checks every superviseIdle.
-const (
-	superviseEvery = time.Millisecond
-	superviseIdle  = 10 * time.Millisecond
-	superviseSpare = 4
-)
+// superviseEvery is how often the open model checks for the plan's end
+// (then it drops what is left) and sizes the pool. Workers are added by the
+// workers themselves, as they take a request (see schedule.topUp), so no
+// request waits for this check.
+const superviseEvery = 10 * time.Millisecond
 
-// preciseRate is the arrival rate under which workers wait out the last
-// stretch before a due time with a precise OS sleep (see sleepUntil). Above
-// it the generator is busy enough for Go's timers to fire on time, and a
-// blocking system call per request would cost more CPU than the request.
-const preciseRate = 2000
-
-// spawnBatch caps the workers added per check.
-const spawnBatch = 64
+// spareWorkers is how many workers the open model keeps free (waiting for
+// a request's due time) beside those busy with a request: when a worker
+// takes a request and fewer are free, it starts another at once, so that
+// the next request due always has a worker waiting for it.
+const spareWorkers = 8
 
 // Run implements Runner. There is no scheduler goroutine handing requests
 // over: each worker claims the next request number from a shared counter,
 // waits for its due time itself and sends it, so a request costs no
-// goroutine hand-off. Cancelling ctx stops the schedule at once and cancels
+// goroutine hand-off; an alarm wakes the process at due times, so that the
+// workers' timers fire on time (see ring). Cancelling ctx stops the schedule at once and cancels
 // requests in flight; they are reported as Canceled. A panic in a worker
 // stops the run the same way and is returned as a *PanicError.
 func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
@@ -95,24 +89,14 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
 		grace = time.Second
 	}
 	s := &schedule{o: o, m: newMix(o.Requests), es: entries(o.Requests), total: o.Pacer.Total(),
-		deadline: o.Start.Add(o.Pacer.End() + grace), out: out,
+		deadline: o.Start.Add(o.Pacer.End() + grace), out: out, ctx: ctx, stop: stop, maxInFlight: int64(maxInFlight),
 		pool: newPool(int64(min(maxInFlight, minWorkers)))}
 	o.running.Store(s.pool)
 	defer o.Client.watch(ctx)()
-	spawned := uint64(0)
-	spawn := func() {
-		spawned++
-		s.pool.grow()
-		s.wg.Add(1)
-		id := spawned
-		go func() {
-			defer s.wg.Done()
-			Guard("worker", stop, func() { s.work(ctx, id) })
-		}()
-	}
 	for range s.pool.floor {
-		spawn()
+		s.spawn()
 	}
+	defer s.startRing(ctx, stop)()
 	workersDone := make(chan struct{})
 	defer func() { <-workersDone }()
 	go func() {
@@ -120,7 +104,7 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
 		close(workersDone)
 	}()
 
-	tick := time.NewTimer(superviseEvery)
+	tick := time.NewTicker(superviseEvery)
 	defer tick.Stop()
 	trimAt := time.Now().Add(trimEvery)
 	for {
@@ -130,11 +114,6 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
 		case <-workersDone:
 			return nil
 		case now := <-tick.C:
-			if s.pool.live.Load()-s.pool.busy.Load() > superviseSpare {
-				tick.Reset(superviseIdle)
-			} else {
-				tick.Reset(superviseEvery)
-			}
 			if now.After(trimAt) {
 				s.pool.trim()
 				trimAt = now.Add(trimEvery)
@@ -145,26 +124,6 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
 			}
 			if now.After(s.deadline) {
 				s.drop(ctx, s.next.Swap(s.total))
-				continue
-			}
-			// Requests due and not claimed, beyond what the workers not in a
-			// request will take: add as many workers. A generator that is
-			// itself behind (its workers free but not yet run) gains nothing
-			// from more of them.
-			k := s.next.Load()
-			n := 0
-			for ; n < spawnBatch && k+uint64(n) < s.total; n++ {
-				if at, _ := o.Pacer.At(k + uint64(n)); o.Start.Add(at).After(now) {
-					break
-				}
-			}
-			n -= int(s.pool.live.Load() - s.pool.busy.Load())
-			for ; n > 0; n-- {
-				if s.pool.live.Load() >= int64(maxInFlight) {
-					o.capped.Store(true)
-					break
-				}
-				spawn()
 			}
 		}
 	}
@@ -180,8 +139,93 @@ type schedule struct {
 	out      *metrics.Sink
 	pool     *pool
 	wg       sync.WaitGroup
+	// ctx and stop are the run's; workers started by workers use them.
+	ctx         context.Context
+	stop        context.CancelCauseFunc
+	maxInFlight int64
 	// next is the number of the next request no worker has claimed.
 	next atomic.Uint64
+	// spawned numbers the workers (each draws from its own random stream).
+	spawned atomic.Uint64
+}
+
+// alarmGap is the shortest time between two wake-ups by ring: requests
+// due closer together than that share one, so that at high rates, when
+// the process is awake anyway, arming the alarm costs little.
+const alarmGap = 500 * time.Microsecond
+
+// startRing starts ring on an alarm, where there is one, and returns the
+// function that stops it and waits for it to end.
+func (s *schedule) startRing(ctx context.Context, stop context.CancelCauseFunc) func() {
+	a, err := newAlarm()
+	if err != nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	context.AfterFunc(ctx, func() { a.Close() })
+	rung := make(chan struct{})
+	go func() {
+		defer close(rung)
+		defer a.Close()
+		Guard("alarm", stop, func() { s.ring(ctx, a) })
+	}()
+	return func() {
+		cancel()
+		<-rung
+	}
+}
+
+// ring wakes the process at the due time of every request of the plan (at
+// most once per alarmGap) with a, so that a worker's timer fires when its
+// request is due rather than up to a millisecond later (see alarm). It
+// returns when ctx is done or the plan has passed.
+func (s *schedule) ring(ctx context.Context, a *alarm) {
+	var k uint64
+	next := time.Duration(math.MinInt64)
+	for k < s.total && ctx.Err() == nil {
+		at, _ := s.o.Pacer.At(k)
+		now := time.Since(s.o.Start)
+		if at <= now {
+			k++
+			continue
+		}
+		at = max(at, next)
+		if a.wait(at-now) != nil {
+			return
+		}
+		next = at + alarmGap
+	}
+}
+
+// spawn starts a worker if fewer than maxInFlight are alive, and reports
+// whether it did.
+func (s *schedule) spawn() bool {
+	if !s.pool.grow(s.maxInFlight) {
+		return false
+	}
+	id := s.spawned.Add(1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		Guard("worker", s.stop, func() { s.work(s.ctx, id) })
+	}()
+	return true
+}
+
+// topUp starts workers while fewer than spareWorkers are free. A worker
+// calls it as it takes a request: the pool grows the moment the load needs
+// it, not at the next check. When the pool is at maxInFlight with every
+// worker busy, the run is marked capped.
+func (s *schedule) topUp() {
+	p := s.pool
+	for p.live.Load()-p.busy.Load() < spareWorkers {
+		if !s.spawn() {
+			if p.busy.Load() >= p.live.Load() {
+				s.o.capped.Store(true)
+			}
+			return
+		}
+	}
 }
 
 // drop reports the requests k..total-1 as never sent, if k is below total.
@@ -249,8 +293,23 @@ func newPool(floor int64) *pool {
 	return p
 }
 
-// grow counts a new worker.
-func (p *pool) grow() { raise(&p.peak, p.live.Add(1)) }
+// grow counts a new worker unless limit are alive already, and reports
+// whether it did. The pool then keeps at least as many workers as are alive
+// until the next trim, so a growing load does not retire the workers it has
+// just started.
+func (p *pool) grow(limit int64) bool {
+	for {
+		n := p.live.Load()
+		if n >= limit {
+			return false
+		}
+		if p.live.CompareAndSwap(n, n+1) {
+			raise(&p.peak, n+1)
+			raise(&p.keep, n+1)
+			return true
+		}
+	}
+}
 
 // begin and end bracket a worker's request.
 func (p *pool) begin() { raise(&p.busyPeak, p.busy.Add(1)) }
@@ -323,7 +382,7 @@ func (s *schedule) work(ctx context.Context, id uint64) {
 		// Held before the wait: the recorder must not write the interval of
 		// a claimed request before its result is in.
 		buf.Hold(at)
-		if !waitDue(ctx, timer, o.Start.Add(at), o.Pacer.Rate(at) < preciseRate) {
+		if !waitDue(ctx, timer, o.Start.Add(at)) {
 			return
 		}
 		seq := o.Pacer.Seq(k)
@@ -334,6 +393,7 @@ func (s *schedule) work(ctx context.Context, id uint64) {
 			continue
 		}
 		p.begin()
+		s.topUp()
 		if !w.iterate(ctx, e, seq, at, true, uint16(stage)) && !o.exhausted.Swap(true) {
 			noteExhausted(o.notes, e.req.Name, time.Since(o.Start))
 		}

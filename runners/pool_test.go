@@ -1,6 +1,7 @@
 package runners
 
 import (
+	"math"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,11 +29,11 @@ func TestPoolReleasesMemoryAfterABurst(t *testing.T) {
 			p := newPool(minWorkers)
 			p.release = func() { released.Add(1) }
 			for range p.floor {
-				p.grow()
+				p.grow(math.MaxInt64)
 			}
 			for _, size := range tt.bursts {
 				for p.live.Load() < int64(size) {
-					p.grow()
+					p.grow(math.MaxInt64)
 				}
 				for p.retire(p.floor) {
 				}
@@ -68,7 +69,7 @@ func TestPoolTrimsToTheLoad(t *testing.T) {
 			p := newPool(minWorkers)
 			p.release = func() { released.Add(1) }
 			for range tt.burst {
-				p.grow()
+				p.grow(math.MaxInt64)
 			}
 			p.trim() // the burst's period
 			for range tt.busy {
@@ -92,6 +93,29 @@ func TestPoolTrimsToTheLoad(t *testing.T) {
 			}
 			waitCount(t, &released, tt.wantFreed)
 		})
+	}
+}
+
+// TestPoolGrowsUpToItsLimit checks that grow stops at the limit (max_in_flight) and
+// that the pool keeps every worker it grew until the next trim.
+func TestPoolGrowsUpToItsLimit(t *testing.T) {
+	t.Parallel()
+	p := newPool(minWorkers)
+	grown := 0
+	for range 100 {
+		if p.grow(40) {
+			grown++
+		}
+	}
+	if grown != 40 || p.live.Load() != 40 {
+		t.Fatalf("grew %d times to %d workers with a limit of 40; want 40 and 40", grown, p.live.Load())
+	}
+	if p.surplus() {
+		t.Errorf("surplus with %d alive and keep %d right after growing; want none", p.live.Load(), p.keep.Load())
+	}
+	p.trim() // no worker was busy
+	if !p.surplus() || p.keep.Load() != minWorkers {
+		t.Errorf("after an idle trim keep = %d, surplus %v; want %d and true", p.keep.Load(), p.surplus(), minWorkers)
 	}
 }
 

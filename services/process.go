@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -274,13 +276,81 @@ func (p *Process) Exited() <-chan struct{} { return p.exited }
 // OutputTail returns the last few KiB of the process's combined stdout and stderr.
 func (p *Process) OutputTail() string { return p.out.String() }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free when it returned: it listens on
-// port 0 and closes the listener. Another process may take the port before it is used.
+// FreePort returns a TCP port on 127.0.0.1 that was free when it returned, for a process
+// that binds it itself a moment (or, for a JVM or a Python server, a second or two) later.
+// It picks below the kernel's ephemeral range (ip_local_port_range) when it can: ports
+// there are never handed to outgoing connections, so a load generator's own client
+// sockets cannot take the port before the service binds it. It never hands out the same
+// port twice in a row within a process. Another process may still bind it first.
 func FreePort() (int, error) {
+	lo, hi := belowEphemeral()
+	for range 64 {
+		if hi <= lo {
+			break
+		}
+		port := lo + rand.IntN(hi-lo)
+		if !freePorts.claim(port) {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return port, nil
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("free port: %w", err)
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// minFreePort is the lowest port FreePort picks: above the well-known and most
+// registered ports services on a developer's machine use.
+const minFreePort = 20000
+
+// belowEphemeral returns the range [lo, hi) FreePort picks from: from minFreePort up to
+// the start of the kernel's ephemeral port range, or an empty range when that range is
+// unknown or starts too low.
+func belowEphemeral() (lo, hi int) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0, 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0, 0
+	}
+	start, err := strconv.Atoi(f[0])
+	if err != nil || start-minFreePort < 1000 {
+		return 0, 0
+	}
+	return minFreePort, start
+}
+
+// handedOut remembers the ports FreePort returned lately, so two services started in the
+// same moment never get the same port.
+type handedOut struct {
+	mu   sync.Mutex
+	seen map[int]bool
+	ring [512]int
+	next int
+}
+
+var freePorts = &handedOut{seen: map[int]bool{}}
+
+// claim records port as handed out and reports whether it was not handed out lately.
+func (h *handedOut) claim(port int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.seen[port] {
+		return false
+	}
+	delete(h.seen, h.ring[h.next])
+	h.ring[h.next] = port
+	h.next = (h.next + 1) % len(h.ring)
+	h.seen[port] = true
+	return true
 }

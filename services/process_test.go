@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -351,4 +352,32 @@ func TestStartFixedPort(t *testing.T) {
 	if want := "127.0.0.1:" + strconv.Itoa(port); p.Addr() != want {
 		t.Errorf("Addr() = %q; want %q", p.Addr(), want)
 	}
+}
+
+// TestFreePort checks that the ports FreePort hands out can be bound, are never the same
+// twice among many calls, and lie below the kernel's ephemeral range where it is known,
+// so outgoing connections cannot take them before the service binds.
+func TestFreePort(t *testing.T) {
+	t.Parallel()
+	lo, hi := belowEphemeral()
+	seen := map[int]bool{}
+	for range 200 {
+		port, err := FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[port] {
+			t.Fatalf("port %d handed out twice", port)
+		}
+		seen[port] = true
+		if hi > lo && (port < lo || port >= hi) {
+			t.Errorf("port %d outside [%d, %d), below the ephemeral range", port, lo, hi)
+		}
+	}
+	port, _ := FreePort()
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		t.Fatalf("port %d from FreePort cannot be bound: %v", port, err)
+	}
+	ln.Close()
 }

@@ -149,11 +149,18 @@ func testCommonEndpoints(t *testing.T, c *chain) {
 				`gauntlet_downstream_requests_total{dependency="` + d + `",outcome="failure"}`,
 				`gauntlet_downstream_requests_total{dependency="` + d + `",outcome="circuit_open"}`,
 				`gauntlet_downstream_retries_total{dependency="` + d + `"}`,
+				`gauntlet_downstream_attempts_total{dependency="` + d + `"}`,
+				`gauntlet_downstream_attempt_seconds_max{dependency="` + d + `"}`,
 				`gauntlet_circuit_breaker_open{dependency="` + d + `"}`,
+				`gauntlet_circuit_breaker_opened_total{dependency="` + d + `"}`,
+				`gauntlet_circuit_breaker_open_seconds_total{dependency="` + d + `"}`,
 			} {
 				if _, ok := m[s]; !ok {
 					t.Errorf("%s /metrics lacks %s", p.role, s)
 				}
+			}
+			if got := m[`gauntlet_downstream_timeout_seconds{dependency="`+d+`"}`]; got != 2 {
+				t.Errorf("%s gauntlet_downstream_timeout_seconds{dependency=%q} = %v; want 2 (--timeout default)", p.role, d, got)
 			}
 		}
 	}
@@ -375,6 +382,9 @@ func testBreakerOpensAndRecovers(t *testing.T, c *chain) {
 		retriesSeries = `gauntlet_downstream_retries_total{dependency="payment"}`
 		shortSeries   = `gauntlet_downstream_requests_total{dependency="payment",outcome="circuit_open"}`
 		failSeries    = `gauntlet_downstream_requests_total{dependency="payment",outcome="failure"}`
+		attemptSeries = `gauntlet_downstream_attempts_total{dependency="payment"}`
+		openedSeries  = `gauntlet_circuit_breaker_opened_total{dependency="payment"}`
+		refusedSeries = `gauntlet_circuit_breaker_open_seconds_total{dependency="payment"}`
 	)
 	c.payment.kill(t)
 
@@ -393,13 +403,17 @@ func testBreakerOpensAndRecovers(t *testing.T, c *chain) {
 	m0 := metrics(t, c.order)
 	wantDown(post(c.order), "order POST /orders")
 	m1 := metrics(t, c.order)
-	if got := m1[retriesSeries] - m0[retriesSeries]; got != 2 {
-		t.Errorf("payment retries after one failed order = %v; want 2 (--retries default)", got)
+	if got, want := m1[retriesSeries]-m0[retriesSeries], float64(c.im.retries); got != want {
+		t.Errorf("payment retries after one failed order = %v; want %v (--retries default)", got, want)
+	}
+	if got, want := m1[attemptSeries]-m0[attemptSeries], float64(c.im.retries+1); got != want {
+		t.Errorf("payment attempts after one failed order = %v; want %v (the first and the retries)", got, want)
 	}
 	if got := m1[failSeries] - m0[failSeries]; got != 1 {
 		t.Errorf("payment failures after one failed order = %v; want 1", got)
 	}
-	// 5 consecutive failed attempts open the breaker: it takes 2 orders of 3 attempts.
+	// 5 consecutive failed attempts open the breaker: it takes 2 orders of 3 attempts (3
+	// orders of 2 with one retry).
 	opened := m1[openSeries] == 1
 	for i := 0; i < 5 && !opened; i++ {
 		wantDown(post(c.order), "order POST /orders")
@@ -409,6 +423,9 @@ func testBreakerOpensAndRecovers(t *testing.T, c *chain) {
 		t.Fatalf("payment breaker still closed after 6 failed orders")
 	}
 	m2 := metrics(t, c.order)
+	if got := m2[openedSeries] - m0[openedSeries]; got != 1 {
+		t.Errorf("payment breaker opened %v times; want 1", got)
+	}
 	r := post(c.order)
 	wantDown(r, "order POST /orders, breaker open")
 	if !strings.Contains(r.body, "circuit breaker open") {
@@ -442,8 +459,20 @@ func testBreakerOpensAndRecovers(t *testing.T, c *chain) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if got := metrics(t, c.order)[openSeries]; got != 0 {
+	m3 := metrics(t, c.order)
+	if got := m3[openSeries]; got != 0 {
 		t.Errorf("%s after recovery = %v; want 0", openSeries, got)
+	}
+	// Open from the fifth failed attempt until a trial succeeded after the restart: at least
+	// one open window.
+	refused := time.Duration(m3[refusedSeries] * float64(time.Second))
+	if refused < c.im.breakerOpenFor {
+		t.Errorf("%s after recovery = %v; want at least the open window %v", refusedSeries, refused, c.im.breakerOpenFor)
+	}
+	// Closed, it no longer grows.
+	time.Sleep(100 * time.Millisecond)
+	if m4 := metrics(t, c.order); m4[refusedSeries] != m3[refusedSeries] {
+		t.Errorf("%s grew from %v to %v while closed", refusedSeries, m3[refusedSeries], m4[refusedSeries])
 	}
 }
 
@@ -492,5 +521,48 @@ func testDrainOnSIGTERM(t *testing.T, c *chain) {
 		if log := res.p.stderr.String(); !strings.Contains(log, res.p.role+" shut down") {
 			t.Errorf("%s stderr = %q; want a \"shut down\" line", res.p.role, log)
 		}
+	}
+}
+
+// TestNoDrainOnSIGTERM starts each implementation's micro role with draining turned off
+// (--drain-timeout 0): SIGTERM during a request ends the process at once with 0 and the
+// request fails instead of being answered.
+func TestNoDrainOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the baseline processes")
+	}
+	for _, im := range implementations() {
+		t.Run(im.name, func(t *testing.T) {
+			t.Parallel()
+			if im.name == "jvm" && jvmSkip != "" {
+				t.Skip(jvmSkip)
+			}
+			if im.name == "python" && pythonSkip != "" {
+				t.Skip(pythonSkip)
+			}
+			p := start(t, im, "micro", freeAddr(t), "--drain-timeout", "0")
+			type answer struct {
+				r   response
+				err error
+			}
+			slept := make(chan answer, 1)
+			go func() {
+				r, err := fetch("GET", p.base()+"/sleep?ms=5000", "", "")
+				slept <- answer{r, err}
+			}()
+			if err := waitMetric(p, "gauntlet_http_in_flight_requests", 2); err != nil {
+				t.Fatal(err)
+			}
+			if code := exitCode(p.terminate()); code != 0 {
+				t.Errorf("exit after SIGTERM without draining = %d; want 0\n%s", code, p.stderr)
+			}
+			// The process has exited, so the request cannot still be waiting for its answer.
+			if a := <-slept; a.err == nil && a.r.status == http.StatusOK {
+				t.Errorf("GET /sleep?ms=5000 across SIGTERM without draining = %d %q; want it cut off", a.r.status, a.r.body)
+			}
+			if log := p.stderr.String(); !strings.Contains(log, "without draining") {
+				t.Errorf("stderr = %q; want a \"without draining\" line", log)
+			}
+		})
 	}
 }

@@ -28,6 +28,10 @@ type impl struct {
 	// gcCount is the family counting the runtime's garbage collections (summed over
 	// its label sets), and gcSum the one of the time they took.
 	gcCount, gcSum string
+	// retries is the default number of retries per downstream call, and breakerOpenFor how
+	// long a breaker stays open: the Python baseline's policy differs on purpose.
+	retries        int
+	breakerOpenFor time.Duration
 }
 
 func implementations() []impl {
@@ -37,9 +41,11 @@ func implementations() []impl {
 			command: func(role, addr string, args ...string) *exec.Cmd {
 				return exec.Command(goBinary, append([]string{"--role", role, "--addr", addr}, args...)...)
 			},
-			threadsMetric: "go_goroutines",
-			gcCount:       "go_gc_duration_seconds_count",
-			gcSum:         "go_gc_duration_seconds_sum",
+			threadsMetric:  "go_goroutines",
+			gcCount:        "go_gc_duration_seconds_count",
+			gcSum:          "go_gc_duration_seconds_sum",
+			retries:        2,
+			breakerOpenFor: time.Second,
 		},
 		{
 			name: "jvm",
@@ -49,18 +55,22 @@ func implementations() []impl {
 					"-jar", jvmJar, "--role", role, "--addr", addr}
 				return exec.Command("java", append(jvm, args...)...)
 			},
-			threadsMetric: "jvm_threads_current",
-			gcCount:       "jvm_gc_collection_seconds_count",
-			gcSum:         "jvm_gc_collection_seconds_sum",
+			threadsMetric:  "jvm_threads_current",
+			gcCount:        "jvm_gc_collection_seconds_count",
+			gcSum:          "jvm_gc_collection_seconds_sum",
+			retries:        2,
+			breakerOpenFor: time.Second,
 		},
 		{
 			name: "python",
 			command: func(role, addr string, args ...string) *exec.Cmd {
 				return exec.Command(pythonBinary, append([]string{pythonApp, "--role", role, "--addr", addr}, args...)...)
 			},
-			threadsMetric: "python_threads",
-			gcCount:       "python_gc_collections_total",
-			gcSum:         "python_gc_duration_seconds_sum",
+			threadsMetric:  "python_threads",
+			gcCount:        "python_gc_collections_total",
+			gcSum:          "python_gc_duration_seconds_sum",
+			retries:        1,
+			breakerOpenFor: 2 * time.Second,
 		},
 	}
 }

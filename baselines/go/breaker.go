@@ -33,6 +33,13 @@ type breaker struct {
 	state    breakerState
 	failures int // consecutive, while closed
 	openedAt time.Time
+
+	// What /metrics reports of the breaker's history: how often it opened from closed,
+	// and how long it has refused calls (open or half-open) in all, the current spell
+	// (since refusingSince) included.
+	opened        uint64
+	refusedFor    time.Duration
+	refusingSince time.Time
 }
 
 func newBreaker() *breaker {
@@ -57,12 +64,15 @@ func (b *breaker) allow(now time.Time) bool {
 	}
 }
 
-// success records an admitted attempt that the dependency answered acceptably.
-func (b *breaker) success() {
+// success records an admitted attempt that the dependency answered acceptably at now.
+func (b *breaker) success(now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.state == breakerOpen {
+	switch b.state {
+	case breakerOpen:
 		return // a late answer to an attempt admitted before the breaker opened
+	case breakerHalfOpen:
+		b.refusedFor += now.Sub(b.refusingSince)
 	}
 	b.state = breakerClosed
 	b.failures = 0
@@ -77,6 +87,8 @@ func (b *breaker) failure(now time.Time) {
 		b.failures++
 		if b.failures >= b.threshold {
 			b.state, b.openedAt = breakerOpen, now
+			b.opened++
+			b.refusingSince = now
 		}
 	case breakerHalfOpen:
 		b.state, b.openedAt = breakerOpen, now
@@ -99,4 +111,16 @@ func (b *breaker) isOpen() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.state != breakerClosed
+}
+
+// history returns how many times the breaker opened from closed and how long, up to now, it
+// has refused attempts (open or half-open) in all.
+func (b *breaker) history(now time.Time) (opened uint64, refused time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	refused = b.refusedFor
+	if b.state != breakerClosed {
+		refused += now.Sub(b.refusingSince)
+	}
+	return b.opened, refused
 }

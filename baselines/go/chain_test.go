@@ -19,7 +19,7 @@ func TestBreakerTransitions(t *testing.T) {
 		}
 		b.failure(t0)
 	}
-	b.success() // resets the consecutive count
+	b.success(t0) // resets the consecutive count
 	for range breakerThreshold {
 		b.allow(t0)
 		b.failure(t0)
@@ -46,9 +46,18 @@ func TestBreakerTransitions(t *testing.T) {
 	if !b.allow(later) {
 		t.Fatal("allow after an abandoned trial = false; want a new trial")
 	}
-	b.success()
+	closed := later.Add(250 * time.Millisecond)
+	if opened, refused := b.history(closed); opened != 1 || refused != closed.Sub(t0) {
+		t.Errorf("history while half-open = %d opened, %s refused; want 1, %s", opened, refused, closed.Sub(t0))
+	}
+	b.success(closed)
 	if b.isOpen() || !b.allow(later) {
 		t.Fatal("after a successful trial the breaker is not closed")
+	}
+	// Closed, the refusing time stops growing; re-opening from the half-open state did
+	// not count as opening again.
+	if opened, refused := b.history(closed.Add(time.Hour)); opened != 1 || refused != closed.Sub(t0) {
+		t.Errorf("history after closing = %d opened, %s refused; want 1, %s", opened, refused, closed.Sub(t0))
 	}
 }
 
@@ -127,6 +136,20 @@ func TestGatewayFailsFastWithoutOrder(t *testing.T) {
 	want := `{"error":"order unavailable: connection failed","dependency":"order"}`
 	if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != want || rec.Header().Get(FailedDependencyHeader) != "order" {
 		t.Errorf("POST /orders with order down = %d %s (header %q); want 503 %s", rec.Code, rec.Body, rec.Header().Get(FailedDependencyHeader), want)
+	}
+	// One call, sent three times (the first attempt and --retries 2), each refused at once.
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, series := range []string{
+		`gauntlet_downstream_requests_total{dependency="order",outcome="failure"} 1` + "\n",
+		`gauntlet_downstream_attempts_total{dependency="order"} 3` + "\n",
+		`gauntlet_downstream_timeout_seconds{dependency="order"} 2` + "\n",
+		`gauntlet_circuit_breaker_opened_total{dependency="order"} 0` + "\n",
+		`gauntlet_circuit_breaker_open_seconds_total{dependency="order"} 0` + "\n",
+	} {
+		if !strings.Contains(rec.Body.String(), series) {
+			t.Errorf("/metrics lacks %q:\n%s", series, rec.Body)
+		}
 	}
 }
 

@@ -48,7 +48,20 @@ type depStats struct {
 	name     string
 	outcomes [numOutcomes]atomic.Uint64
 	retries  atomic.Uint64
+	attempts atomic.Uint64 // sent: the first attempt of a call and its retries
+	slowest  atomic.Int64  // the longest attempt so far, in nanoseconds
+	timeout  time.Duration // per attempt, as configured
 	breaker  *breaker
+}
+
+// observeAttempt keeps d if it is the longest attempt so far.
+func (s *depStats) observeAttempt(d time.Duration) {
+	for {
+		cur := s.slowest.Load()
+		if int64(d) <= cur || s.slowest.CompareAndSwap(cur, int64(d)) {
+			return
+		}
+	}
 }
 
 // reply is a downstream answer, body read in full.
@@ -107,14 +120,17 @@ func (d *downstream) call(ctx context.Context, method, path string, body []byte,
 		if attempt > 0 {
 			d.stats.retries.Add(1)
 		}
+		d.stats.attempts.Add(1)
+		sent := time.Now()
 		rep, timedOut, err := d.attempt(ctx, method, path, body, tag)
+		d.stats.observeAttempt(time.Since(sent))
 		switch {
 		case ctx.Err() != nil:
 			d.stats.breaker.abandon()
 			d.stats.outcomes[outcomeCanceled].Add(1)
 			return reply{}, ctx.Err()
 		case err == nil && !retryableStatus(rep):
-			d.stats.breaker.success()
+			d.stats.breaker.success(time.Now())
 			if rep.status >= 200 && rep.status < 300 {
 				d.stats.outcomes[outcomeSuccess].Add(1)
 			} else {

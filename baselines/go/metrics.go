@@ -52,8 +52,8 @@ func (m *serverMetrics) route(label string) *routeStats {
 
 // dependency adds the series of a new downstream dependency. Call it only while building
 // the router.
-func (m *serverMetrics) dependency(name string) *depStats {
-	ds := &depStats{name: name, breaker: newBreaker()}
+func (m *serverMetrics) dependency(name string, timeout time.Duration) *depStats {
+	ds := &depStats{name: name, timeout: timeout, breaker: newBreaker()}
 	m.deps = append(m.deps, ds)
 	return ds
 }
@@ -161,6 +161,35 @@ func (m *serverMetrics) writeDeps(bw *bufio.Writer) {
 	for _, d := range deps {
 		bw.WriteString(`gauntlet_downstream_retries_total{dependency="` + d.name + `"} ` + strconv.FormatUint(d.retries.Load(), 10) + "\n")
 	}
+	bw.WriteString("# HELP gauntlet_downstream_attempts_total Downstream attempts sent (the first of each call and its retries), by dependency.\n")
+	bw.WriteString("# TYPE gauntlet_downstream_attempts_total counter\n")
+	for _, d := range deps {
+		bw.WriteString(`gauntlet_downstream_attempts_total{dependency="` + d.name + `"} ` + strconv.FormatUint(d.attempts.Load(), 10) + "\n")
+	}
+	bw.WriteString("# HELP gauntlet_downstream_attempt_seconds_max The longest downstream attempt so far, by dependency.\n")
+	bw.WriteString("# TYPE gauntlet_downstream_attempt_seconds_max gauge\n")
+	for _, d := range deps {
+		bw.WriteString(`gauntlet_downstream_attempt_seconds_max{dependency="` + d.name + `"} ` + formatSeconds(time.Duration(d.slowest.Load())) + "\n")
+	}
+	bw.WriteString("# HELP gauntlet_downstream_timeout_seconds The configured timeout of one downstream attempt, by dependency.\n")
+	bw.WriteString("# TYPE gauntlet_downstream_timeout_seconds gauge\n")
+	for _, d := range deps {
+		bw.WriteString(`gauntlet_downstream_timeout_seconds{dependency="` + d.name + `"} ` + formatSeconds(d.timeout) + "\n")
+	}
+	now := time.Now()
+	bw.WriteString("# HELP gauntlet_circuit_breaker_opened_total Times the dependency's circuit breaker opened from closed.\n")
+	bw.WriteString("# TYPE gauntlet_circuit_breaker_opened_total counter\n")
+	var refused []time.Duration
+	for _, d := range deps {
+		opened, r := d.breaker.history(now)
+		refused = append(refused, r)
+		bw.WriteString(`gauntlet_circuit_breaker_opened_total{dependency="` + d.name + `"} ` + strconv.FormatUint(opened, 10) + "\n")
+	}
+	bw.WriteString("# HELP gauntlet_circuit_breaker_open_seconds_total Time the dependency's circuit breaker has refused calls (open or half-open).\n")
+	bw.WriteString("# TYPE gauntlet_circuit_breaker_open_seconds_total counter\n")
+	for i, d := range deps {
+		bw.WriteString(`gauntlet_circuit_breaker_open_seconds_total{dependency="` + d.name + `"} ` + formatSeconds(refused[i]) + "\n")
+	}
 	bw.WriteString("# HELP gauntlet_circuit_breaker_open 1 while the dependency's circuit breaker refuses calls (open or half-open), else 0.\n")
 	bw.WriteString("# TYPE gauntlet_circuit_breaker_open gauge\n")
 	for _, d := range deps {
@@ -170,6 +199,11 @@ func (m *serverMetrics) writeDeps(bw *bufio.Writer) {
 		}
 		bw.WriteString(`gauntlet_circuit_breaker_open{dependency="` + d.name + `"} ` + open + "\n")
 	}
+}
+
+// formatSeconds writes d in seconds, as Prometheus wants durations.
+func formatSeconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'g', -1, 64)
 }
 
 // appendLabelValue escapes s as a Prometheus label value.

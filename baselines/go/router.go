@@ -78,7 +78,7 @@ func (rt *router) dependency(name, base string, cfg config) *downstream {
 	if rt.transport == nil {
 		rt.transport = newTransport(cfg.timeout)
 	}
-	stats := rt.metrics.dependency(name)
+	stats := rt.metrics.dependency(name, cfg.timeout)
 	return &downstream{
 		name:    name,
 		base:    base,

@@ -14,7 +14,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -25,14 +24,6 @@ import (
 )
 
 func main() {
-	// The open-model scheduler sleeps its last stretch before each request
-	// in nanosleep(2), which holds its thread. With a single P (gauntlet
-	// pinned to one core, or a one-CPU container) that starves the workers:
-	// measured at 10,000 req/s on one core, p50 rose from 0.17 ms to 100 ms.
-	// Two Ps on one core keep the workers running while the scheduler sleeps.
-	if runtime.GOMAXPROCS(0) < 2 {
-		runtime.GOMAXPROCS(2)
-	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -39,6 +39,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/gauntletbench/gauntlet/services"
 )
 
 // AssetsEnv names the folder holding etcd, kube-apiserver, kwok,
@@ -262,15 +264,15 @@ func (c *Cluster) Eventually(d time.Duration, what string, cond func() (bool, st
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago.
+// freePort returns a loopback port that was free a moment ago (below the ephemeral range,
+// see services.FreePort).
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := services.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // writeSelfSigned writes tls.crt and tls.key for 127.0.0.1 into dir: the

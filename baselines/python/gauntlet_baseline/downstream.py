@@ -57,7 +57,7 @@ class Downstream:
         self.timeout = aiohttp.ClientTimeout(total=cfg.timeout)
         self.retries = cfg.retries
         self.breaker = Breaker()
-        self.stats = metrics.dependency(name, self.breaker)
+        self.stats = metrics.dependency(name, self.breaker, cfg.timeout)
         self.session_ref = session_ref  # () -> the worker's ClientSession
 
     async def call(self, method, path, body, tag):
@@ -79,22 +79,28 @@ class Downstream:
                 raise CircuitOpen()
             if attempt:
                 stats.retries += 1
+            stats.attempts += 1
+            sent = time.monotonic()
             try:
                 rep = await self._attempt(method, path, body, tag)
             except asyncio.CancelledError:
+                stats.observe_attempt(time.monotonic() - sent)
                 self.breaker.abandon()
                 stats.outcomes["canceled"] += 1
                 raise
             except asyncio.TimeoutError:
+                stats.observe_attempt(time.monotonic() - sent)
                 self.breaker.failure(time.monotonic())
                 last = CallFailed("timed out")
                 break
             except (aiohttp.ClientError, OSError):
+                stats.observe_attempt(time.monotonic() - sent)
                 self.breaker.failure(time.monotonic())
                 last = CallFailed("connection failed")
                 continue
+            stats.observe_attempt(time.monotonic() - sent)
             if not retryable(rep):
-                self.breaker.success()
+                self.breaker.success(time.monotonic())
                 stats.outcomes["success" if 200 <= rep.status <= 299 else "http_error"] += 1
                 return rep
             self.breaker.failure(time.monotonic())

@@ -36,8 +36,8 @@ class Metrics:
         self.in_flight = 0
         self.deps = []
 
-    def dependency(self, name, breaker):
-        d = DependencyStats(name, breaker)
+    def dependency(self, name, breaker, timeout):
+        d = DependencyStats(name, breaker, timeout)
         self.deps.append(d)
         return d
 
@@ -62,6 +62,23 @@ class Metrics:
             out += ["# HELP gauntlet_downstream_retries_total Downstream attempts after the first, by dependency.",
                     "# TYPE gauntlet_downstream_retries_total counter"]
             out += ['gauntlet_downstream_retries_total{dependency="%s"} %d' % (d.name, d.retries) for d in deps]
+            out += ["# HELP gauntlet_downstream_attempts_total Downstream attempts sent (the first of each call and its retries), by dependency.",
+                    "# TYPE gauntlet_downstream_attempts_total counter"]
+            out += ['gauntlet_downstream_attempts_total{dependency="%s"} %d' % (d.name, d.attempts) for d in deps]
+            out += ["# HELP gauntlet_downstream_attempt_seconds_max The longest downstream attempt so far, by dependency.",
+                    "# TYPE gauntlet_downstream_attempt_seconds_max gauge"]
+            out += ['gauntlet_downstream_attempt_seconds_max{dependency="%s"} %r' % (d.name, d.slowest) for d in deps]
+            out += ["# HELP gauntlet_downstream_timeout_seconds The configured timeout of one downstream attempt, by dependency.",
+                    "# TYPE gauntlet_downstream_timeout_seconds gauge"]
+            out += ['gauntlet_downstream_timeout_seconds{dependency="%s"} %r' % (d.name, float(d.timeout)) for d in deps]
+            now = time.monotonic()
+            history = [d.breaker.history(now) for d in deps]
+            out += ["# HELP gauntlet_circuit_breaker_opened_total Times the dependency's circuit breaker opened from closed.",
+                    "# TYPE gauntlet_circuit_breaker_opened_total counter"]
+            out += ['gauntlet_circuit_breaker_opened_total{dependency="%s"} %d' % (d.name, h[0]) for d, h in zip(deps, history)]
+            out += ["# HELP gauntlet_circuit_breaker_open_seconds_total Time the dependency's circuit breaker has refused calls (open or half-open).",
+                    "# TYPE gauntlet_circuit_breaker_open_seconds_total counter"]
+            out += ['gauntlet_circuit_breaker_open_seconds_total{dependency="%s"} %r' % (d.name, float(h[1])) for d, h in zip(deps, history)]
             out += ["# HELP gauntlet_circuit_breaker_open 1 while the dependency's circuit breaker refuses calls (open or half-open), else 0.",
                     "# TYPE gauntlet_circuit_breaker_open gauge"]
             out += ['gauntlet_circuit_breaker_open{dependency="%s"} %d' % (d.name, d.breaker.is_open()) for d in deps]
@@ -75,11 +92,18 @@ def _label(s):
 class DependencyStats:
     """The counters of one downstream dependency."""
 
-    def __init__(self, name, breaker):
+    def __init__(self, name, breaker, timeout):
         self.name = name
         self.outcomes = dict.fromkeys(OUTCOMES, 0)
         self.retries = 0
+        self.attempts = 0  # sent: the first attempt of each call and its retries
+        self.slowest = 0.0  # the longest attempt so far, in seconds
+        self.timeout = timeout  # per attempt, as configured
         self.breaker = breaker
+
+    def observe_attempt(self, seconds):
+        if seconds > self.slowest:
+            self.slowest = seconds
 
 
 class Instrument:

@@ -17,6 +17,11 @@ final class Breaker {
     private State state = State.CLOSED;
     private int failures;
     private long openedAt;
+    // What /metrics reports of its history: how often it opened from closed, and how long it
+    // has refused calls (open or half-open) in all, the current spell included.
+    private long opened;
+    private long refusedNanos;
+    private long refusingSince;
 
     synchronized boolean allow(long now) {
         switch (state) {
@@ -33,9 +38,12 @@ final class Breaker {
         }
     }
 
-    synchronized void success() {
+    synchronized void success(long now) {
         if (state == State.OPEN) {
             return; // a late answer to an attempt admitted before the breaker opened
+        }
+        if (state == State.HALF_OPEN) {
+            refusedNanos += now - refusingSince;
         }
         state = State.CLOSED;
         failures = 0;
@@ -46,6 +54,8 @@ final class Breaker {
             if (++failures >= THRESHOLD) {
                 state = State.OPEN;
                 openedAt = now;
+                opened++;
+                refusingSince = now;
             }
         } else if (state == State.HALF_OPEN) {
             state = State.OPEN;
@@ -62,5 +72,15 @@ final class Breaker {
 
     synchronized boolean isOpen() {
         return state != State.CLOSED;
+    }
+
+    /** opened is how many times the breaker opened from closed. */
+    synchronized long opened() {
+        return opened;
+    }
+
+    /** refusedNanos is how long, up to now, the breaker has refused attempts in all. */
+    synchronized long refusedNanos(long now) {
+        return state == State.CLOSED ? refusedNanos : refusedNanos + now - refusingSince;
     }
 }

@@ -23,6 +23,8 @@ final class Config {
     int cpuWork = 0;
     long latencyNanos = 0;
     int maxOrders = 100_000;
+    /** drainNanos bounds how long requests in flight may finish after SIGTERM; 0 turns draining off. */
+    long drainNanos = 10_000_000_000L;
 
     /** UsageError is bad usage: exit code 2. */
     static final class UsageError extends Exception {
@@ -46,6 +48,8 @@ final class Config {
             "  --cpu-work N        payment: /cpu loop iterations per charge (default 0)",
             "  --latency D         payment: added latency per charge (default 0s)",
             "  --max-orders N      order: orders kept in memory, oldest evicted first (default 100000)",
+            "  --drain-timeout D   how long requests in flight may finish after SIGTERM; 0 exits at once,",
+            "                      closing every connection (default $DRAIN_TIMEOUT, then 10s)",
             "");
 
     /** parse reads args (--flag value, --flag=value, one or two dashes) over env defaults. */
@@ -55,6 +59,13 @@ final class Config {
         c.orderURL = env.getOrDefault("ORDER_URL", "");
         c.inventoryURL = env.getOrDefault("INVENTORY_URL", "");
         c.paymentURL = env.getOrDefault("PAYMENT_URL", "");
+        if (!env.getOrDefault("DRAIN_TIMEOUT", "").isEmpty()) {
+            try {
+                c.drainNanos = duration("drain-timeout", env.get("DRAIN_TIMEOUT"));
+            } catch (UsageError e) {
+                throw new UsageError("$DRAIN_TIMEOUT \"" + env.get("DRAIN_TIMEOUT") + "\": want a duration >= 0 like 10s");
+            }
+        }
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("-") || a.equals("-") || a.equals("--")) {
@@ -95,6 +106,7 @@ final class Config {
             case "cpu-work" -> cpuWork = integer(name, v);
             case "latency" -> latencyNanos = duration(name, v);
             case "max-orders" -> maxOrders = integer(name, v);
+            case "drain-timeout" -> drainNanos = duration(name, v);
             default -> throw new UsageError("flag provided but not defined: -" + name);
         }
     }
@@ -118,6 +130,9 @@ final class Config {
         }
         if (maxOrders < 1) {
             errs.add("--max-orders " + maxOrders + ": must be >= 1");
+        }
+        if (drainNanos < 0) {
+            errs.add("--drain-timeout: must be >= 0");
         }
         if (!errs.isEmpty()) {
             throw new UsageError(String.join("\n", errs));

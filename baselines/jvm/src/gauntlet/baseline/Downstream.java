@@ -8,6 +8,7 @@ import java.net.Proxy;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -53,10 +54,17 @@ final class Downstream {
         final String name;
         final AtomicLongArray outcomes = new AtomicLongArray(Outcome.values().length);
         final LongAdder retries = new LongAdder();
+        /** attempts sent: the first of each call and its retries. */
+        final LongAdder attempts = new LongAdder();
+        /** slowestNanos is the longest attempt so far. */
+        final AtomicLong slowestNanos = new AtomicLong();
+        /** timeoutNanos is the configured timeout of one attempt. */
+        final long timeoutNanos;
         final Breaker breaker = new Breaker();
 
-        Stats(String name) {
+        Stats(String name, long timeoutNanos) {
             this.name = name;
+            this.timeoutNanos = timeoutNanos;
         }
     }
 
@@ -105,19 +113,24 @@ final class Downstream {
             if (attempt > 0) {
                 stats.retries.increment();
             }
+            stats.attempts.increment();
+            long sent = System.nanoTime();
             boolean timedOut = false;
             try {
                 Reply rep = send(method, path, body, tag);
+                observe(sent);
                 if (!retryable(rep)) {
-                    stats.breaker.success();
+                    stats.breaker.success(System.nanoTime());
                     count(rep.status() >= 200 && rep.status() < 300 ? Outcome.SUCCESS : Outcome.HTTP_ERROR);
                     return rep;
                 }
                 reason = "answered " + rep.status();
             } catch (ReadTimeout e) {
+                observe(sent);
                 reason = "timed out";
                 timedOut = true;
             } catch (IOException e) {
+                observe(sent);
                 reason = "connection failed";
             }
             stats.breaker.failure(System.nanoTime());
@@ -127,6 +140,12 @@ final class Downstream {
         }
         count(Outcome.FAILURE);
         throw new Failed(reason);
+    }
+
+    /** observe keeps the attempt sent at sent if it is the longest so far. */
+    private void observe(long sent) {
+        long took = System.nanoTime() - sent;
+        stats.slowestNanos.accumulateAndGet(took, Math::max);
     }
 
     /** ReadTimeout is a timeout after the connection was made (not retried). */

@@ -13,13 +13,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * baselines/go. Run it with -Dsun.net.httpserver.nodelay=true: without it the server's
  * responses meet Nagle's algorithm and the client's delayed ACKs, about 40 ms per request.
  *
- * <p>SIGTERM or SIGINT stops accepting connections, waits up to 10 s for requests already
- * received to finish, and exits 0; 1 if the server cannot start; 2 for bad usage. It logs one
- * line to stderr when it listens and one when it has shut down.
+ * <p>SIGTERM or SIGINT stops accepting connections, waits up to --drain-timeout (default
+ * $DRAIN_TIMEOUT, then 10 s) for requests already received to finish, and exits 0; 1 if they did
+ * not finish in time or the server cannot start; 2 for bad usage. --drain-timeout 0 turns
+ * draining off: the process exits 0 at once and every connection closes with it, requests in
+ * flight included, as a service without graceful shutdown does. It logs one line to stderr when
+ * it listens and one when it has shut down.
  */
 public final class Main {
-    static final long SHUTDOWN_GRACE_NANOS = 10_000_000_000L;
-
     private Main() {}
 
     public static void main(String[] args) {
@@ -96,23 +97,32 @@ public final class Main {
         server.start();
         InetSocketAddress at = server.getAddress();
         System.err.println("baseline-jvm " + cfg.role + " listening on " + at.getAddress().getHostAddress() + ":" + at.getPort());
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(cfg.role, server, executor), "shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(cfg.role, cfg.drainNanos, server, executor), "shutdown"));
     }
 
     /**
      * shutdown drains and ends the process with exit code 0. HttpServer.stop(delay) closes the
      * listener at once but, in JDK 17, then waits the whole delay even when no exchange is left
      * (JDK-8304065, fixed in 21), so it runs on its own thread while this one watches the
-     * executor; once every request already received has been answered (or 10 s passed), halt
-     * ends the JVM with 0 rather than the 143 a JVM ended by SIGTERM reports.
+     * executor; once every request already received has been answered (or drainNanos passed),
+     * halt ends the JVM with 0 rather than the 143 a JVM ended by SIGTERM reports. With
+     * drainNanos 0 it halts at once: the kernel closes every connection, in flight or not.
      */
-    private static void shutdown(String role, HttpServer server, CountingExecutor executor) {
+    private static void shutdown(String role, long drainNanos, HttpServer server, CountingExecutor executor) {
         long began = System.nanoTime();
-        Thread stopper = new Thread(() -> server.stop((int) (SHUTDOWN_GRACE_NANOS / 1_000_000_000L)), "stop");
+        if (drainNanos == 0) {
+            System.err.println("baseline-jvm " + role + " shut down without draining ("
+                    + executor.pending.get() + " requests in flight)");
+            System.err.flush();
+            Runtime.getRuntime().halt(0);
+        }
+        // HttpServer.stop takes whole seconds; the loop below keeps the exact bound.
+        int stopSeconds = (int) Math.min(Integer.MAX_VALUE, (drainNanos + 999_999_999L) / 1_000_000_000L);
+        Thread stopper = new Thread(() -> server.stop(stopSeconds), "stop");
         stopper.setDaemon(true);
         stopper.start();
         boolean drained = false;
-        while (System.nanoTime() - began < SHUTDOWN_GRACE_NANOS) {
+        while (System.nanoTime() - began < drainNanos) {
             if (executor.pending.get() == 0) {
                 drained = true;
                 break;

@@ -49,8 +49,8 @@ final class Metrics {
         return rs;
     }
 
-    Downstream.Stats dependency(String name) {
-        Downstream.Stats s = new Downstream.Stats(name);
+    Downstream.Stats dependency(String name, long timeoutNanos) {
+        Downstream.Stats s = new Downstream.Stats(name, timeoutNanos);
         deps.add(s);
         return s;
     }
@@ -124,6 +124,37 @@ final class Metrics {
         for (Downstream.Stats d : ds) {
             b.append("gauntlet_downstream_retries_total{dependency=\"").append(d.name).append("\"} ")
                     .append(d.retries.sum()).append('\n');
+        }
+        b.append("# HELP gauntlet_downstream_attempts_total Downstream attempts sent (the first of each call and its retries), by dependency.\n");
+        b.append("# TYPE gauntlet_downstream_attempts_total counter\n");
+        for (Downstream.Stats d : ds) {
+            b.append("gauntlet_downstream_attempts_total{dependency=\"").append(d.name).append("\"} ")
+                    .append(d.attempts.sum()).append('\n');
+        }
+        b.append("# HELP gauntlet_downstream_attempt_seconds_max The longest downstream attempt so far, by dependency.\n");
+        b.append("# TYPE gauntlet_downstream_attempt_seconds_max gauge\n");
+        for (Downstream.Stats d : ds) {
+            b.append("gauntlet_downstream_attempt_seconds_max{dependency=\"").append(d.name).append("\"} ")
+                    .append(d.slowestNanos.get() / 1e9).append('\n');
+        }
+        b.append("# HELP gauntlet_downstream_timeout_seconds The configured timeout of one downstream attempt, by dependency.\n");
+        b.append("# TYPE gauntlet_downstream_timeout_seconds gauge\n");
+        for (Downstream.Stats d : ds) {
+            b.append("gauntlet_downstream_timeout_seconds{dependency=\"").append(d.name).append("\"} ")
+                    .append(d.timeoutNanos / 1e9).append('\n');
+        }
+        long now = System.nanoTime();
+        b.append("# HELP gauntlet_circuit_breaker_opened_total Times the dependency's circuit breaker opened from closed.\n");
+        b.append("# TYPE gauntlet_circuit_breaker_opened_total counter\n");
+        for (Downstream.Stats d : ds) {
+            b.append("gauntlet_circuit_breaker_opened_total{dependency=\"").append(d.name).append("\"} ")
+                    .append(d.breaker.opened()).append('\n');
+        }
+        b.append("# HELP gauntlet_circuit_breaker_open_seconds_total Time the dependency's circuit breaker has refused calls (open or half-open).\n");
+        b.append("# TYPE gauntlet_circuit_breaker_open_seconds_total counter\n");
+        for (Downstream.Stats d : ds) {
+            b.append("gauntlet_circuit_breaker_open_seconds_total{dependency=\"").append(d.name).append("\"} ")
+                    .append(d.breaker.refusedNanos(now) / 1e9).append('\n');
         }
         b.append("# HELP gauntlet_circuit_breaker_open 1 while the dependency's circuit breaker refuses calls (open or half-open), else 0.\n");
         b.append("# TYPE gauntlet_circuit_breaker_open gauge\n");

@@ -110,7 +110,7 @@ final class Router implements HttpHandler {
      * /metrics. Call it only while registering routes.
      */
     Downstream dependency(String name, String base, Config cfg) {
-        return new Downstream(name, base, cfg, metrics.dependency(name));
+        return new Downstream(name, base, cfg, metrics.dependency(name, cfg.timeoutNanos));
     }
 
     @Override
