@@ -75,6 +75,7 @@ func (p *plan) connectGRPC(reqs []runners.Request, client *runners.Client) (err 
 	pool := runners.NewGRPCPool(runners.GRPCPoolOptions{Connections: load.Connections, DialTimeout: time.Duration(load.Timeout),
 		AllowRemote: p.spec.AllowRemote, InsecureSkipVerify: load.InsecureSkipVerify})
 	client.GRPC = pool
+	client.NoHTTP = len(calls) == len(runners.Names(reqs))-len(p.flows)
 	defer func() {
 		if err != nil {
 			pool.Close()
@@ -134,4 +135,47 @@ func checkGRPCTarget(addr string, allowRemote bool) error {
 		return nil
 	}
 	return scenarios.CheckTarget("http://"+addr, false)
+}
+
+// checkReflected checks the gRPC calls without proto files whose target is
+// a server already running (a url service or a literal address) against
+// what its server reflection says, so that `gauntlet validate` finds a
+// misspelled method or field without a run. A server it cannot reach is not
+// a problem here: the run checks every call once its services are up.
+func checkReflected(spec *scenarios.Spec) error {
+	vars := map[string]string{}
+	for _, s := range spec.Services {
+		if s.URL != "" {
+			vars[s.Name] = strings.TrimSuffix(s.URL, "/")
+		}
+	}
+	pool := runners.NewGRPCPool(runners.GRPCPoolOptions{DialTimeout: time.Second, AllowRemote: spec.AllowRemote})
+	defer pool.Close()
+	var probs scenarios.Problems
+	for _, s := range spec.GRPCCalls() {
+		target, ok := s.Call.Target.Bind(vars).Static()
+		if s.Call.Files != nil || !ok || strings.Contains(target, "${") {
+			continue
+		}
+		addr, useTLS := scenarios.GRPCTarget(target)
+		if checkGRPCTarget(addr, spec.AllowRemote) != nil {
+			continue
+		}
+		conns, err := pool.Conns(addr, useTLS)
+		if err != nil {
+			continue
+		}
+		svc, _, _ := strings.Cut(strings.TrimPrefix(s.Call.Method, "/"), "/")
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		files, err := runners.ReflectFiles(ctx, conns.First(), []string{svc})
+		cancel()
+		if err != nil {
+			continue
+		}
+		probs = append(probs, spec.CheckGRPC(s.Path, s.Call, files)...)
+	}
+	if len(probs) > 0 {
+		return probs
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -15,6 +16,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
+
+	"github.com/gauntletbench/gauntlet/scenarios"
 )
 
 // countingListener counts the connections a server accepts.
@@ -164,5 +167,48 @@ requests:
 	}
 	if total == 0 {
 		t.Fatal("no calls")
+	}
+}
+
+// TestCheckAsksRunningServersByReflection: validation checks a call whose
+// types come from server reflection against the running server it targets,
+// with positions and hints; a server it cannot reach is left to the run.
+func TestCheckAsksRunningServersByReflection(t *testing.T) {
+	addr, _ := healthServer(t)
+	down, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	downAddr := down.Addr().String()
+	down.Close()
+	src := `services:
+  api: {url: "http://` + addr + `"}
+load: {stages: [{for: 1s, rate: 1}]}
+requests:
+  - grpc: {target: "${api}", method: grpc.health.v1.Health/Chek}
+  - grpc:
+      target: "` + addr + `"
+      method: grpc.health.v1.Health/Check
+      message: {servce: shop}
+  - grpc: {target: "` + downAddr + `", method: grpc.health.v1.Health/Nope}
+`
+	spec, err := scenarios.Parse("t.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probs scenarios.Problems
+	if err := Check(spec, nil); !errors.As(err, &probs) {
+		t.Fatalf("Check = %v; want Problems", err)
+	}
+	var got []string
+	for _, p := range probs {
+		got = append(got, p.String())
+	}
+	want := []string{
+		`t.yaml:5:38: requests[0].grpc.method: unknown method "Chek" in service grpc.health.v1.Health (did you mean "Check"?)`,
+		`t.yaml:9:17: requests[1].grpc.message.servce: unknown field "servce" in message grpc.health.v1.HealthCheckRequest (did you mean "service"?)`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }

@@ -472,6 +472,8 @@ func (p *plan) runtimes() map[string]string {
 // every fault built against stand-in targets (faults on Kubernetes services
 // through cluster, which may have no connection). `gauntlet validate` uses it.
 func Check(spec *scenarios.Spec, cluster chaos.Cluster) error {
-	_, err := newPlan(spec, cluster)
-	return err
+	if _, err := newPlan(spec, cluster); err != nil {
+		return err
+	}
+	return checkReflected(spec)
 }

@@ -51,6 +51,8 @@ type Client struct {
 	// GRPC holds the connections of the run's gRPC calls; nil when it makes
 	// none. Close closes them.
 	GRPC *GRPCPool
+	// NoHTTP says the run makes gRPC calls only: Name leaves HTTP out.
+	NoHTTP bool
 }
 
 // Name says which HTTP client sends the requests, and how many gRPC
@@ -59,6 +61,8 @@ func (c *Client) Name() string {
 	switch {
 	case c == nil:
 		return ""
+	case c.GRPC != nil && c.NoHTTP:
+		return c.GRPC.Name()
 	case c.GRPC != nil:
 		return c.httpName() + "; " + c.GRPC.Name()
 	}
