@@ -5,6 +5,7 @@
 #   make bench  the bench/ scripts (wrk, vegeta and gauntlet on one target)
 #   make mutants  plant known bugs one at a time; each must fail a test
 #   make fuzz   fuzz the scenario decoder and the record reader (FUZZTIME=10m in all)
+#   make proto  regenerate baselines/chainpb from chain.proto (nothing else needs protoc)
 
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -13,7 +14,7 @@ SCENARIO ?= go-jvm-python
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build build-go build-jvm build-python kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean
+.PHONY: all build build-go build-jvm build-python kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean proto
 
 all: build
 
@@ -137,6 +138,18 @@ bench: build
 FUZZTIME ?= 10m
 fuzz:
 	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+# The order chain's gRPC code is generated once and checked in, so building and testing need
+# no protoc. This regenerates it with protoc from Debian's protobuf-compiler (3.21.12 made the
+# files in the tree) and the plugins at pinned versions.
+PROTOC_GEN_GO      := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
+proto:
+	@command -v protoc >/dev/null || apt-get install -y protobuf-compiler
+	GOBIN=$(CURDIR)/bin/proto $(GO) install $(PROTOC_GEN_GO)
+	GOBIN=$(CURDIR)/bin/proto $(GO) install $(PROTOC_GEN_GO_GRPC)
+	cd baselines/chainpb && PATH=$(CURDIR)/bin/proto:$$PATH protoc --go_out=. --go_opt=paths=source_relative \
+		--go-grpc_out=. --go-grpc_opt=paths=source_relative chain.proto
 
 clean:
 	rm -rf bin out

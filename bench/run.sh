@@ -49,8 +49,8 @@ QUIET_MAX=${QUIET_MAX:-15}        # % of one core busy (all processes) that coun
 OTHER_MAX=${OTHER_MAX:-25}        # % of one core used by other processes that disturbs a run
 TRIES=${TRIES:-3}                 # attempts per run when disturbed
 GEN_CORE=${GEN_CORE:-0}
-GMP2=${GMP2-}                     # 1: also run gauntlet with GOMAXPROCS=2 in b, c, e. Since c3ae75f gauntlet
-                                  # forces two Ps itself, so this variant is the same binary state; off by default.
+GMP2=${GMP2-}                     # 1: also run gauntlet with GOMAXPROCS=2 in b, c, e (two Ps on the one pinned
+                                  # core; gauntlet runs one P there by default); off by default.
 TARGET_CORE=${TARGET_CORE:-1}
 
 ADDR=127.0.0.1:$PORT
@@ -299,13 +299,14 @@ measure() {
 		xrss=$(awk '$1=="VmRSS:"{print $2}' "/proc/$PROXY_PID/status" 2>/dev/null || echo 0)
 	fi
 	read -r b1 s1 < <(cpu_busy)
-	local user sys wall rss
+	local user sys wall rss load
+	load=$(cut -d' ' -f1 /proc/loadavg)
 	user=$(time_field "$RAW/$name.time" 'User time (seconds)')
 	sys=$(time_field "$RAW/$name.time" 'System time (seconds)')
 	wall=$(elapsed_s "$(time_field "$RAW/$name.time" 'Elapsed (wall clock) time')")
 	rss=$(time_field "$RAW/$name.time" 'Maximum resident set size')
 	MEAS=$(jq -nc --argjson rc "$rc" --argjson user "${user:-0}" --argjson sys "${sys:-0}" \
-		--argjson wall "${wall:-0}" --argjson rss "${rss:-0}" \
+		--argjson wall "${wall:-0}" --argjson rss "${rss:-0}" --argjson load "${load:-0}" \
 		--argjson busy "$((b1 - b0))" --argjson steal "$((s1 - s0))" --argjson tgt "$((t1 - t0))" \
 		--argjson hz "$CLK_TCK" --argjson w0 "$w0" --argjson w1 "$w1" \
 		--argjson px "$((x1 - x0))" --argjson pxrss "${xrss:-0}" --argjson haspx "$([ -n "$PROXY_PID" ] && echo true || echo false)" '
@@ -314,7 +315,7 @@ measure() {
 		 gen_rss_mb: ($rss / 1024), gen_wall_s: $wall,
 		 target_cpu_pct: ($tgt / $hz / $win * 100),
 		 other_cpu_pct: ((($busy / $hz) - ($user + $sys) - ($tgt / $hz) - ($px / $hz)) / $win * 100 | if . < 0 then 0 else . end),
-		 steal_pct: ($steal / $hz / $win * 100), window_s: $win}
+		 steal_pct: ($steal / $hz / $win * 100), window_s: $win, load_avg: $load}
 		+ (if $haspx then {proxy_cpu_pct: ($px / $hz / $win * 100), proxy_rss_mb: ($pxrss / 1024)} else {} end)')
 }
 
@@ -383,7 +384,7 @@ record() {
 		--arg name "$NAME" \
 		'{scenario: $scen, tool: $tool, rate: $rate, rep: $rep, try: $tr, name: $name,
 		  quiet_before_pct: $quiet} + $parsed + $meas + $extra' | tee -a "$RUNS" |
-		jq -r '"  \(.scenario) \(.tool) rate=\(.rate) rep=\(.rep) try=\(.try): \(.requests) req, \((.achieved_rps // 0)|floor)/s, p50 \(.p50) p99 \(.p99) max \(.max) ms, gen \((.gen_cpu_pct // 0)|floor)% \((.gen_rss_mb // 0)|floor) MB, other \(((.other_cpu_pct // 0)*10|floor)/10)%"' >&2
+		jq -r '"  \(.scenario) \(.tool) rate=\(.rate) rep=\(.rep) try=\(.try): \(.requests) req, \((.achieved_rps // 0)|floor)/s, p50 \(.p50) p99 \(.p99) max \(.max) ms, gen \((.gen_cpu_pct // 0)|floor)% \((.gen_rss_mb // 0)|floor) MB, other \(((.other_cpu_pct // 0)*10|floor)/10)%, load \(.load_avg // "?")"' >&2
 }
 
 # ---------------------------------------------------------------- one run, with retries

@@ -32,25 +32,25 @@ map(. + {rate_pct: (if .rate > 0 and .tool_rps != null then .tool_rps / .rate * 
      + (((.gen_cpu_pct // 0) / 100 * (.gen_wall_s // 0)) as $cpu |
         if $cpu > 0 and (.requests // 0) > 0 then {req_per_cpu_s: (.requests / $cpu), cpu_us_per_req: ($cpu / .requests * 1e6)} else {} end)) | (
 (map(select(.scenario == "a")) | if length > 0 then table("a. max throughput (/ping; closed c50: wrk, gauntlet model closed, fortio, vegeta; gauntlet open model ladder)";
-  ["tool_rps","achieved_rps","rate_pct","achieved_pct","dropped","p50","p99","lag_p99","svc_p50","gen_wall_s","gen_cpu_pct","req_per_cpu_s","gen_rss_mb","target_cpu_pct","other_cpu_pct"];
-  ["tool req/s","requests/duration","rate %","sent %","dropped","p50 ms","p99 ms","sched lag p99 ms","service p50 ms","wall s","gen CPU %","req per gen CPU-s","gen RSS MB","target CPU %","other CPU %"];
-  [0,0,1,2,0,3,3,3,3,1,0,0,1,0,1]) else empty end),
+  ["tool_rps","achieved_rps","rate_pct","achieved_pct","dropped","p50","p99","lag_p99","svc_p50","gen_wall_s","gen_cpu_pct","req_per_cpu_s","gen_rss_mb","target_cpu_pct","other_cpu_pct","load_avg"];
+  ["tool req/s","requests/duration","rate %","sent %","dropped","p50 ms","p99 ms","sched lag p99 ms","service p50 ms","wall s","gen CPU %","req per gen CPU-s","gen RSS MB","target CPU %","other CPU %","load avg"];
+  [0,0,1,2,0,3,3,3,3,1,0,0,1,0,1,1]) else empty end),
 (map(select(.scenario == "b")) | if length > 0 then table("b. fixed rate, open model (/ping)";
-  ["tool_rps","rate_pct","achieved_pct","dropped","errors","p50","p99","max","svc_p50","lag_p50","lag_p99","gen_cpu_pct","cpu_us_per_req","gen_rss_mb","other_cpu_pct"];
-  ["achieved/s","rate %","sent %","dropped","errors","p50 ms","p99 ms","max ms","service p50 ms","sched lag p50 ms","sched lag p99 ms","gen CPU %","gen CPU µs/req","gen RSS MB","other CPU %"];
-  [0,2,2,0,0,3,3,2,3,3,3,0,1,1,1]) else empty end),
+  ["tool_rps","rate_pct","achieved_pct","dropped","errors","p50","p99","max","svc_p50","lag_p50","lag_p99","gen_cpu_pct","cpu_us_per_req","gen_rss_mb","other_cpu_pct","load_avg"];
+  ["achieved/s","rate %","sent %","dropped","errors","p50 ms","p99 ms","max ms","service p50 ms","sched lag p50 ms","sched lag p99 ms","gen CPU %","gen CPU µs/req","gen RSS MB","other CPU %","load avg"];
+  [0,2,2,0,0,3,3,2,3,3,3,0,1,1,1,1]) else empty end),
 (map(select(.scenario == "c")) | if length > 0 then table("c. low fixed rate (/ping)";
   ["achieved_pct","p50","svc_p50","lag_p50","p90","p99","max","gen_cpu_pct","gen_rss_mb","other_cpu_pct"];
   ["achieved %","p50 ms","service p50 ms","sched lag p50 ms","p90 ms","p99 ms","max ms","gen CPU %","gen RSS MB","other CPU %"];
   [2,3,3,3,3,3,2,0,1,1]) else empty end),
 (map(select(.scenario == "d")) | if length > 0 then table("d. generator memory over a long run (VmRSS sampled every 1 s)";
-  ["rss30_mb","rss_end_mb","rss_growth_pct","rss_min_mb","rss_max_mb","gen_rss_mb","achieved_pct","dropped","p99","gen_cpu_pct","other_cpu_pct"];
-  ["RSS@30s MB","RSS@end MB","end vs 30s %","min MB","max MB","maxRSS (time -v) MB","achieved %","dropped","p99 ms","gen CPU %","other CPU %"];
-  [1,1,1,1,1,1,2,0,3,0,1]) else empty end),
+  ["rss30_mb","rss_end_mb","rss_growth_pct","rss_min_mb","rss_max_mb","gen_rss_mb","achieved_pct","dropped","p99","gen_cpu_pct","other_cpu_pct","load_avg"];
+  ["RSS@30s MB","RSS@end MB","end vs 30s %","min MB","max MB","maxRSS (time -v) MB","achieved %","dropped","p99 ms","gen CPU %","other CPU %","load avg"];
+  [1,1,1,1,1,1,2,0,3,0,1,1]) else empty end),
 (map(select(.scenario == "e")) | if length > 0 then table("e. coordinated omission (/sleep?ms=1, target SIGSTOPped 1 s)";
-  ["requests","achieved_pct","dropped","errors","p50","p90","p99","p999","max","svc_p99","svc_p999","other_cpu_pct"];
-  ["requests","achieved %","dropped","errors","p50 ms","p90 ms","p99 ms","p99.9 ms","max ms","service p99 ms","service p99.9 ms","other CPU %"];
-  [0,2,0,0,2,1,0,0,0,1,0,1]) else empty end),
+  ["requests","achieved_pct","dropped","errors","p50","p90","p99","p999","max","svc_p99","svc_p999","other_cpu_pct","load_avg"];
+  ["requests","achieved %","dropped","errors","p50 ms","p90 ms","p99 ms","p99.9 ms","max ms","service p99 ms","service p99.9 ms","other CPU %","load avg"];
+  [0,2,0,0,2,1,0,0,0,1,0,1,1]) else empty end),
 (map(select(.scenario == "f")) | if length > 0 then table("f. proxy overhead, no faults (/ping; tool = path: direct, gauntlet proxy tcp/http, toxiproxy; rate = gauntlet attack open model, closed c50 = wrk -t1 -c50)";
   ["achieved_rps","achieved_pct","errors","p50","p90","p99","max","svc_p50","target_cpu_pct","proxy_cpu_pct","proxy_rss_mb","gen_cpu_pct","other_cpu_pct"];
   ["achieved/s","achieved %","errors","p50 ms","p90 ms","p99 ms","max ms","service p50 ms","target CPU %","proxy CPU %","proxy RSS MB","gen CPU %","other CPU %"];

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,6 +49,21 @@ func proxyModes(spec *scenarios.Spec) map[string]local.Mode {
 	return modes
 }
 
+// grpcServices names the services of spec that speak gRPC in some run, each
+// with why: the reference services when a variant runs them in gRPC mode.
+func grpcServices(spec *scenarios.Spec) map[string]string {
+	out := map[string]string{}
+	if !slices.Contains(spec.Variants, grpcVariant) {
+		return out
+	}
+	for _, s := range spec.Services {
+		if s.Baseline != "" {
+			out[s.Name] = s.Name + " speaks gRPC in the " + grpcVariant + " variant"
+		}
+	}
+	return out
+}
+
 // stubTarget stands in for a service process while faults are checked at plan
 // time, before anything runs.
 type stubTarget struct{ name string }
@@ -57,16 +75,105 @@ func (s stubTarget) Restart(context.Context) error { return nil }
 // checkFaults builds every fault of spec against stand-in targets (faults on
 // Kubernetes services through cluster), so that a bad parameter is reported
 // with its position before any service starts, and computes the fault
-// timeline.
+// timeline. Parameter and timing problems are reported together.
 func checkFaults(spec *scenarios.Spec, length time.Duration, seed uint64, cluster chaos.Cluster) ([]chaos.Window, error) {
 	if len(spec.Faults) == 0 {
 		return nil, nil
 	}
+	probs, errs, err := buildFaults(spec, cluster, seed)
+	if err != nil {
+		return nil, err
+	}
+	windows, err := chaos.Timeline(plannedOf(spec.Faults), length, seed)
+	if err != nil {
+		probs = append(probs, timingProblems(spec.Faults, length)...)
+	}
+	if len(probs) > 0 {
+		scenarios.SortProblems(probs)
+		errs = append([]error{probs}, errs...)
+	}
+	return windows, errors.Join(errs...)
+}
+
+// FaultProblems builds the faults of a scenario that has problems of its own
+// (probs, with which Parse returned it), as a run would, and returns the
+// problems of their parameters and timing, so that every problem can be
+// reported at once. A fault whose kind or service is among probs is left
+// out, and so is the timing of one whose at, for, every, times or jitter is.
+func FaultProblems(spec *scenarios.Spec, probs scenarios.Problems, cluster chaos.Cluster) scenarios.Problems {
+	ok := *spec
+	ok.Faults = nil
+	var timed []scenarios.Fault
+	for i, f := range spec.Faults {
+		path := "faults[" + strconv.Itoa(i) + "]"
+		kpath := path + "." + f.Kind
+		if f.Kind == "" || slices.ContainsFunc(probs, func(p scenarios.Problem) bool {
+			return p.Path == path || p.Path == kpath || p.Path == kpath+".service"
+		}) {
+			continue
+		}
+		ok.Faults = append(ok.Faults, f)
+		if !slices.ContainsFunc(probs, func(p scenarios.Problem) bool {
+			field, _ := strings.CutPrefix(p.Path, path+".")
+			return slices.Contains([]string{"at", "for", "every", "times", "jitter", "name"}, field)
+		}) {
+			timed = append(timed, f)
+		}
+	}
+	fp, _, err := buildFaults(&ok, cluster, 0)
+	if err != nil {
+		return nil
+	}
+	// Timing against the planned load, when its length is known.
+	var length time.Duration
+	for _, st := range spec.Load.Stages {
+		if st.For <= 0 {
+			length = 0
+			break
+		}
+		length += time.Duration(st.For)
+	}
+	if length > 0 && spec.Load.Model != "search" {
+		fp = append(fp, timingProblems(timed, length)...)
+	}
+	return fp
+}
+
+// plannedOf returns the timing of faults for chaos.Timeline.
+func plannedOf(faults []scenarios.Fault) []chaos.Planned {
+	planned := make([]chaos.Planned, len(faults))
+	for i, f := range faults {
+		planned[i] = chaos.Planned{Name: f.Name, Kind: f.Kind, At: time.Duration(f.At),
+			For: time.Duration(f.For), Every: time.Duration(f.Every), Times: f.Times, Jitter: time.Duration(f.Jitter)}
+	}
+	return planned
+}
+
+// timingProblems returns what is wrong with the timing of each fault in a
+// load of length, placed at the fault.
+func timingProblems(faults []scenarios.Fault, length time.Duration) scenarios.Problems {
+	var probs scenarios.Problems
+	for i, p := range plannedOf(faults) {
+		// The problems of a fault do not depend on the seed.
+		if _, err := chaos.Timeline([]chaos.Planned{p}, length, 1); err != nil {
+			for _, msg := range strings.Split(err.Error(), "\n") {
+				probs = append(probs, faults[i].TimingProblem(strings.TrimPrefix(msg, "fault "+strconv.Quote(p.Name)+": ")))
+			}
+		}
+	}
+	return probs
+}
+
+// buildFaults builds every fault of spec against stand-in targets and
+// returns the positioned problems of their parameters and the other
+// errors (a fault on Kubernetes without a cluster); err when the stand-ins
+// cannot be made.
+func buildFaults(spec *scenarios.Spec, cluster chaos.Cluster, seed uint64) (probs scenarios.Problems, errs []error, err error) {
 	env := &chaos.StaticEnv{Proxies: map[string]chaos.Proxy{}, Processes: map[string]chaos.ProcessTarget{}, RunSeed: seed}
 	for name, mode := range proxyModes(spec) {
 		p, err := local.NewProxy(name, "127.0.0.1:1", mode)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		defer p.Close()
 		env.Proxies[name] = p
@@ -76,10 +183,12 @@ func checkFaults(spec *scenarios.Spec, length time.Duration, seed uint64, cluste
 			env.Processes[s.Name] = stubTarget{s.Name}
 		}
 	}
-	var errs []error
-	var probs scenarios.Problems
-	planned := make([]chaos.Planned, 0, len(spec.Faults))
+	speaksGRPC := grpcServices(spec)
 	for _, f := range spec.Faults {
+		if local.NeedsHTTP(f.Kind) && speaksGRPC[f.Service] != "" {
+			probs = append(probs, f.Problem(speaksGRPC[f.Service]+", and the fault proxy's HTTP mode parses HTTP/1.1 only: "+
+				"on a gRPC service use latency, bandwidth, reset or blackhole"))
+		}
 		_, err := buildFault(spec, f, env, cluster, "")
 		var ps scenarios.Problems
 		switch {
@@ -93,17 +202,8 @@ func checkFaults(spec *scenarios.Spec, length time.Duration, seed uint64, cluste
 			// a problem of the scenario, at the fault's position.
 			probs = append(probs, f.Problem(withHint(err).Error()))
 		}
-		planned = append(planned, chaos.Planned{Name: f.Name, Kind: f.Kind, At: time.Duration(f.At),
-			For: time.Duration(f.For), Every: time.Duration(f.Every), Times: f.Times, Jitter: time.Duration(f.Jitter)})
 	}
-	windows, err := chaos.Timeline(planned, length, seed)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(probs) > 0 {
-		errs = append([]error{probs}, errs...)
-	}
-	return windows, errors.Join(errs...)
+	return probs, errs, nil
 }
 
 // ErrNoCluster is wrapped when a scenario has faults on a Kubernetes service

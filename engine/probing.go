@@ -27,9 +27,17 @@ var scrapePick = map[string]string{
 	"go_goroutines":                       "goroutines",
 	"jvm_threads_live":                    "jvm_threads",
 	"gauntlet_http_tagged_requests_total": "tagged_requests_total",
+	// What the Go baseline's accepted connections carried, whatever the
+	// protocol: the stages' bytes on the wire and connections open.
+	"gauntlet_connections_open":                "connections_open",
+	"gauntlet_connection_received_bytes_total": "net_received_bytes_total",
+	"gauntlet_connection_sent_bytes_total":     "net_sent_bytes_total",
 	// Requests that reached the service, not gauntlet's own readiness
 	// polls and scrapes: the denominator of full-link coverage.
 	"gauntlet_http_requests_total{route!=/healthz,route!=/metrics}": "requests_received_total",
+	// The calls a reference service in gRPC mode received (health checks are
+	// not methods of the chain).
+	"gauntlet_grpc_requests_total": "grpc_requests_received_total",
 
 	// The runtime's garbage collection (Go's stop-the-world pauses, the
 	// JVM's collectors summed) and threads: what spike attribution reads.

@@ -44,6 +44,9 @@ func measure(rs *metrics.RunSummary, th metrics.Threshold) ([]measured, string, 
 	case "shutdown_failed", "shutdown_ms":
 		return shutdowns(rs, th)
 	case "schedule_lag":
+		if err := searchJudged(rs); err != nil {
+			return nil, unitMs, err
+		}
 		if rs.Requests == 0 {
 			return nil, unitMs, errors.New("no requests were measured")
 		}
@@ -80,8 +83,21 @@ func unitOf(metric string) string {
 	return unitMs
 }
 
+// searchJudged says why a capacity search's request figures cannot be
+// judged: they are those of the probe at the rate found (see
+// metrics.SearchResult.Found), and no probe met the SLO.
+func searchJudged(rs *metrics.RunSummary) error {
+	if rs.Search != nil && rs.Search.Found == 0 {
+		return errors.New("no probe of the capacity search met its SLO, so there is no rate found to judge it at")
+	}
+	return nil
+}
+
 // views selects the run, a request, or the fault windows th names.
 func views(rs *metrics.RunSummary, th metrics.Threshold) ([]view, error) {
+	if err := searchJudged(rs); err != nil {
+		return nil, err
+	}
 	if th.Window != "" {
 		if th.Request != "" {
 			return nil, fmt.Errorf("the summary has no per-request figures for fault windows, so request %q cannot be judged on window %q", th.Request, th.Window)

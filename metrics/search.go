@@ -123,6 +123,10 @@ type SearchResult struct {
 	SLOErrorRate float64       `json:"slo_error_rate"`
 	Stopped      string        `json:"stopped"`
 	Probes       []SearchProbe `json:"probes"`
+	// Found is the probe at MaxRate (1-based, as in Probes; the last one
+	// when a rate was probed again); 0 when none met the SLO. The run's
+	// request figures and thresholds are that probe's.
+	Found int `json:"found_probe,omitempty"`
 }
 
 // SearchProbe is one probe's figures, from its measured part (warm-up left out).
@@ -132,6 +136,7 @@ type SearchProbe struct {
 	P50Ms       float64 `json:"p50_ms"`
 	P99Ms       float64 `json:"p99_ms"`
 	ErrorRate   float64 `json:"error_rate"`
+	LagP99Ms    float64 `json:"schedule_lag_p99_ms"`
 	Pass        bool    `json:"pass"`
 	Note        string  `json:"note,omitempty"`
 }
@@ -212,8 +217,9 @@ func excluded(h *Header, run *Run) skipSet {
 }
 
 // summarizeModel adds what depends on the load model and the runner's
-// notes: the closed-model warning, data exhaustion, the search result.
-func summarizeModel(h *Header, run *Run, rs *RunSummary) error {
+// notes: the closed-model warning, data exhaustion, the search result sr
+// (nil unless the run is a capacity search).
+func summarizeModel(h *Header, run *Run, rs *RunSummary, sr *SearchResult) {
 	if h.Model == "closed" {
 		rs.Warnings = append(rs.Warnings, ClosedModelWarning)
 	}
@@ -225,18 +231,35 @@ func summarizeModel(h *Header, run *Run, rs *RunSummary) error {
 			rs.Notes = append(rs.Notes, n.Text)
 		}
 	}
-	if h.Search == nil {
-		return nil
-	}
-	sr, err := summarizeSearch(h, run)
-	if err != nil {
-		return err
+	if sr == nil {
+		return
 	}
 	rs.Search = sr
 	if sr.Stopped == SearchGeneratorLimited {
 		rs.Warnings = append(rs.Warnings, fmt.Sprintf("capacity search stopped because the generator, not the target, was the limit: max_rate %.0f req/s is a lower bound", sr.MaxRate))
 	}
-	return nil
+	var late []string
+	for i, p := range sr.Probes {
+		if i+1 != sr.Found && p.LagP99Ms > ms(lagWarning) {
+			late = append(late, fmt.Sprintf("probe %d (%.0f req/s: %.1f ms)", i+1, p.OfferedRPS, p.LagP99Ms))
+		}
+	}
+	if len(late) > 0 {
+		rs.Warnings = append(rs.Warnings, fmt.Sprintf("requests left late (schedule lag p99 over %s) in %s: the generator was saturated or max_in_flight (%d) was reached; those probes' latency includes the wait",
+			fmtMs(lagWarning), strings.Join(late, ", "), h.MaxInFlight))
+	}
+}
+
+// searchStage returns the stage a capacity search's request figures come
+// from — the measured part of the probe at the rate found; -1 when none
+// met the SLO — and that part's seconds. Figures pooled over probes of
+// different rates would describe no load that ran.
+func searchStage(run *Run, sr *SearchResult) (stage int, seconds float64) {
+	if sr.Found == 0 {
+		return -1, 0
+	}
+	p := run.Probes[sr.Found-1]
+	return p.Stage, p.ForS - p.WarmupS
 }
 
 func summarizeSearch(h *Header, run *Run) (*SearchResult, error) {
@@ -269,9 +292,9 @@ func summarizeSearch(h *Header, run *Run) (*SearchResult, error) {
 		}
 		generatorLimited = generatorLimited || gen
 		sp := SearchProbe{OfferedRPS: p.OfferedRPS, AchievedRPS: perSecond(m.requests, p.ForS-p.WarmupS),
-			P50Ms: ms(f.P50), P99Ms: ms(f.P99), ErrorRate: ratio(m.errors, m.requests), Pass: pass, Note: note}
-		if pass {
-			sr.MaxRate = max(sr.MaxRate, p.OfferedRPS)
+			P50Ms: ms(f.P50), P99Ms: ms(f.P99), ErrorRate: ratio(m.errors, m.requests), LagP99Ms: ms(f.LagP99), Pass: pass, Note: note}
+		if pass && p.OfferedRPS >= sr.MaxRate {
+			sr.MaxRate, sr.Found = p.OfferedRPS, len(sr.Probes)+1
 		}
 		sr.Probes = append(sr.Probes, sp)
 	}

@@ -46,13 +46,21 @@ func (s *Sink) Derive(shift time.Duration, fn func(*Result)) *Sink {
 // Buffer returns a new buffer for the exclusive use of one goroutine; it
 // holds nothing back until Hold. Close it when the goroutine is done.
 func (s *Sink) Buffer() *Buffer {
-	b := &Buffer{sink: s, res: make([]Result, 0, 64)}
+	b := &Buffer{sink: s, res: make([]Result, 0, minBuffer)}
 	b.hold.Store(holdNone)
 	s.root.mu.Lock()
 	s.root.bufs = append(s.root.bufs, b)
 	s.root.mu.Unlock()
 	return b
 }
+
+// A buffer starts with room for minBuffer results; one that has grown
+// beyond maxBufferKept is replaced once collected, so that a worker's
+// memory does not stay at its largest burst.
+const (
+	minBuffer     = 64
+	maxBufferKept = 1024
+)
 
 // Hold values: holdNone holds nothing back; holdPending holds everything
 // (a Hold at the current time is being taken).
@@ -135,7 +143,12 @@ func (s *Sink) Collect(dst []Result) ([]Result, time.Duration) {
 		mark = min(mark, b.hold.Load())
 		b.mu.Lock()
 		dst = append(dst, b.res...)
-		b.res = b.res[:0]
+		if cap(b.res) > maxBufferKept {
+			// A burst (the recorder held up) grew it: let it go.
+			b.res = make([]Result, 0, minBuffer)
+		} else {
+			b.res = b.res[:0]
+		}
 		closed := b.closed
 		b.mu.Unlock()
 		if !closed {

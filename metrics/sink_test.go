@@ -117,3 +117,33 @@ func TestRecorderCountsByIntendedTime(t *testing.T) {
 		t.Errorf("interval 2 has %d requests; want 0 (the stalled request ended there but was meant for 0)", got)
 	}
 }
+
+// TestBufferLetsABurstGo checks that a buffer grown by a burst hands every result
+// on, in order, and then shrinks back instead of keeping the burst's memory.
+func TestBufferLetsABurstGo(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{10, maxBufferKept, 5 * maxBufferKept} {
+		s := NewSink()
+		b := s.Buffer()
+		for i := range n {
+			b.Put(Result{Intended: time.Duration(i)})
+		}
+		got, _ := s.Collect(nil)
+		if len(got) != n {
+			t.Fatalf("burst of %d: collected %d", n, len(got))
+		}
+		for i, r := range got {
+			if r.Intended != time.Duration(i) {
+				t.Fatalf("burst of %d: result %d intended %v; want %v", n, i, r.Intended, time.Duration(i))
+			}
+		}
+		if c := cap(b.res); c > maxBufferKept {
+			t.Errorf("burst of %d: buffer keeps room for %d results after collection; want at most %d", n, c, maxBufferKept)
+		}
+		b.Put(Result{Intended: 42})
+		if got, _ = s.Collect(got[:0]); len(got) != 1 || got[0].Intended != 42 {
+			t.Errorf("burst of %d: after shrinking collected %+v; want the one result put", n, got)
+		}
+		b.Close()
+	}
+}

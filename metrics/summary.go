@@ -85,7 +85,10 @@ type RunSummary struct {
 	// Notes are remarks that do not cast doubt on any figure, e.g. a
 	// service that serves no Prometheus metrics.
 	Notes []string `json:"notes,omitempty"`
-	// Search is the capacity search's outcome (search model only).
+	// Search is the capacity search's outcome (search model only). A
+	// search's request figures above are those of the probe at the rate
+	// found (none when no probe met the SLO); its services' CPU per 1k
+	// requests counts every probe's.
 	Search *SearchResult `json:"search,omitempty"`
 }
 
@@ -232,7 +235,11 @@ func Summarize(rec *Record) (*Summary, error) {
 }
 
 // MeasuredWindow returns the measured window of a run, in seconds from load start:
-// from the end of the leading warm-up stages to the end of the load.
+// from the end of the leading warm-up stages to the end of the load. The load
+// ends with its last stage, or earlier when the run stopped early: the
+// seconds a run then spends waiting for the requests still in flight (a
+// blackhole's timeouts) or idle (a leak check) send nothing, and requests
+// count at their intended send time, so they hold none.
 func MeasuredWindow(h *Header, run *Run) (from, to float64) {
 	for _, st := range h.Stages {
 		if !st.Warmup {
@@ -240,11 +247,18 @@ func MeasuredWindow(h *Header, run *Run) (from, to float64) {
 		}
 		from = st.StartS + st.ForS
 	}
+	var last float64 // the end of the last second holding requests
+	if len(run.Intervals) > 0 {
+		last = float64(run.Intervals[len(run.Intervals)-1].T+1) * IntervalLength.Seconds()
+	}
 	switch {
 	case run.End != nil:
 		to = run.End.DurationS
-	case len(run.Intervals) > 0:
-		to = float64(run.Intervals[len(run.Intervals)-1].T+1) * IntervalLength.Seconds()
+		if n := len(h.Stages); n > 0 {
+			to = min(to, max(h.Stages[n-1].StartS+h.Stages[n-1].ForS, last))
+		}
+	default:
+		to = last
 	}
 	return from, max(to, from)
 }
@@ -288,7 +302,17 @@ func (m *merged) add(iv *Interval) error {
 func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	from, to := MeasuredWindow(h, run)
 	dur := to - from
+	var sr *SearchResult
+	only := -1 // a capacity search's request figures are one probe's
+	if h.Search != nil {
+		var err error
+		if sr, err = summarizeSearch(h, run); err != nil {
+			return RunSummary{}, err
+		}
+		only, dur = searchStage(run, sr)
+	}
 	total := newMerged()
+	var allRequests int64 // every probe's, for the services' CPU per request
 	byName := map[string]*merged{}
 	skip := excluded(h, run)
 	planS, planHits, planned := planSpan(h, from, to)
@@ -302,6 +326,12 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	for i := range run.Intervals {
 		iv := &run.Intervals[i]
 		if iv.Stage < len(h.Stages) && (h.Stages[iv.Stage].Warmup || h.Stages[iv.Stage].Kind == "idle") || skip.stages[iv.Stage] {
+			continue
+		}
+		if !skip.names[iv.Request] {
+			allRequests += iv.Requests
+		}
+		if sr != nil && iv.Stage != only {
 			continue
 		}
 		m := byName[iv.Request]
@@ -345,7 +375,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	if planS > 0 {
 		rs.PlannedRPS = planHits / planS * h.Segment.Fraction()
 	}
-	serviceResources(run, from, to, total.requests, rs.Services)
+	serviceResources(run, from, to, allRequests, rs.Services)
 	rc := DefaultRecovery
 	if h.Recovery != nil {
 		rc = *h.Recovery
@@ -367,9 +397,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 		return RunSummary{}, err
 	}
 	rs.Warnings = warnings(h, run, &rs, total)
-	if err := summarizeModel(h, run, &rs); err != nil {
-		return RunSummary{}, err
-	}
+	summarizeModel(h, run, &rs, sr)
 	return rs, nil
 }
 

@@ -30,6 +30,9 @@ func Text(w io.Writer, s *metrics.Summary) error {
 	if err := textHeadline(ew, s); err != nil {
 		return err
 	}
+	if err := textStages(ew, s); err != nil {
+		return err
+	}
 	if s.Record != "" {
 		ew.printf("\nrecord: %s\n", s.Record)
 	}

@@ -37,6 +37,7 @@ type Closed struct {
 
 	notes     func(line any)
 	exhausted atomic.Bool
+	busy      atomic.Int64 // workers inside an iteration, for InFlight
 }
 
 var (
@@ -111,7 +112,10 @@ func (c *Closed) work(ctx context.Context, i int, stages []metrics.Stage, endAt 
 		}
 		k := seq.Add(1) - 1
 		e := &es[m.pick(k)]
-		if !w.iterate(ctx, e, k, 0, false, uint16(stage)) {
+		c.busy.Add(1)
+		ok := w.iterate(ctx, e, k, 0, false, uint16(stage))
+		c.busy.Add(-1)
+		if !ok {
 			if !c.exhausted.Swap(true) {
 				noteExhausted(c.notes, e.req.Name, time.Since(c.Start))
 			}

@@ -10,6 +10,8 @@ type InFlighter interface {
 
 var (
 	_ InFlighter = (*Open)(nil)
+	_ InFlighter = (*Closed)(nil)
+	_ InFlighter = (*Search)(nil)
 	_ InFlighter = (*Phased)(nil)
 )
 
@@ -17,6 +19,19 @@ var (
 func (o *Open) InFlight() int64 {
 	if p := o.running.Load(); p != nil {
 		return p.busy.Load()
+	}
+	return 0
+}
+
+// InFlight implements InFlighter: the workers inside an iteration (a
+// request, or a step of a flow: a worker has one request out at a time).
+func (c *Closed) InFlight() int64 { return c.busy.Load() }
+
+// InFlight implements InFlighter: those of the probe running (the probes
+// run one after another).
+func (s *Search) InFlight() int64 {
+	if o := s.probing.Load(); o != nil {
+		return o.InFlight()
 	}
 	return 0
 }

@@ -3,7 +3,6 @@ package runners
 import (
 	"cmp"
 	"context"
-	"math"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -58,22 +57,34 @@ var (
 func (o *Open) SetNotes(fn func(line any)) { o.notes = fn }
 
 // superviseEvery is how often the open model checks for the plan's end
-// (then it drops what is left) and sizes the pool. Workers are added by the
-// workers themselves, as they take a request (see schedule.topUp), so no
-// request waits for this check.
-const superviseEvery = 10 * time.Millisecond
+// (then it drops what is left), sizes the pool, and adds workers (at most
+// spawnBatch) when requests are due that the free workers will not take.
+// On time, workers are added by the workers themselves, as they take a
+// request (see schedule.topUp), so no request waits for this check.
+const (
+	superviseEvery = 10 * time.Millisecond
+	spawnBatch     = 64
+)
 
 // spareWorkers is how many workers the open model keeps free (waiting for
 // a request's due time) beside those busy with a request: when a worker
-// takes a request and fewer are free, it starts another at once, so that
-// the next request due always has a worker waiting for it.
+// takes a request on time and fewer are free, it starts another at once, so
+// that the next request due has a worker waiting for it.
 const spareWorkers = 8
+
+// topUpLate is how late a worker may take its request and still start
+// another (see topUp), and how late the supervisor's check may run and
+// still add workers. Later, the generator is behind: its free workers have
+// not run yet, and more of them would only add to the queue and the
+// memory. A stalled target leaves the generator idle, so both stay on time
+// and the pool grows for it.
+const topUpLate = time.Millisecond
 
 // Run implements Runner. There is no scheduler goroutine handing requests
 // over: each worker claims the next request number from a shared counter,
 // waits for its due time itself and sends it, so a request costs no
-// goroutine hand-off; an alarm wakes the process at due times, so that the
-// workers' timers fire on time (see ring). Cancelling ctx stops the schedule at once and cancels
+// goroutine hand-off; at low rates an alarm wakes the process at due times,
+// so that the workers' timers fire on time (see ring). Cancelling ctx stops the schedule at once and cancels
 // requests in flight; they are reported as Canceled. A panic in a worker
 // stops the run the same way and is returned as a *PanicError.
 func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
@@ -124,6 +135,13 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
 			}
 			if now.After(s.deadline) {
 				s.drop(ctx, s.next.Swap(s.total))
+				continue
+			}
+			// A check that ran late found the generator behind, its run
+			// queue full: workers added now would only queue and take
+			// memory (see topUpLate).
+			if time.Since(now) < topUpLate {
+				s.backfill(now)
 			}
 		}
 	}
@@ -149,10 +167,17 @@ type schedule struct {
 	spawned atomic.Uint64
 }
 
-// alarmGap is the shortest time between two wake-ups by ring: requests
-// due closer together than that share one, so that at high rates, when
-// the process is awake anyway, arming the alarm costs little.
-const alarmGap = 500 * time.Microsecond
+// preciseRate is the arrival rate under which the open model wakes the
+// process at every due time with an alarm (see ring). Above it the
+// generator is busy enough for Go's timers to fire nearly on time (the
+// network wakes it often), and an alarm wake-up of its own, which costs as
+// much CPU as a request, would raise the generator's CPU per request by a
+// fifth at 10,000 req/s.
+const preciseRate = 2000
+
+// ringIdle is how long ring sleeps on a Go timer while the rate is at or
+// above preciseRate, before it looks at the plan again.
+const ringIdle = 100 * time.Millisecond
 
 // startRing starts ring on an alarm, where there is one, and returns the
 // function that stops it and waits for it to end.
@@ -175,25 +200,29 @@ func (s *schedule) startRing(ctx context.Context, stop context.CancelCauseFunc) 
 	}
 }
 
-// ring wakes the process at the due time of every request of the plan (at
-// most once per alarmGap) with a, so that a worker's timer fires when its
-// request is due rather than up to a millisecond later (see alarm). It
-// returns when ctx is done or the plan has passed.
+// ring wakes the process at the due time of every request planned at a
+// rate below preciseRate with a, so that its worker's timer fires when it
+// is due rather than up to a millisecond later (see alarm). It returns when
+// ctx is done or the plan has passed.
 func (s *schedule) ring(ctx context.Context, a *alarm) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	var k uint64
-	next := time.Duration(math.MinInt64)
 	for k < s.total && ctx.Err() == nil {
 		at, _ := s.o.Pacer.At(k)
 		now := time.Since(s.o.Start)
-		if at <= now {
+		switch {
+		case at <= now:
 			k++
-			continue
+		case s.o.Pacer.Rate(at) >= preciseRate:
+			if !sleepUntil(ctx, timer, time.Now().Add(ringIdle)) {
+				return
+			}
+		default:
+			if a.wait(at-now) != nil {
+				return
+			}
 		}
-		at = max(at, next)
-		if a.wait(at-now) != nil {
-			return
-		}
-		next = at + alarmGap
 	}
 }
 
@@ -210,6 +239,27 @@ func (s *schedule) spawn() bool {
 		Guard("worker", s.stop, func() { s.work(s.ctx, id) })
 	}()
 	return true
+}
+
+// backfill adds a worker for each request due by now and not claimed,
+// beyond what the free workers (those not in a request) will take, at most
+// spawnBatch: a generator that is itself behind, its workers free but not
+// yet run, gains nothing from more of them.
+func (s *schedule) backfill(now time.Time) {
+	k := s.next.Load()
+	n := 0
+	for ; n < spawnBatch && k+uint64(n) < s.total; n++ {
+		if at, _ := s.o.Pacer.At(k + uint64(n)); s.o.Start.Add(at).After(now) {
+			break
+		}
+	}
+	n -= int(s.pool.live.Load() - s.pool.busy.Load())
+	for ; n > 0; n-- {
+		if !s.spawn() {
+			s.o.capped.Store(true)
+			return
+		}
+	}
 }
 
 // topUp starts workers while fewer than spareWorkers are free. A worker
@@ -387,13 +437,16 @@ func (s *schedule) work(ctx context.Context, id uint64) {
 		}
 		seq := o.Pacer.Seq(k)
 		e := &s.es[s.m.pick(seq)]
-		if time.Now().After(s.deadline) {
-			now := time.Since(o.Start)
-			buf.Put(metrics.Result{Request: e.id, Stage: uint16(stage), Intended: at, Sent: now, End: now, Class: metrics.Dropped})
+		now := time.Now()
+		if now.After(s.deadline) {
+			el := now.Sub(o.Start)
+			buf.Put(metrics.Result{Request: e.id, Stage: uint16(stage), Intended: at, Sent: el, End: el, Class: metrics.Dropped})
 			continue
 		}
 		p.begin()
-		s.topUp()
+		if now.Sub(o.Start)-at < topUpLate {
+			s.topUp()
+		}
 		if !w.iterate(ctx, e, seq, at, true, uint16(stage)) && !o.exhausted.Swap(true) {
 			noteExhausted(o.notes, e.req.Name, time.Since(o.Start))
 		}

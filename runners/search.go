@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gauntletbench/gauntlet/metrics"
@@ -42,6 +43,7 @@ type Search struct {
 
 	notes   func(line any)
 	figures metrics.ProbeFigures // of the last probe
+	probing atomic.Pointer[Open] // the probe running, for InFlight
 }
 
 var (
@@ -128,6 +130,7 @@ func (s *Search) probe(ctx context.Context, k int, rate float64, out *metrics.Si
 	start := time.Now().Add(10 * time.Millisecond)
 	o := &Open{Requests: s.Requests, Pacer: NewStagePacer(stages), Start: start, Client: s.Client,
 		MaxInFlight: s.MaxInFlight, Grace: s.Grace, Seed: s.Seed + int64(k)*7919, notes: s.notes}
+	s.probing.Store(o)
 	shift := start.Sub(s.Start)
 	measured := uint16(2*k + 1)
 	flows := flowIDs(s.Requests)

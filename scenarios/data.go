@@ -3,6 +3,7 @@ package scenarios
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -62,9 +63,14 @@ func (v *validator) data(path string, d *Data) []string {
 	cols, rows, err := readCSV(d.Path)
 	if err != nil {
 		v.add(path+".file", err.Error())
-		return nil
+	} else {
+		d.Columns, d.Rows = cols, rows
 	}
-	d.Columns, d.Rows = cols, rows
+	if cols == nil {
+		// Without a header the columns are unknown: the templates' row
+		// names cannot be checked, and calling them unknown would mislead.
+		return []string{anyRow}
+	}
 	names := make([]string, 0, len(cols))
 	for _, c := range cols {
 		if validName(c) {
@@ -74,7 +80,12 @@ func (v *validator) data(path string, d *Data) []string {
 	return names
 }
 
-// readCSV reads a CSV file whose first line names the columns.
+// anyRow stands for every ${row.COLUMN} name among a template's allowed
+// names when the data file's columns could not be read.
+const anyRow = "row.*"
+
+// readCSV reads a CSV file whose first line names the columns. On an error
+// after the header it still returns the header's columns.
 func readCSV(path string) ([]string, [][]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -105,13 +116,21 @@ func readCSV(path string) ([]string, [][]string, error) {
 		if err == io.EOF {
 			break
 		}
+		if pe := (*csv.ParseError)(nil); errors.As(err, &pe) && errors.Is(err, csv.ErrFieldCount) {
+			fields := "fields"
+			if len(rec) == 1 {
+				fields = "field"
+			}
+			return header, nil, fmt.Errorf("data file %s: line %d has %d %s; the header names %d (%s)",
+				strconv.Quote(path), pe.StartLine, len(rec), fields, len(header), strings.Join(header, ", "))
+		}
 		if err != nil {
-			return nil, nil, errors.New("data file " + strconv.Quote(path) + ": " + err.Error())
+			return header, nil, errors.New("data file " + strconv.Quote(path) + ": " + err.Error())
 		}
 		rows = append(rows, rec)
 	}
 	if len(rows) == 0 {
-		return nil, nil, errors.New("data file " + strconv.Quote(path) + " has no rows after its header line")
+		return header, nil, errors.New("data file " + strconv.Quote(path) + " has no rows after its header line")
 	}
 	return header, rows, nil
 }

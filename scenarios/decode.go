@@ -35,7 +35,10 @@ func Load(path string, adjust ...func(*Spec)) (*Spec, error) {
 // Parse decodes, defaults and validates data. file names the source in
 // error messages and becomes Spec.File. Every problem found is returned at
 // once as Problems, in file order. Each adjust function changes the
-// decoded spec before it is validated.
+// decoded spec before it is validated. Problems found once the document
+// decoded come with the spec as decoded, so that a caller can check more of
+// it (its faults' parameters) and report those problems too; such a spec
+// must not be run.
 func Parse(file string, data []byte, adjust ...func(*Spec)) (*Spec, error) {
 	if probs := checkSize(file, data); probs != nil {
 		return nil, probs
@@ -82,8 +85,8 @@ func Parse(file string, data []byte, adjust ...func(*Spec)) (*Spec, error) {
 		probs = append(probs, vp...)
 	}
 	if len(probs) > 0 {
-		sortProblems(probs)
-		return nil, probs
+		SortProblems(probs)
+		return s, probs
 	}
 	return s, nil
 }

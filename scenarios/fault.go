@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"strconv"
@@ -116,6 +117,14 @@ func (f Fault) Problem(msg string) Problem {
 		p.Line, p.Col = pos.line, pos.col
 	}
 	return p
+}
+
+// TimingProblem places msg at the fault itself, for what is wrong with when
+// it happens (at, for, every, times, jitter) given the load it is part of:
+// "order.yaml:12:5: faults[2]: at (90s) is not before the end of the load".
+func (f Fault) TimingProblem(msg string) Problem {
+	path := cmp.Or(f.path, f.Name)
+	return Problem{File: f.file, Line: f.Line, Col: f.Col, Path: path, Msg: path + ": " + msg}
 }
 
 func (f *Fault) decodeNode(d *decoder, n ast.Node, path string) {

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -158,6 +159,57 @@ func TestJSONPath(t *testing.T) {
 	for _, bad := range []string{"id", "$..a", "$.a[", "$[x]", "$."} {
 		if _, err := ParseJSONPath(bad); err == nil {
 			t.Errorf("ParseJSONPath(%q) = nil error; want one", bad)
+		}
+	}
+}
+
+// TestRaggedDataFile checks that a data file whose rows do not match its
+// header is one problem naming the line and the counts, and that the
+// request's ${row.*} names are still checked against the header: a correct
+// name raises nothing, a misspelt one its did-you-mean. A file that cannot
+// be read at all leaves the row names unchecked rather than "unknown".
+func TestRaggedDataFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, body := range map[string]string{"ragged.csv": "user,pass\nalice,a1\nbob\ncarol,c3\n", "wide.csv": "user\nalice\nbob,b2\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(dir, "s.yaml")
+	tests := []struct {
+		data, url string
+		want      []string
+	}{
+		{"ragged.csv", "${row.user}", []string{
+			`5:18: requests[0].data.file: data file "` + filepath.Join(dir, "ragged.csv") + `": line 3 has 1 field; the header names 2 (user, pass)`}},
+		{"wide.csv", "${row.user}", []string{
+			`5:18: requests[0].data.file: data file "` + filepath.Join(dir, "wide.csv") + `": line 3 has 2 fields; the header names 1 (user)`}},
+		{"ragged.csv", "${row.usr}", []string{
+			`5:18: requests[0].data.file: data file "` + filepath.Join(dir, "ragged.csv") + `": line 3 has 1 field; the header names 2 (user, pass)`,
+			`6:10: requests[0].url: unknown name "row.usr" in ${row.usr} (did you mean "row.user"?)`}},
+		{"missing.csv", "${row.user}", []string{
+			`5:18: requests[0].data.file: data file "` + filepath.Join(dir, "missing.csv") + `" does not exist`}},
+		{"missing.csv", "${rowx}", []string{
+			`5:18: requests[0].data.file: data file "` + filepath.Join(dir, "missing.csv") + `" does not exist`,
+			`6:10: requests[0].url: unknown name "rowx" in ${rowx} (known: api, run_id)`}},
+	}
+	for _, tt := range tests {
+		src := svc + "load: {stages: [{for: 1s, rate: 1}]}\nrequests:\n  - name: r\n    data: {file: " + tt.data + "}\n    url: \"${api}/" + tt.url + "\"\n"
+		if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(file)
+		var got []string
+		var ps Problems
+		if !errors.As(err, &ps) {
+			t.Fatalf("%s, %s: Load = %v; want Problems", tt.data, tt.url, err)
+		}
+		for _, p := range ps {
+			got = append(got, p.String()[len(file)+1:])
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s, %s: problems (-want +got):\n%s", tt.data, tt.url, diff)
 		}
 	}
 }

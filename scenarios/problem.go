@@ -55,9 +55,9 @@ func (ps Problems) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// sortProblems orders ps by position; problems without one keep their
+// SortProblems orders ps by position; problems without one keep their
 // relative order and go last.
-func sortProblems(ps Problems) {
+func SortProblems(ps Problems) {
 	slices.SortStableFunc(ps, func(a, b Problem) int {
 		if (a.Line == 0) != (b.Line == 0) {
 			if a.Line == 0 {

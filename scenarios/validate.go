@@ -24,7 +24,7 @@ func (s *Spec) Validate() error {
 	if len(v.probs) == 0 {
 		return nil
 	}
-	sortProblems(v.probs)
+	SortProblems(v.probs)
 	return v.probs
 }
 
@@ -76,7 +76,8 @@ func (v *validator) template(path string, t Template, allowed []string) {
 			}
 			return
 		}
-		if !slices.Contains(allowed, name) {
+		if !slices.Contains(allowed, name) && !(strings.HasPrefix(name, "row.") && slices.Contains(allowed, anyRow)) {
+			allowed := slices.DeleteFunc(slices.Clone(allowed), func(n string) bool { return n == anyRow })
 			msg := "unknown name " + strconv.Quote(name) + " in ${" + name + "}"
 			if h := hint(name, allowed); h != "" {
 				msg += h

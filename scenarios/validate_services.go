@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // reservedNames cannot name a service: templates use them for other things.
@@ -59,10 +61,11 @@ func (v *validator) services() {
 		if svc.Kubernetes != nil {
 			v.kubernetes(path, svc)
 		}
-		if r := svc.Ready; r != "" && !strings.HasPrefix(r, "http://") && !strings.HasPrefix(r, "https://") && !strings.HasPrefix(r, "${") {
-			v.add(path+".ready", "want an http(s) URL such as http://${addr}/healthz, got "+strconv.Quote(r))
+		if r := svc.Ready; r != "" && !strings.HasPrefix(r, "http://") && !strings.HasPrefix(r, "https://") &&
+			!strings.HasPrefix(r, "grpc://") && !strings.HasPrefix(r, "${") {
+			v.add(path+".ready", "want an http(s) URL such as http://${addr}/healthz, or grpc://${addr} for grpc.health.v1, got "+strconv.Quote(r))
 		} else if r != "" {
-			if t, ok := v.templateString(path+".ready", svc.Ready, own); ok {
+			if t, ok := v.templateString(path+".ready", svc.Ready, own); ok && !strings.HasPrefix(r, "grpc://") {
 				v.literalHost(path+".ready", t)
 			}
 		}
@@ -220,9 +223,18 @@ func literalAuthorityURL(t Template) (string, bool) {
 }
 
 // CheckTarget returns an error unless rawURL is an http or https URL whose
-// host is on loopback (127.0.0.0/8, ::1 or localhost), or allowRemote is
-// set. The engine calls it again on bound URLs at run start.
+// host is on loopback (127.0.0.0/8, ::1, localhost, or a name that resolves
+// to such addresses only), or allowRemote is set. The engine calls it again
+// on bound URLs at run start; the dialers check every address they connect
+// to, so a name that later resolves elsewhere is still refused.
 func CheckTarget(rawURL string, allowRemote bool) error {
+	return checkTarget(rawURL, allowRemote, net.DefaultResolver.LookupHost)
+}
+
+// lookupTimeout bounds the resolution of one host name by CheckTarget.
+const lookupTimeout = 2 * time.Second
+
+func checkTarget(rawURL string, allowRemote bool, lookup func(ctx context.Context, host string) ([]string, error)) error {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return errors.New("invalid url " + strconv.Quote(rawURL))
@@ -233,10 +245,30 @@ func CheckTarget(rawURL string, allowRemote bool) error {
 	if u.Hostname() == "" {
 		return errors.New("url " + strconv.Quote(rawURL) + " has no host")
 	}
-	if !allowRemote && !IsLoopback(u.Hostname()) {
+	if !allowRemote && !IsLoopback(u.Hostname()) && !resolvesToLoopback(u.Hostname(), lookup) {
 		return errors.New("host " + strconv.Quote(u.Hostname()) + " is not loopback (set allow_remote: true to allow it)")
 	}
 	return nil
+}
+
+// resolvesToLoopback reports whether the name host resolves, within
+// lookupTimeout, to loopback addresses and nothing else.
+func resolvesToLoopback(host string, lookup func(ctx context.Context, host string) ([]string, error)) bool {
+	if net.ParseIP(strings.Trim(host, "[]")) != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
+	addrs, err := lookup(ctx, host)
+	if err != nil || len(addrs) == 0 {
+		return false
+	}
+	for _, a := range addrs {
+		if ip := net.ParseIP(a); ip == nil || !ip.IsLoopback() {
+			return false
+		}
+	}
+	return true
 }
 
 // IsLoopback reports whether host (a name or an IP, without port) is

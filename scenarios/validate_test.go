@@ -1,7 +1,10 @@
 package scenarios
 
 import (
+	"context"
 	"errors"
+	"net"
+	"os"
 	"strings"
 	"testing"
 
@@ -168,6 +171,15 @@ func TestValidateRules(t *testing.T) {
 				`12:39: faults[2].loss.service: loss needs Chaos Mesh, and "local" is not a kubernetes service: locally use reset or blackhole instead`,
 				`13:45: faults[3].cpu_stress.service: locally cpu_stress loads the whole host and takes no service; service: is for a service with kubernetes: set`,
 			}},
+		{"request variants", "variants: [go, go-grpc]\n" + okHead +
+			"requests: [{url: \"${api}/a\", variants: [go]}, {url: \"${api}/b\", variants: [go-grcp, go, go]}]\n",
+			[]string{
+				`4:11: requests: no request is for variant "go-grpc" (each one's variants leave it out)`,
+				`4:76: requests[1].variants[0]: unknown variant "go-grcp" (did you mean "go-grpc"?)`,
+				`4:89: requests[1].variants[2]: duplicate variant "go"`,
+			}},
+		{"request variants without variants", okHead + "requests: [{url: \"${api}/a\", variants: [go]}]\n",
+			[]string{`3:41: requests[0].variants[0]: the scenario has no variants (add e.g. variants: [go, go-grpc])`}},
 		{"syntax error", "load: {stages: [}\n", []string{
 			`1:17: yaml: could not find '{' character corresponding to '}'`,
 		}},
@@ -193,5 +205,61 @@ func TestValidateBuiltInCode(t *testing.T) {
 	var ps Problems
 	if err := s.Validate(); !errors.As(err, &ps) || len(ps) != 1 || ps[0].String() != "load.stages[0].rate: must be >= 0, got -1" {
 		t.Errorf("Validate() = %v; want one problem about the rate", err)
+	}
+}
+
+// TestLoopbackHostNames checks the loopback rule on host names: a name that
+// resolves to loopback addresses only is a loopback target without
+// allow_remote; one that resolves elsewhere, even in part, or not at all,
+// is not.
+func TestLoopbackHostNames(t *testing.T) {
+	t.Parallel()
+	hosts := map[string][]string{
+		"api.internal": {"127.0.0.5"},
+		"both.lo":      {"127.0.0.1", "::1"},
+		"split":        {"127.0.0.1", "10.0.0.7"},
+		"db.example":   {"192.0.2.10"},
+	}
+	lookup := func(_ context.Context, host string) ([]string, error) {
+		if a, ok := hosts[host]; ok {
+			return a, nil
+		}
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	tests := []struct {
+		url         string
+		allowRemote bool
+		ok          bool
+	}{
+		{"http://api.internal:8080/", false, true},
+		{"http://both.lo/", false, true},
+		{"http://split/", false, false},
+		{"http://db.example/", false, false},
+		{"http://nowhere.invalid/", false, false},
+		{"http://db.example/", true, true},
+		{"http://127.0.0.1:1/", false, true},
+		{"http://10.0.0.7/", false, false},
+	}
+	for _, tt := range tests {
+		err := checkTarget(tt.url, tt.allowRemote, lookup)
+		if (err == nil) != tt.ok {
+			t.Errorf("checkTarget(%q, allow_remote %v) = %v; want ok %v", tt.url, tt.allowRemote, err, tt.ok)
+		}
+	}
+	// This machine's own name through the system resolver: a loopback
+	// target exactly when every address it resolves to is loopback.
+	name, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := net.LookupHost(name)
+	want := err == nil && len(addrs) > 0
+	for _, a := range addrs {
+		if ip := net.ParseIP(a); ip == nil || !ip.IsLoopback() {
+			want = false
+		}
+	}
+	if err := CheckTarget("http://"+name+":9/", false); (err == nil) != want {
+		t.Errorf("CheckTarget(http://%s:9/) = %v; want ok %v (it resolves to %v)", name, err, want, addrs)
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -159,6 +161,56 @@ faults:
 	}
 }
 
+// TestValidateReportsFaultProblemsAtOnce checks that the problems of the
+// scenario, of its faults' parameters and of their timing are reported
+// together, each once and at its position, by validate and run alike.
+func TestValidateReportsFaultProblemsAtOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, faults string
+		want         []string
+	}{
+		{"scenario, parameter and timing problems", `
+  - {name: a, at: 10s, for: 1s, latency: {service: api, delay: -5ms}}
+  - {name: b, at: -1s, for: 1s, latency: {service: api, delay: -5ms}}
+  - {name: c, at: 1s, for: 1s, every: 1s, times: 3, latency: {service: api, delay: 5ms, jitter: -1ms}}
+  - {name: d, at: 1s, for: 1s, pause: {service: api, bogus: 1}}
+  - {name: e, at: 1s, for: 1s, pause: {service: nosuch}}
+`, []string{
+			`:7:5: faults[0]: at (10s) is not before the end of the load (5s): it would never be injected`,
+			`:7:42: faults[0].latency: latency on api: delay and jitter must be >= 0`,
+			`:8:19: faults[1].at: must be >= 0, got -1s`,
+			`:8:42: faults[1].latency: latency on api: delay and jitter must be >= 0`,
+			`:9:62: faults[2].latency: latency on api: delay and jitter must be >= 0`,
+			`:10:54: faults[3].pause: unknown field "bogus"`,
+			`:11:49: faults[4].pause.service: unknown service "nosuch" (services: api)`,
+			`7 problems in the scenario; nothing was run`,
+		}},
+		{"timing problems only", `
+  - {name: a, at: 10s, for: 1s, latency: {service: api, delay: 5ms}}
+  - {name: b, at: 1s, every: 1ms, pause: {service: api}}
+`, []string{
+			`:7:5: faults[0]: at (10s) is not before the end of the load (5s): it would never be injected`,
+			`:8:5: faults[1]: a repeating fault needs for (it would never end before the next one)`,
+			`2 problems in the scenario; nothing was run`,
+		}},
+	}
+	for _, tt := range tests {
+		path := writeFile(t, "faults.yaml", "services:\n  api: {baseline: micro}\nload: {stages: [{for: 5s, rate: 10}]}\nrequests:\n  - url: \"${api}/\"\nfaults:"+tt.faults)
+		for _, args := range [][]string{{"validate", path}, {"run", path, "--out", t.TempDir()}} {
+			code, stdout, stderr := gauntlet(t, args...)
+			var got []string
+			for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+				got = append(got, strings.TrimPrefix(strings.TrimPrefix(line, path), "gauntlet: "))
+			}
+			if code != exitUsage || stdout != "" || !slices.Equal(got, tt.want) {
+				t.Errorf("%s: %v: exit %d, stdout %q, stderr:\n%s\nwant exit %d, nothing on stdout, and on stderr:\n%s",
+					tt.name, args[0], code, stdout, strings.Join(got, "\n"), exitUsage, strings.Join(tt.want, "\n"))
+			}
+		}
+	}
+}
+
 func TestUsageErrorsExit2(t *testing.T) {
 	t.Parallel()
 	tests := [][]string{
@@ -218,6 +270,48 @@ func TestStalledServerShowsInTheTail(t *testing.T) {
 	}
 	if r.Requests < 3900 {
 		t.Errorf("requests = %d; want about 4000", r.Requests)
+	}
+}
+
+// TestBlackholeRateIsOverTheLoad attacks a listener that accepts and never
+// answers: every request times out 2 s after it was sent, so the run lasts
+// about 4 s, but the load was sent over 2 s. The rate and the measured
+// seconds are those of the load, not of the wait for the last timeouts.
+func TestBlackholeRateIsOverTheLoad(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	code, out, stderr := gauntlet(t, "attack", "http://"+ln.Addr().String()+"/", "--rate", "20", "--duration", "2s",
+		"--timeout", "2s", "--output", "json", "--out", t.TempDir())
+	if code != exitOK {
+		t.Fatalf("exit %d; want 0\n%s", code, stderr)
+	}
+	r := decodeSummary(t, out).Runs[0]
+	// Every request is an error (a timeout), whatever their number on a
+	// loaded machine; the figures must divide it by the 2 s of load.
+	if r.Requests == 0 || r.Errors != r.Requests || r.ErrorsByClass["timeout"] != r.Requests {
+		t.Fatalf("requests %d errors %d classes %v; want every request a timeout", r.Requests, r.Errors, r.ErrorsByClass)
+	}
+	if r.DurationS != 2 || r.RPS != float64(r.Requests)/2 {
+		t.Errorf("%.2f s measured, %.2f req/s; want 2 s and %d requests / 2 s = %.2f req/s", r.DurationS, r.RPS, r.Requests, float64(r.Requests)/2)
 	}
 }
 

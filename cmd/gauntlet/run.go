@@ -73,7 +73,7 @@ it runs the embedded "` + defaultScenario + `" scenario. NAME is an embedded sce
 			if len(args) == 1 {
 				ref = args[0]
 			}
-			spec, err := scenarios.Open(ref)
+			spec, err := openScenario(ref)
 			if err != nil {
 				return err
 			}

@@ -47,7 +47,7 @@ found is then a lower bound.`,
 			if err != nil {
 				return err
 			}
-			spec, err := scenarios.Open(args[0], adjust)
+			spec, err := openScenario(args[0], adjust)
 			if err != nil {
 				return err
 			}

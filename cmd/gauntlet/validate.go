@@ -28,7 +28,7 @@ invalid.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bad := 0
 			for _, ref := range args {
-				spec, err := scenarios.Open(ref)
+				spec, err := openScenario(ref)
 				var probs scenarios.Problems
 				switch {
 				case errors.As(err, &probs):
@@ -63,4 +63,20 @@ invalid.`,
 			return nil
 		},
 	}
+}
+
+// openScenario opens a scenario like scenarios.Open; when it has problems,
+// its faults are built too and the problems of their parameters added, so
+// that every problem is reported at once.
+func openScenario(ref string, adjust ...func(*scenarios.Spec)) (*scenarios.Spec, error) {
+	spec, err := scenarios.Open(ref, adjust...)
+	var probs scenarios.Problems
+	if !errors.As(err, &probs) {
+		return spec, err
+	}
+	if spec != nil {
+		probs = append(probs, engine.FaultProblems(spec, probs, offlineCluster())...)
+		scenarios.SortProblems(probs)
+	}
+	return nil, probs
 }
