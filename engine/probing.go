@@ -51,6 +51,15 @@ var scrapePick = map[string]string{
 	"python_gc_collections_total":    "gc_collections_total",
 	"python_gc_duration_seconds_sum": "gc_pause_seconds_total",
 	"python_threads":                 "python_threads",
+
+	// Per dependency (a reading per value of the label): calls, attempts, the slowest
+	// attempt, the timeout and the circuit breaker, for the resilience figures.
+	"gauntlet_downstream_requests_total{dependency=*}":          metrics.ReadingCalls + "/*",
+	"gauntlet_downstream_attempts_total{dependency=*}":          metrics.ReadingAttempts + "/*",
+	"gauntlet_downstream_attempt_seconds_max{dependency=*}":     metrics.ReadingAttemptMax + "/*",
+	"gauntlet_downstream_timeout_seconds{dependency=*}":         metrics.ReadingTimeout + "/*",
+	"gauntlet_circuit_breaker_opened_total{dependency=*}":       metrics.ReadingBreakerOpened + "/*",
+	"gauntlet_circuit_breaker_open_seconds_total{dependency=*}": metrics.ReadingBreakerOpen + "/*",
 }
 
 // prober samples the services of one variant, the host and the generator
@@ -93,6 +102,11 @@ func (e *engine) startProbes(ctx context.Context, crash context.CancelCauseFunc,
 		samplers = append(samplers, &following{svc: svc})
 		if s := e.scraper(svc); s != nil {
 			pr.scrapers = append(pr.scrapers, s)
+		}
+	}
+	for name, p := range st.proxies {
+		if p.Mode() == local.HTTP {
+			pr.scrapers = append(pr.scrapers, proxyCounts{service: name, p: p})
 		}
 	}
 	for _, set := range []struct {
@@ -148,6 +162,18 @@ func (pr *prober) finish(ctx context.Context) {
 		rd.Type, rd.Variant, rd.T = metrics.LineReadings, pr.variant, now.Sub(pr.t0).Seconds()
 		pr.emit(rd)
 	}
+}
+
+// proxyCounts reads the fault proxy in front of a service: the HTTP requests it read from
+// every caller, a count of the attempts they sent that does not rely on their own counters.
+type proxyCounts struct {
+	service string
+	p       *local.Proxy
+}
+
+func (pc proxyCounts) Sample(_ context.Context, now time.Time) (metrics.Readings, error) {
+	return metrics.Readings{Owner: metrics.ProxyOwner(pc.service), Time: now,
+		Values: map[string]float64{metrics.ReadingProxyRequests: float64(pc.p.Stats().Requests)}}, nil
 }
 
 // following samples the process tree of a service across restarts: when a

@@ -25,6 +25,19 @@ func sweepStages(rs *metrics.RunSummary) []metrics.StageSummary {
 	return out
 }
 
+// busiestClosed returns the measured closed stage of a run with the most workers (the
+// first of equals), or nil.
+func busiestClosed(rs *metrics.RunSummary) *metrics.StageSummary {
+	var out *metrics.StageSummary
+	for i := range rs.Stages {
+		st := &rs.Stages[i]
+		if !st.Warmup && st.Kind == "closed" && (out == nil || st.Concurrency > out.Concurrency) {
+			out = st
+		}
+	}
+	return out
+}
+
 // textStages prints a concurrency sweep's stages side by side, each with
 // one line per variant: throughput, latency (p50, p99), CPU per 1k
 // requests, bytes on the wire per request and connections open, the last
