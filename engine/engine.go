@@ -241,7 +241,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	start := time.Now().Add(loadStartDelay)
 	prober := e.startProbes(runCtx, crash, variant, st, start)
 	defer prober.stop(context.WithoutCancel(ctx))
-	runner, err := e.plan.runner(st.urls, start)
+	runner, err := e.plan.runner(variant, st.urls, start)
 	if err != nil {
 		return end(metrics.StatusFailed, err)
 	}

@@ -49,6 +49,21 @@ func proxyModes(spec *scenarios.Spec) map[string]local.Mode {
 	return modes
 }
 
+// grpcServices names the services of spec that speak gRPC in some run, each
+// with why: the reference services when a variant runs them in gRPC mode.
+func grpcServices(spec *scenarios.Spec) map[string]string {
+	out := map[string]string{}
+	if !slices.Contains(spec.Variants, grpcVariant) {
+		return out
+	}
+	for _, s := range spec.Services {
+		if s.Baseline != "" {
+			out[s.Name] = s.Name + " speaks gRPC in the " + grpcVariant + " variant"
+		}
+	}
+	return out
+}
+
 // stubTarget stands in for a service process while faults are checked at plan
 // time, before anything runs.
 type stubTarget struct{ name string }
@@ -168,7 +183,12 @@ func buildFaults(spec *scenarios.Spec, cluster chaos.Cluster, seed uint64) (prob
 			env.Processes[s.Name] = stubTarget{s.Name}
 		}
 	}
+	speaksGRPC := grpcServices(spec)
 	for _, f := range spec.Faults {
+		if local.NeedsHTTP(f.Kind) && speaksGRPC[f.Service] != "" {
+			probs = append(probs, f.Problem(speaksGRPC[f.Service]+", and the fault proxy's HTTP mode parses HTTP/1.1 only: "+
+				"on a gRPC service use latency, bandwidth, reset or blackhole"))
+		}
 		_, err := buildFault(spec, f, env, cluster, "")
 		var ps scenarios.Problems
 		switch {

@@ -188,6 +188,19 @@ func impl(variant string) string {
 	return defaultImpl
 }
 
+// grpcVariant is the variant whose reference services speak gRPC: the Go
+// baseline in gRPC mode (its chain's API and hops over gRPC).
+const grpcVariant = "go-grpc"
+
+// protocol is what the reference services of variant speak: "grpc" for
+// grpcVariant, else "http".
+func protocol(variant string) string {
+	if variant == grpcVariant {
+		return "grpc"
+	}
+	return "http"
+}
+
 // services returns the process specs of the services gauntlet manages for
 // variant; services given by url are not started, only addressed.
 func (p *plan) services(variant string) ([]services.Spec, error) {
@@ -220,6 +233,7 @@ func (p *plan) services(variant string) ([]services.Spec, error) {
 			for _, d := range s.DependsOn {
 				env[strings.ToUpper(d)+"_URL"] = "${" + d + "}"
 			}
+			env["PROTOCOL"] = protocol(variant)
 		}
 		out = append(out, services.Spec{
 			Name: s.Name, Command: command, Env: env, Dir: s.Dir, Ready: s.Ready, Vars: vars,
@@ -251,8 +265,8 @@ func (p *plan) vars(urls map[string]string) map[string]string {
 // runner builds the runner of the scenario's load model for one variant,
 // its templates bound to that variant's service addresses and its clock
 // starting at t0. New load models plug in here.
-func (p *plan) runner(urls map[string]string, t0 time.Time) (runners.Runner, error) {
-	reqs, err := p.requests(p.vars(urls))
+func (p *plan) runner(variant string, urls map[string]string, t0 time.Time) (runners.Runner, error) {
+	reqs, err := p.requests(variant, p.vars(urls))
 	if err != nil {
 		return nil, err
 	}
@@ -314,8 +328,9 @@ func (p *plan) planned() time.Duration {
 }
 
 // requests turns the scenario's request mix into runner requests, their
-// templates bound to vars.
-func (p *plan) requests(vars map[string]string) ([]runners.Request, error) {
+// templates bound to vars. A request that is not for variant stays in the
+// mix, Off, so that results keep the indexes of p.names.
+func (p *plan) requests(variant string, vars map[string]string) ([]runners.Request, error) {
 	load := p.spec.Load
 	var tag *runners.Header
 	if load.Tag != nil {
@@ -327,6 +342,14 @@ func (p *plan) requests(vars map[string]string) ([]runners.Request, error) {
 	}
 	reqs := make([]runners.Request, 0, len(p.spec.Requests))
 	for _, r := range p.spec.Requests {
+		if len(r.Variants) > 0 && !slices.Contains(r.Variants, variant) {
+			off := runners.Request{Name: r.Name, Off: true}
+			for _, st := range r.Flow {
+				off.Steps = append(off.Steps, runners.Request{Name: st.Name})
+			}
+			reqs = append(reqs, off)
+			continue
+		}
 		rr, err := p.request(r.Name, r.Method, r.URL, r.Headers, r.Body, r.JSON, r.Expect, nil, vars, tag)
 		if err != nil {
 			return nil, err

@@ -27,9 +27,17 @@ var scrapePick = map[string]string{
 	"go_goroutines":                       "goroutines",
 	"jvm_threads_live":                    "jvm_threads",
 	"gauntlet_http_tagged_requests_total": "tagged_requests_total",
+	// What the Go baseline's accepted connections carried, whatever the
+	// protocol: the stages' bytes on the wire and connections open.
+	"gauntlet_connections_open":                "connections_open",
+	"gauntlet_connection_received_bytes_total": "net_received_bytes_total",
+	"gauntlet_connection_sent_bytes_total":     "net_sent_bytes_total",
 	// Requests that reached the service, not gauntlet's own readiness
 	// polls and scrapes: the denominator of full-link coverage.
 	"gauntlet_http_requests_total{route!=/healthz,route!=/metrics}": "requests_received_total",
+	// The calls a reference service in gRPC mode received (health checks are
+	// not methods of the chain).
+	"gauntlet_grpc_requests_total": "grpc_requests_received_total",
 
 	// The runtime's garbage collection (Go's stop-the-world pauses, the
 	// JVM's collectors summed) and threads: what spike attribution reads.
@@ -43,6 +51,15 @@ var scrapePick = map[string]string{
 	"python_gc_collections_total":    "gc_collections_total",
 	"python_gc_duration_seconds_sum": "gc_pause_seconds_total",
 	"python_threads":                 "python_threads",
+
+	// Per dependency (a reading per value of the label): calls, attempts, the slowest
+	// attempt, the timeout and the circuit breaker, for the resilience figures.
+	"gauntlet_downstream_requests_total{dependency=*}":          metrics.ReadingCalls + "/*",
+	"gauntlet_downstream_attempts_total{dependency=*}":          metrics.ReadingAttempts + "/*",
+	"gauntlet_downstream_attempt_seconds_max{dependency=*}":     metrics.ReadingAttemptMax + "/*",
+	"gauntlet_downstream_timeout_seconds{dependency=*}":         metrics.ReadingTimeout + "/*",
+	"gauntlet_circuit_breaker_opened_total{dependency=*}":       metrics.ReadingBreakerOpened + "/*",
+	"gauntlet_circuit_breaker_open_seconds_total{dependency=*}": metrics.ReadingBreakerOpen + "/*",
 }
 
 // prober samples the services of one variant, the host and the generator
@@ -85,6 +102,11 @@ func (e *engine) startProbes(ctx context.Context, crash context.CancelCauseFunc,
 		samplers = append(samplers, &following{svc: svc})
 		if s := e.scraper(svc); s != nil {
 			pr.scrapers = append(pr.scrapers, s)
+		}
+	}
+	for name, p := range st.proxies {
+		if p.Mode() == local.HTTP {
+			pr.scrapers = append(pr.scrapers, proxyCounts{service: name, p: p})
 		}
 	}
 	for _, set := range []struct {
@@ -140,6 +162,18 @@ func (pr *prober) finish(ctx context.Context) {
 		rd.Type, rd.Variant, rd.T = metrics.LineReadings, pr.variant, now.Sub(pr.t0).Seconds()
 		pr.emit(rd)
 	}
+}
+
+// proxyCounts reads the fault proxy in front of a service: the HTTP requests it read from
+// every caller, a count of the attempts they sent that does not rely on their own counters.
+type proxyCounts struct {
+	service string
+	p       *local.Proxy
+}
+
+func (pc proxyCounts) Sample(_ context.Context, now time.Time) (metrics.Readings, error) {
+	return metrics.Readings{Owner: metrics.ProxyOwner(pc.service), Time: now,
+		Values: map[string]float64{metrics.ReadingProxyRequests: float64(pc.p.Stats().Requests)}}, nil
 }
 
 // following samples the process tree of a service across restarts: when a

@@ -62,7 +62,7 @@ func TestSegmentSplitsThePlan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := p.runner(map[string]string{"api": "http://127.0.0.1:9"}, time.Now())
+		r, err := p.runner(DefaultVariant, map[string]string{"api": "http://127.0.0.1:9"}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ const (
 	unitRPS     = "req/s"
 	unitCount   = "count"
 	unitThreads = "threads"
+	unitFactor  = "factor" // a plain multiplier
 )
 
 // measured is one figure a threshold looks at.
@@ -43,6 +44,8 @@ func measure(rs *metrics.RunSummary, th metrics.Threshold) ([]measured, string, 
 		return recovery(rs, th)
 	case "shutdown_failed", "shutdown_ms":
 		return shutdowns(rs, th)
+	case "retry_amplification", "breaker_open", "timeouts_broken":
+		return hopFigures(rs, th)
 	case "schedule_lag":
 		if err := searchJudged(rs); err != nil {
 			return nil, unitMs, err
@@ -355,6 +358,55 @@ func shutdowns(rs *metrics.RunSummary, th metrics.Threshold) ([]measured, string
 	}
 	if len(out) == 0 {
 		return nil, unit, errors.New("no terminate fault ran")
+	}
+	return out, unit, nil
+}
+
+// hopFigures returns the figure th names for every hop of the run whose dependency is
+// th.Service (every hop without one): over the whole load, or over each fault its window
+// names and what followed it. A hop without calls has no retry amplification and is left
+// out; timeouts_broken is 1 for a hop whose slowest attempt outlived its timeout.
+func hopFigures(rs *metrics.RunSummary, th metrics.Threshold) ([]measured, string, error) {
+	unit := map[string]string{"retry_amplification": unitFactor, "breaker_open": unitMs, "timeouts_broken": unitCount}[th.Metric]
+	sets := [][]metrics.Hop{rs.Hops}
+	if th.Window != "" {
+		name, one := strings.CutPrefix(th.Window, "fault:")
+		sets = nil
+		for _, f := range rs.Faults {
+			if !one || f.Name == name {
+				sets = append(sets, f.Hops)
+			}
+		}
+		if len(sets) == 0 {
+			return nil, unit, fmt.Errorf("window %q: no such fault ran", th.Window)
+		}
+	}
+	var out []measured
+	for _, hops := range sets {
+		for _, h := range hops {
+			if th.Service != "" && h.Dependency != th.Service {
+				continue
+			}
+			switch th.Metric {
+			case "retry_amplification":
+				if h.Calls > 0 {
+					out = append(out, measured{v: h.RetryAmplification})
+				}
+			case "breaker_open":
+				out = append(out, measured{v: h.BreakerOpenS * 1000})
+			case "timeouts_broken":
+				if h.TimeoutsHeld != nil {
+					out = append(out, measured{v: map[bool]float64{true: 0, false: 1}[*h.TimeoutsHeld]})
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		what := "no service reported calls to its dependencies (the reference services do, in gauntlet_downstream_* series)"
+		if th.Service != "" {
+			what = "no service reported calls to " + th.Service
+		}
+		return nil, unit, errors.New(what)
 	}
 	return out, unit, nil
 }

@@ -85,6 +85,9 @@ func TestSearchJudgedAtTheRateFound(t *testing.T) {
 		if rs.Search == nil || rs.Search.MaxRate != 200 || rs.Search.Found != 2 {
 			t.Fatalf("search = %+v; want max rate 200 found by probe 2", rs.Search)
 		}
+		if rs.DurationS != 6 {
+			t.Errorf("DurationS = %.1f; want the whole search's 6 s", rs.DurationS)
+		}
 		if rs.Requests != 400 || rs.RPS != 200 || math.Abs(rs.Latency.P99-2) > 0.01 || math.Abs(rs.ScheduleLag.P99-1) > 0.01 {
 			t.Errorf("run figures: %d requests, %.1f req/s, p99 %.2f ms, lag p99 %.2f ms; want probe 2's: 400, 200, 2, 1",
 				rs.Requests, rs.RPS, rs.Latency.P99, rs.ScheduleLag.P99)

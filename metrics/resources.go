@@ -129,6 +129,10 @@ func serviceResources(run *Run, from, to float64, requests int64, out map[string
 		if v := ReadingSeries(run, name, "requests_received_total").Last(math.Inf(1)); !math.IsNaN(v) {
 			s.Received = v
 		}
+		// A service in gRPC mode receives its calls over gRPC and counts them apart.
+		if v := ReadingSeries(run, name, "grpc_requests_received_total").Last(math.Inf(1)); !math.IsNaN(v) {
+			s.Received = max(s.Received, 0) + v
+		}
 		s.Leaks, s.LeakChecked = leaks(run, name)
 		out[name] = s
 	}

@@ -2,8 +2,10 @@ package metrics
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gauntletbench/gauntlet/affinity"
@@ -44,6 +46,21 @@ type StageSummary struct {
 	// describe gauntlet, not the services; "host" — every CPU was busy, the
 	// generator and the services sharing them; empty when none was.
 	SaturatedBy string `json:"saturated_by,omitempty"`
+	// CPUMsPer1kRequests is the CPU the services used during the stage,
+	// summed over them, per 1,000 of its requests; 0 without readings.
+	CPUMsPer1kRequests float64 `json:"cpu_ms_per_1k_requests,omitempty"`
+	// WireBytesPerRequest is what the services' accepted connections carried
+	// during the stage, both ways, per request: the TCP payload the services
+	// count themselves (the reference services'
+	// gauntlet_connection_{received,sent}_bytes_total), summed over them, so
+	// on a chain each link counts once, at its server. It includes
+	// gauntlet's scrapes of /metrics (a few KB per service per second). 0
+	// when no service counts it.
+	WireBytesPerRequest float64 `json:"wire_bytes_per_request,omitempty"`
+	// ConnectionsPeak is the most connections open to those services at one
+	// reading during the stage, summed over them (gauntlet's one scrape
+	// connection per service included); 0 when no service counts them.
+	ConnectionsPeak float64 `json:"connections_peak,omitempty"`
 	// Target and RSSPerConnBytes are set on idle-connections stages: the
 	// target service's memory growth per open idle connection.
 	Target          string  `json:"target,omitempty"`
@@ -142,6 +159,7 @@ func summarizeStages(h *Header, run *Run) ([]StageSummary, error) {
 			genCPUs = len(set)
 		}
 	}
+	svcNames := slices.Sorted(maps.Keys(services(run)))
 	out := make([]StageSummary, len(h.Stages))
 	for i, st := range h.Stages {
 		from, to := st.StartS, st.StartS+st.ForS
@@ -163,6 +181,7 @@ func summarizeStages(h *Header, run *Run) ([]StageSummary, error) {
 			ss.GeneratorCPUsBusy, ss.ServicesCPUsBusy = l.genBusy, l.svcBusy
 		}
 		ss.SaturatedBy, ss.Saturated = saturation(l)
+		stageServices(run, svcNames, from, to, &ss)
 		if st.IdleConnections > 0 {
 			rss := ReadingSeries(run, st.Target, "rss_bytes")
 			if before, peak := rss.Last(from), rss.Peak(from, to); !math.IsNaN(before) && !math.IsNaN(peak) {
@@ -173,6 +192,55 @@ func summarizeStages(h *Header, run *Run) ([]StageSummary, error) {
 		out[i] = ss
 	}
 	return out, nil
+}
+
+// stageServices fills the stage's figures summed over the services named:
+// CPU per 1k requests, bytes on the wire per request, connections at the
+// peak. Counters are read as rates between the first and the last reading
+// inside the stage (scraped every second), over the stage's request rate, so
+// the stages on either side do not leak in.
+func stageServices(run *Run, names []string, from, to float64, ss *StageSummary) {
+	if ss.RPS <= 0 {
+		return
+	}
+	var cpu, wire float64
+	peaks := map[float64]float64{} // reading second → connections open, summed over services
+	for _, name := range names {
+		cpu += rateWithin(ReadingSeries(run, name, "cpu_seconds_total"), from, to)
+		wire += rateWithin(ReadingSeries(run, name, "net_received_bytes_total"), from, to)
+		wire += rateWithin(ReadingSeries(run, name, "net_sent_bytes_total"), from, to)
+		open := ReadingSeries(run, name, "connections_open")
+		for i, t := range open.T {
+			if t > from && t <= to {
+				// Services are scraped one after another: a reading's second
+				// is close enough to pair them.
+				peaks[math.Floor(t)] += open.V[i]
+			}
+		}
+	}
+	ss.CPUMsPer1kRequests = cpu * 1e3 / ss.RPS * 1e3
+	ss.WireBytesPerRequest = wire / ss.RPS
+	for _, v := range peaks {
+		ss.ConnectionsPeak = max(ss.ConnectionsPeak, v)
+	}
+}
+
+// rateWithin is the mean growth per second of counter s between its first
+// and last readings in [from, to]; 0 with fewer than two, or across a reset.
+func rateWithin(s Series, from, to float64) float64 {
+	first, last := -1, -1
+	for i, t := range s.T {
+		if t >= from && t <= to {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first < 0 || last <= first || s.V[last] < s.V[first] {
+		return 0
+	}
+	return (s.V[last] - s.V[first]) / (s.T[last] - s.T[first])
 }
 
 // rssHidden says why the RSS growth of service name cannot show what its

@@ -72,6 +72,10 @@ type RunSummary struct {
 	ByRequest       []RequestSummary          `json:"by_request"`
 	Services        map[string]ServiceSummary `json:"services"`
 	Faults          []FaultImpact             `json:"faults,omitempty"`
+	// Hops are the services' calls to their dependencies over the whole load: retry
+	// amplification, circuit breaker and timeouts (see Hop); none when no service reports
+	// them.
+	Hops []Hop `json:"hops,omitempty"`
 	// TypicalP99Ms is the median of the measured seconds' p99; Spikes are
 	// the seconds whose p99 stood far above it (see SpikeRule), each with
 	// what coincided with it.
@@ -179,6 +183,9 @@ type FaultImpact struct {
 	Failed        int64            `json:"failed"`
 	FailedByClass map[string]int64 `json:"failed_by_class,omitempty"`
 	Error         string           `json:"error,omitempty"`
+	// Hops are the services' calls to their dependencies during the fault (an instant
+	// fault: from it to the next fault, or the end of the run).
+	Hops []Hop `json:"hops,omitempty"`
 }
 
 // Window summarises a span of a run.
@@ -302,6 +309,7 @@ func (m *merged) add(iv *Interval) error {
 func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	from, to := MeasuredWindow(h, run)
 	dur := to - from
+	perS := dur // the seconds request rates are over
 	var sr *SearchResult
 	only := -1 // a capacity search's request figures are one probe's
 	if h.Search != nil {
@@ -309,7 +317,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 		if sr, err = summarizeSearch(h, run); err != nil {
 			return RunSummary{}, err
 		}
-		only, dur = searchStage(run, sr)
+		only, perS = searchStage(run, sr)
 	}
 	total := newMerged()
 	var allRequests int64 // every probe's, for the services' CPU per request
@@ -356,7 +364,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	rs := RunSummary{
 		Variant: run.Start.Variant, Status: runStatus(run, truncated), DurationS: dur,
 		Requests: total.requests, Errors: total.errors, ErrorRate: ratio(total.errors, total.requests),
-		Dropped: total.dropped, RPS: perSecond(total.requests, dur), PlanAchievedRPS: perSecond(planReqs, planS),
+		Dropped: total.dropped, RPS: perSecond(total.requests, perS), PlanAchievedRPS: perSecond(planReqs, planS),
 		Latency: percentiles(total.lat), ServiceTime: percentiles(total.svc), ScheduleLag: percentiles(total.lag),
 		ErrorsByClass: total.classes, StatusCodes: total.codes, BytesIn: total.bytesIn, BytesOut: total.bytesOut,
 		Services: services(run), Thresholds: []ThresholdResult{}, Warnings: []string{},
@@ -368,7 +376,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 		m := byName[name]
 		rs.ByRequest = append(rs.ByRequest, RequestSummary{
 			Name: name, Requests: m.requests, Errors: m.errors, ErrorRate: ratio(m.errors, m.requests),
-			RPS: perSecond(m.requests, dur), Latency: percentiles(m.lat), ServiceTime: percentiles(m.svc),
+			RPS: perSecond(m.requests, perS), Latency: percentiles(m.lat), ServiceTime: percentiles(m.svc),
 			ErrorsByClass: m.classes, StatusCodes: m.codes,
 		})
 	}
@@ -385,6 +393,8 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 		return RunSummary{}, err
 	}
 	rs.Faults = impacts(h, run, rc, secs, last)
+	rs.Hops = hops(run)
+	faultHops(run, rs.Faults)
 	rule := DefaultSpikeRule
 	if h.Spikes != nil {
 		rule = *h.Spikes

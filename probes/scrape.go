@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -41,6 +43,10 @@ var ErrNotLoopback = errors.New("not a loopback http url")
 //
 //	{"go_goroutines": "goroutines", "gauntlet_http_requests_total": "requests_received_total"}
 //
+// A key may name one label to split by, `name{label=*}`: its samples are summed
+// per value of that label, each sum emitted under the reading name with its "*"
+// replaced by the value ({"gauntlet_downstream_attempts_total{dependency=*}":
+// "downstream_attempts_total/*"} gives downstream_attempts_total/payment, ...).
 // Counter, gauge and untyped families are summed; for a histogram or summary
 // family NAME, the keys NAME_count and NAME_sum pick its observation count
 // and sum. Families that are absent, or whose samples are all NaN or
@@ -122,7 +128,11 @@ func (s *scrape) fetch(ctx context.Context) (map[string]*dto.MetricFamily, error
 func pickValues(families map[string]*dto.MetricFamily, pick map[string]string) map[string]float64 {
 	values := make(map[string]float64, len(pick))
 	for key, reading := range pick {
-		family, skip := parsePick(key)
+		family, skip, by := parsePick(key)
+		if by != "" {
+			splitValues(families[family], skip, by, reading, values)
+			continue
+		}
 		var sum float64
 		n := 0
 		add := func(v float64) {
@@ -136,14 +146,7 @@ func pickValues(families map[string]*dto.MetricFamily, pick map[string]string) m
 				if skip(m) {
 					continue
 				}
-				switch mf.GetType() {
-				case dto.MetricType_COUNTER:
-					add(m.GetCounter().GetValue())
-				case dto.MetricType_GAUGE:
-					add(m.GetGauge().GetValue())
-				case dto.MetricType_UNTYPED:
-					add(m.GetUntyped().GetValue())
-				}
+				add(sampleValue(mf, m))
 			}
 		} else if base, part, ok := histogramPart(family); ok {
 			if mf, ok := families[base]; ok {
@@ -168,6 +171,49 @@ func pickValues(families map[string]*dto.MetricFamily, pick map[string]string) m
 	return values
 }
 
+// sampleValue is the value of a counter, gauge or untyped sample; NaN for other types.
+func sampleValue(mf *dto.MetricFamily, m *dto.Metric) float64 {
+	switch mf.GetType() {
+	case dto.MetricType_COUNTER:
+		return m.GetCounter().GetValue()
+	case dto.MetricType_GAUGE:
+		return m.GetGauge().GetValue()
+	case dto.MetricType_UNTYPED:
+		return m.GetUntyped().GetValue()
+	}
+	return math.NaN()
+}
+
+// maxSplit bounds the readings one split pick emits, so a label with unbounded values
+// (an id) cannot grow the record without bound.
+const maxSplit = 32
+
+// splitValues sums mf's samples that skip keeps per value of label by into values, under
+// reading with its "*" replaced by the value; at most maxSplit values (the first in label
+// order), none for samples without the label or with NaN or infinite values.
+func splitValues(mf *dto.MetricFamily, skip func(*dto.Metric) bool, by, reading string, values map[string]float64) {
+	if mf == nil {
+		return
+	}
+	sums := map[string]float64{}
+	for _, m := range mf.GetMetric() {
+		v := sampleValue(mf, m)
+		if skip(m) || math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		for _, lp := range m.GetLabel() {
+			if lp.GetName() == by {
+				sums[lp.GetValue()] += v
+				break
+			}
+		}
+	}
+	keys := slices.Sorted(maps.Keys(sums))
+	for _, k := range keys[:min(len(keys), maxSplit)] {
+		values[strings.Replace(reading, "*", k, 1)] = sums[k]
+	}
+}
+
 func histogramPart(name string) (base, part string, ok bool) {
 	for _, suffix := range []string{"_count", "_sum"} {
 		if b, found := strings.CutSuffix(name, suffix); found {
@@ -177,19 +223,22 @@ func histogramPart(name string) (base, part string, ok bool) {
 	return "", "", false
 }
 
-// parsePick splits a pick key into its family and a filter of the samples
-// to leave out: `name{label!=value,…}` sums the samples whose labels differ
-// from every value given (e.g. requests_total{route!=/healthz}).
-func parsePick(key string) (string, func(*dto.Metric) bool) {
+// parsePick splits a pick key into its family, a filter of the samples to
+// leave out and a label to split by: `name{label!=value,…}` sums the samples
+// whose labels differ from every value given (e.g. requests_total{route!=/healthz}),
+// `name{label=*}` sums them per value of label.
+func parsePick(key string) (family string, skip func(*dto.Metric) bool, by string) {
 	name, rest, ok := strings.Cut(key, "{")
 	if !ok || !strings.HasSuffix(rest, "}") {
-		return key, func(*dto.Metric) bool { return false }
+		return key, func(*dto.Metric) bool { return false }, ""
 	}
 	type not struct{ label, value string }
 	var nots []not
 	for _, cond := range strings.Split(strings.TrimSuffix(rest, "}"), ",") {
 		if l, v, ok := strings.Cut(cond, "!="); ok {
 			nots = append(nots, not{strings.TrimSpace(l), strings.Trim(strings.TrimSpace(v), `"`)})
+		} else if l, v, ok := strings.Cut(cond, "="); ok && strings.TrimSpace(v) == "*" {
+			by = strings.TrimSpace(l)
 		}
 	}
 	return name, func(m *dto.Metric) bool {
@@ -201,7 +250,7 @@ func parsePick(key string) (string, func(*dto.Metric) bool) {
 			}
 		}
 		return false
-	}
+	}, by
 }
 
 // checkLoopbackURL accepts http(s) URLs whose host is a loopback IP or

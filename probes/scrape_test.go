@@ -77,6 +77,22 @@ func TestScrape(t *testing.T) {
 			},
 		},
 		{
+			name: "split by a label: a reading per value, the other labels summed, NaN and Inf left out",
+			pick: map[string]string{
+				"gauntlet_http_requests_total{path=*}":           "received/*",
+				"half_broken{a=*}":                               "half/*",
+				"gauntlet_http_requests_total{code!=500,path=*}": "ok/*",
+				"absent_total{a=*}":                              "absent/*",
+			},
+			want: map[string]float64{
+				"received//orders":  1007,
+				"received//healthz": 3,
+				"half/2":            2.5,
+				"ok//orders":        1000,
+				"ok//healthz":       3,
+			},
+		},
+		{
 			name: "absent families are not emitted",
 			pick: map[string]string{"go_goroutines": "goroutines", "nope_total": "nope"},
 			want: map[string]float64{"goroutines": 42},
@@ -205,16 +221,19 @@ func TestParsePick(t *testing.T) {
 		family   string
 		skipsHz  bool
 		skipsOrd bool
+		by       string
 	}{
-		{"requests_total", "requests_total", false, false},
-		{"requests_total{route!=/healthz,route!=/metrics}", "requests_total", true, false},
-		{`requests_total{route!="/orders"}`, "requests_total", false, true},
+		{"requests_total", "requests_total", false, false, ""},
+		{"requests_total{route!=/healthz,route!=/metrics}", "requests_total", true, false, ""},
+		{`requests_total{route!="/orders"}`, "requests_total", false, true, ""},
+		{"requests_total{route=*}", "requests_total", false, false, "route"},
+		{"requests_total{route!=/healthz,route=*}", "requests_total", true, false, "route"},
 	}
 	for _, tt := range tests {
-		family, skip := parsePick(tt.key)
-		if family != tt.family || skip(health) != tt.skipsHz || skip(orders) != tt.skipsOrd {
-			t.Errorf("parsePick(%q) = %q, skips healthz %v, orders %v; want %q, %v, %v",
-				tt.key, family, skip(health), skip(orders), tt.family, tt.skipsHz, tt.skipsOrd)
+		family, skip, by := parsePick(tt.key)
+		if family != tt.family || skip(health) != tt.skipsHz || skip(orders) != tt.skipsOrd || by != tt.by {
+			t.Errorf("parsePick(%q) = %q, skips healthz %v, orders %v, by %q; want %q, %v, %v, %q",
+				tt.key, family, skip(health), skip(orders), by, tt.family, tt.skipsHz, tt.skipsOrd, tt.by)
 		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 // headlineRows are the figures a comparison of implementations leads with —
 // startup, memory, throughput — plus p99 at an equal fixed rate, CPU per 1k
 // requests and memory per idle connection, each taken where the scenario
-// measured it: throughput from its closed (saturation) stage, p99 from its
+// measured it: throughput from its closed (saturation) stage with the most workers, p99 from its
 // stage named "steady" or else its first measured open stage. notes[i][j]
 // says, for row i and run j, when the machine was saturated during the stage
 // the figure comes from. A figure the method cannot measure fairly for a
@@ -53,7 +53,7 @@ func headlineRows(runs []*metrics.RunSummary) (rows []cmpRow, notes [][]string) 
 	add("memory idle (all services)", unitMB, lowerBetter, services(func(s metrics.ServiceSummary) float64 { return s.RSSIdleBytes / 1e6 }, sum))
 	add("memory peak (all services)", unitMB, lowerBetter, services(func(s metrics.ServiceSummary) float64 { return s.RSSPeakBytes / 1e6 }, sum))
 	add("max throughput (saturation)", unitRPS, higherBetter, func(rs *metrics.RunSummary) (float64, string) {
-		if st := stageOf(rs, "closed", ""); st != nil {
+		if st := busiestClosed(rs); st != nil {
 			return stageFigure(st, st.RPS, unitRPS)
 		}
 		return math.NaN(), ""

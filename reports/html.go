@@ -125,6 +125,8 @@ type runView struct {
 	Classes                 []classRow
 	Requests                []requestRow
 	Faults                  []faultRow
+	Hops                    []hopRow
+	FaultHops               []faultHopRow
 	// Search is a capacity search's result; its run has no pooled figures.
 	Search *searchView
 }
@@ -233,6 +235,11 @@ func (v *htmlView) HasResources() bool {
 // HasSearch reports whether any run is a capacity search.
 func (v *htmlView) HasSearch() bool {
 	return slices.ContainsFunc(v.Runs, func(r runView) bool { return r.Search != nil })
+}
+
+// HasHops reports whether any run has per-dependency call figures.
+func (v *htmlView) HasHops() bool {
+	return slices.ContainsFunc(v.Runs, func(r runView) bool { return len(r.Hops) > 0 })
 }
 
 // HasFaults reports whether any run recorded a fault.
@@ -428,6 +435,7 @@ func runViewOf(h *metrics.Header, run *metrics.Run, rs *metrics.RunSummary, ser 
 		}
 		rv.Requests = requestRows(rs)
 		rv.Classes = classRows(rs, ser)
+		rv.Hops, rv.FaultHops = hopRows(rs.Hops), faultHopRows(rs.Faults)
 		if rs.Search != nil {
 			sv, err := searchViewOf(rs.Search)
 			if err != nil {

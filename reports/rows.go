@@ -28,6 +28,7 @@ const (
 	unitMB
 	unitKB
 	unitCores
+	unitFactor
 )
 
 // cmpRow is one figure compared across runs. Values[i] is NaN when run i
@@ -42,7 +43,8 @@ type cmpRow struct {
 
 // comparisonRows lists the figures the variant comparison shows, in order:
 // services (startup, memory, CPU), then load (rps, latency, errors), then
-// per-request figures when perRequest is set, then recovery per fault.
+// per-request figures when perRequest is set, then retries, breakers and timeouts per hop,
+// then recovery per fault.
 // A service resource row appears only when some run measured it.
 func comparisonRows(runs []*metrics.RunSummary, perRequest bool) []cmpRow {
 	var rows []cmpRow
@@ -122,6 +124,18 @@ func comparisonRows(runs []*metrics.RunSummary, perRequest bool) []cmpRow {
 			add(g, name+" p99", unitMs, lowerBetter, req(func(q *metrics.RequestSummary) float64 { return q.Latency.P99 }))
 			add(g, name+" error rate", unitRatio, lowerBetter, req(func(q *metrics.RequestSummary) float64 { return q.ErrorRate }))
 		}
+	}
+	// Retries and breakers follow each service's policy, so no side is better.
+	for _, name := range hopNames(runs) {
+		add("resilience", name+" retry amplification", unitFactor, noBetter, hopFigure(name, func(h metrics.Hop) (float64, bool) {
+			return h.RetryAmplification, h.Calls > 0
+		}))
+		add("resilience", name+" breaker open", unitMs, noBetter, hopFigure(name, func(h metrics.Hop) (float64, bool) {
+			return h.BreakerOpenS * 1000, true
+		}))
+		add("resilience", name+" slowest attempt", unitMs, lowerBetter, hopFigure(name, func(h metrics.Hop) (float64, bool) {
+			return h.AttemptMaxMs, h.TimeoutsHeld != nil
+		}))
 	}
 	for _, name := range faultNames(runs) {
 		add("recovery", name+" time to recover", unitMs, lowerBetter, func(r *metrics.RunSummary) (float64, bool) {
@@ -212,6 +226,8 @@ func (u unit) format(v float64) string {
 		return strconv.FormatFloat(v, 'f', 1, 64) + " KB"
 	case unitCores:
 		return strconv.FormatFloat(v, 'f', 2, 64) + " cores"
+	case unitFactor:
+		return factor(v)
 	}
 	return strconv.FormatFloat(v, 'g', 6, 64)
 }

@@ -30,6 +30,9 @@ func Text(w io.Writer, s *metrics.Summary) error {
 	if err := textHeadline(ew, s); err != nil {
 		return err
 	}
+	if err := textStages(ew, s); err != nil {
+		return err
+	}
 	if s.Record != "" {
 		ew.printf("\nrecord: %s\n", s.Record)
 	}
@@ -149,6 +152,12 @@ func textOutcome(ew *errWriter, r *metrics.RunSummary) {
 		if sd := f.Shutdown; sd != nil {
 			ew.printf("     shutdown: %s\n", shutdownText(sd))
 		}
+		for _, h := range faultHopsWorthShowing(f.Hops) {
+			ew.printf("     %s %s\n", faultHopLead(f), faultHopText(h))
+		}
+	}
+	for _, h := range r.Hops {
+		ew.printf("   %s\n", hopText(h))
 	}
 	textSpikes(ew, r)
 	if len(r.Thresholds) > 0 {
@@ -236,6 +245,8 @@ func FormatValue(v float64, unit string) string {
 		return strconv.FormatFloat(v, 'f', 1, 64) + " req/s"
 	case "requests":
 		return strconv.FormatFloat(v, 'f', 0, 64) + " requests"
+	case "factor":
+		return factor(v)
 	}
 	return strconv.FormatFloat(v, 'g', 6, 64) + " " + unit
 }

@@ -2,6 +2,7 @@ package runners
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -116,5 +117,28 @@ func TestMixIsExactAndDeterministic(t *testing.T) {
 	}
 	if counts[0] != 600 || counts[1] != 200 || counts[2] != 200 {
 		t.Errorf("pick over 1000 = %v; want [600 200 200]", counts)
+	}
+}
+
+func TestMixNeverPicksRequestsThatAreOff(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		reqs []Request
+		want []int
+	}{
+		{[]Request{{Weight: 3, Off: true}, {Weight: 1}, {Weight: 1}}, []int{0, 500, 500}},
+		{[]Request{{Weight: 2}, {Weight: 5, Off: true}, {Weight: 3}}, []int{400, 0, 600}},
+		{[]Request{{Weight: 1}, {Weight: 1, Off: true}}, []int{1000, 0}},
+		{[]Request{{Off: true}, {Off: true}, {Weight: 4}}, []int{0, 0, 1000}},
+	}
+	for _, tt := range tests {
+		m := newMix(tt.reqs)
+		counts := make([]int, len(tt.reqs))
+		for seq := uint64(0); seq < 1000; seq++ {
+			counts[m.pick(seq)]++
+		}
+		if !slices.Equal(counts, tt.want) {
+			t.Errorf("pick over 1000 of %+v = %v; want %v", tt.reqs, counts, tt.want)
+		}
 	}
 }

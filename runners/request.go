@@ -15,6 +15,10 @@ import (
 type Request struct {
 	Name   string
 	Weight int
+	// Off keeps the request's place in the mix, and so the indexes of the
+	// run's results (Names), without ever sending it: the scenario's
+	// request belongs to other variants.
+	Off    bool
 	Method string
 	URL    scenarios.Template
 	Header []Header
@@ -45,7 +49,8 @@ type Header struct {
 
 // mix picks the request for each sequence number so that over any run each
 // request gets exactly its weight's share, deterministically: request i owns
-// the residues [cum[i-1], cum[i]) of seq modulo the total weight.
+// the residues [cum[i-1], cum[i]) of seq modulo the total weight. A request
+// that is Off owns none.
 type mix struct {
 	cum   []uint64
 	total uint64
@@ -54,14 +59,16 @@ type mix struct {
 func newMix(reqs []Request) mix {
 	var m mix
 	for _, r := range reqs {
-		m.total += uint64(max(r.Weight, 1))
+		if !r.Off {
+			m.total += uint64(max(r.Weight, 1))
+		}
 		m.cum = append(m.cum, m.total)
 	}
 	return m
 }
 
 func (m mix) pick(seq uint64) int {
-	if len(m.cum) == 1 {
+	if len(m.cum) == 1 || m.total == 0 {
 		return 0
 	}
 	r := seq % m.total

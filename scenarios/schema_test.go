@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -126,5 +127,54 @@ func TestSchemaValidatesShippedScenarios(t *testing.T) {
 		case !isBad && msg != "":
 			t.Errorf("%s: schema says %s", name, msg)
 		}
+	}
+}
+
+// TestSchemaCoversEveryDecodedType walks every type the decoder fills from
+// Spec: a type it decodes with a method of its own (decodeNode,
+// UnmarshalYAML) must have a case in customSchema, since its fields say
+// nothing about the YAML it accepts, and every other field must be of a kind
+// schemaOf maps to a JSON type. A field added to the scenario format without
+// either fails here, so the schema stays in step with the decoder.
+func TestSchemaCoversEveryDecodedType(t *testing.T) {
+	t.Parallel()
+	nodeDecoderType := reflect.TypeFor[nodeDecoder]()
+	seen := map[reflect.Type]bool{}
+	var walk func(typ reflect.Type, path string)
+	walk = func(typ reflect.Type, path string) {
+		for typ.Kind() == reflect.Pointer {
+			typ = typ.Elem()
+		}
+		if seen[typ] {
+			return
+		}
+		seen[typ] = true
+		ptr := reflect.PointerTo(typ)
+		if ptr.Implements(nodeDecoderType) || ptr.Implements(nodeUnmarshalerType) {
+			if _, ok := customSchema(typ); !ok {
+				t.Errorf("%s (%s) is decoded by a method of its own, but customSchema has no case for it", path, typ)
+			}
+			return
+		}
+		switch typ.Kind() {
+		case reflect.Struct:
+			for i := range typ.NumField() {
+				f := typ.Field(i)
+				name, opt, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+				if !f.IsExported() || name == "" || name == "-" || opt == "json" {
+					continue
+				}
+				walk(f.Type, path+"."+name)
+			}
+		case reflect.Slice, reflect.Map:
+			walk(typ.Elem(), path+"[]")
+		case reflect.String, reflect.Bool, reflect.Int, reflect.Int64, reflect.Float64, reflect.Interface:
+		default:
+			t.Errorf("%s (%s): a kind the schema does not map to a JSON type", path, typ)
+		}
+	}
+	walk(reflect.TypeFor[Spec](), "spec")
+	if len(seen) < 10 {
+		t.Fatalf("walked %d types from Spec; want the whole scenario format", len(seen))
 	}
 }

@@ -75,7 +75,8 @@ type Service struct {
 	// Command is the argv to start; it may contain ${port}, ${addr} and
 	// ${OTHER_SERVICE} templates, bound by the caller before exec.
 	Command []string `yaml:"command"`
-	// Ready is a URL polled until it answers 200; it may contain ${addr} and
+	// Ready is a URL polled until it answers 200, or grpc://HOST:PORT[/SERVICE]
+	// polled with grpc.health.v1 until SERVING; it may contain ${addr} and
 	// ${port}. Default "http://${addr}/healthz" for baseline and command
 	// services, none for URL services.
 	Ready string `yaml:"ready"`
@@ -219,6 +220,10 @@ type Request struct {
 	Name string `yaml:"name"`
 	// Weight is the relative share of the mix; default 1, always >= 1.
 	Weight int `yaml:"weight"`
+	// Variants, when set, lists the only variants whose runs send this
+	// request, e.g. [go-grpc] for a gRPC call that only the gRPC variant's
+	// services answer; empty means every run.
+	Variants []string `yaml:"variants"`
 	// Method defaults to GET, or POST when Body or JSON is set; "" for a flow.
 	Method  string              `yaml:"method"`
 	URL     Template            `yaml:"url"`

@@ -62,7 +62,13 @@ var ErrorClasses = []string{"timeout", "connection_refused", "connection_reset",
 
 // Metrics lists every metric a threshold may name, family members aside.
 var Metrics = slices.Concat(LatencyMetrics,
-	[]string{"rps", "requests", "errors", "error_rate", "schedule_lag", "time_to_recover"}, ServiceMetrics, ShutdownMetrics)
+	[]string{"rps", "requests", "errors", "error_rate", "schedule_lag", "time_to_recover"}, ServiceMetrics, ShutdownMetrics, HopMetrics)
+
+// HopMetrics are measured per hop, a service's calls to one dependency, from the caller's
+// own counters: attempts per call, the time its circuit breaker refused calls, and hops
+// whose slowest attempt outlived the timeout. service: names the dependency (the hop to
+// payment is service: payment), window: a fault and what followed it.
+var HopMetrics = []string{"retry_amplification", "breaker_open", "timeouts_broken"}
 
 // ShutdownMetrics are measured per terminate fault: the requests in flight at the SIGTERM
 // that failed, and the time until the process exited.
@@ -76,7 +82,8 @@ var metricFamilies = []string{"errors", "error_rate", "status", "status_rate"}
 // MetricHelp lists the metrics and their families for messages and help.
 const MetricHelp = "p50 p75 p90 p95 p99 p99.9 p99.99 max mean (latency), rps, requests, errors, error_rate, " +
 	"errors.CLASS, error_rate.CLASS, status.CODE, status_rate.CODE (CODE like 503 or 5xx), schedule_lag, " +
-	"time_to_recover, startup_ms, rss_idle, rss_peak, cpu_per_1k, threads_peak, tag_coverage, leaks, shutdown_failed, shutdown_ms"
+	"time_to_recover, startup_ms, rss_idle, rss_peak, cpu_per_1k, threads_peak, tag_coverage, leaks, shutdown_failed, shutdown_ms, " +
+	"retry_amplification, breaker_open, timeouts_broken"
 
 // unitKind is how a metric's value is written and converted.
 type unitKind int
@@ -88,6 +95,7 @@ const (
 	countUnit                    // a whole number
 	rateUnit                     // per second, optional /s
 	bytesUnit                    // needs B, KB, MB or GB; canonical bytes
+	factorUnit                   // a bare number, any size (a multiplier)
 )
 
 // scope is a set of the scopes a metric accepts.
@@ -130,6 +138,12 @@ func lookupMetric(name string) (metricSpec, error) {
 		return metricSpec{countUnit, scopeService}, nil
 	case name == "tag_coverage":
 		return metricSpec{ratioUnit, scopeService}, nil
+	case name == "retry_amplification":
+		return metricSpec{factorUnit, scopeService | scopeWindow}, nil
+	case name == "breaker_open":
+		return metricSpec{durationUnit, scopeService | scopeWindow}, nil
+	case name == "timeouts_broken":
+		return metricSpec{countUnit, scopeService}, nil
 	}
 	family, q, dotted := strings.Cut(name, ".")
 	if dotted && slices.Contains(metricFamilies, family) {

@@ -44,6 +44,10 @@ func TestParseThreshold(t *testing.T) {
 		{"shutdown_failed == 0", Threshold{Metric: "shutdown_failed", Op: "==", Value: 0}},
 		{"errors==3", Threshold{Metric: "errors", Op: "==", Value: 3}},
 		{"shutdown_ms < 5s", Threshold{Metric: "shutdown_ms", Op: "<", Value: 5000}},
+		{"retry_amplification < 3", Threshold{Metric: "retry_amplification", Op: "<", Value: 3}},
+		{"retry_amplification <= 1.25", Threshold{Metric: "retry_amplification", Op: "<=", Value: 1.25}},
+		{"breaker_open < 5s", Threshold{Metric: "breaker_open", Op: "<", Value: 5000}},
+		{"timeouts_broken == 0", Threshold{Metric: "timeouts_broken", Op: "==", Value: 0}},
 	}
 	for _, tt := range tests {
 		got, err := ParseThreshold(tt.expr)
@@ -84,6 +88,11 @@ func TestParseThreshold(t *testing.T) {
 		{"latency < 1s", "(metrics: p50 p75"},
 		{"shutdown_failed == 0.5", "whole number"},
 		{"shutdown_ms == 5", "add a unit"},
+		{"retry_amplification < 3x", `unknown unit "x"`},
+		{"retry_amplification < 300%", `retry_amplification takes a number without a unit (e.g. 1.5), not "%"`},
+		{"breaker_open < 5", "add a unit"},
+		{"timeouts_broken == 0.5", "whole number"},
+		{"retry_amplifcation < 3", `did you mean "retry_amplification"?`},
 	}
 	for _, tt := range bad {
 		if _, err := ParseThreshold(tt.expr); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -178,9 +187,9 @@ func TestThresholdScopes(t *testing.T) {
 		`9:63: thresholds[0].window: unknown fault "slo" (did you mean "slow"?)`,
 		`10:41: thresholds[1].service: unknown service "apu" (did you mean "api"?)`,
 		`10:55: thresholds[1].request: rss_peak is measured per service, not per request (use service: NAME)`,
-		`11:34: thresholds[2].service: p99 is not a service metric (service: applies to startup_ms, rss_idle, rss_peak, cpu_per_1k, threads_peak, tag_coverage, leaks)`,
+		`11:34: thresholds[2].service: p99 is not a service metric (service: applies to startup_ms, rss_idle, rss_peak, cpu_per_1k, threads_peak, tag_coverage, leaks, retry_amplification, breaker_open, timeouts_broken)`,
 		`12:40: thresholds[3].service: service "ext" is a url target that gauntlet does not start, so it has no startup_ms`,
-		`13:42: thresholds[4].window: errors.timeout cannot be judged on a window (windows apply to latency, rps, requests, errors, error_rate and time_to_recover)`,
+		`13:42: thresholds[4].window: errors.timeout cannot be judged on a window (windows apply to latency, rps, requests, errors, error_rate, time_to_recover, shutdown_failed, shutdown_ms, retry_amplification and breaker_open)`,
 		`14:44: thresholds[5].window: time_to_recover is measured after a fault, not in the steady state (use faults or fault:NAME)`,
 		`15:43: thresholds[6].request: schedule_lag is measured for the whole run, not per request`,
 		`16:43: thresholds[7].delay_abort_eval: has no effect without abort_on_fail: true`,

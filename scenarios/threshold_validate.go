@@ -85,11 +85,11 @@ func (v *validator) thresholdService(path string, t Threshold, metric string, sp
 	isService := spec.scopes&scopeService != 0
 	switch {
 	case t.Service != "" && !isService:
-		v.add(path+".service", metric+" is not a service metric (service: applies to "+strings.Join(ServiceMetrics, ", ")+")")
+		v.add(path+".service", metric+" is not a service metric (service: applies to "+strings.Join(slices.Concat(ServiceMetrics, HopMetrics), ", ")+")")
 	case t.Service != "" && !slices.Contains(services, t.Service):
 		v.add(path+".service", "unknown service "+strconv.Quote(t.Service)+
 			or(hint(t.Service, services), " (services: "+strings.Join(services, ", ")+")"))
-	case t.Service != "" && metric != "tag_coverage" && !slices.Contains(started, t.Service):
+	case t.Service != "" && metric != "tag_coverage" && !slices.Contains(HopMetrics, metric) && !slices.Contains(started, t.Service):
 		v.add(path+".service", "service "+strconv.Quote(t.Service)+" is a url target that gauntlet does not start, so it has no "+metric)
 	case t.Service == "" && isService && metric != "tag_coverage" && len(started) == 0:
 		v.add(path, metric+" needs a service that gauntlet starts; the scenario has none")
@@ -111,8 +111,9 @@ func (v *validator) thresholdWindow(path string, t Threshold, metric string, spe
 	case t.Window != "faults" && t.Window != "steady" && !isFault:
 		v.add(wpath, "unknown window "+strconv.Quote(t.Window)+or(hint(t.Window, thresholdWindows), " (use faults, steady or fault:NAME)"))
 	case spec.scopes&scopeWindow == 0:
-		v.add(wpath, metric+" cannot be judged on a window (windows apply to latency, rps, requests, errors, error_rate and time_to_recover)")
-	case (metric == "time_to_recover" || slices.Contains(ShutdownMetrics, metric)) && t.Window == "steady":
+		v.add(wpath, metric+" cannot be judged on a window (windows apply to latency, rps, requests, errors, error_rate, time_to_recover, "+
+			"shutdown_failed, shutdown_ms, retry_amplification and breaker_open)")
+	case (metric == "time_to_recover" || slices.Contains(ShutdownMetrics, metric) || slices.Contains(HopMetrics, metric)) && t.Window == "steady":
 		v.add(wpath, metric+" is measured after a fault, not in the steady state (use faults or fault:NAME)")
 	case len(faults) == 0:
 		v.add(wpath, "the scenario has no faults, so it has no "+t.Window+" window")

@@ -50,6 +50,7 @@ var unitKindName = map[unitKind]string{
 	countUnit:    "a whole number",
 	rateUnit:     "requests per second (e.g. 1000 or 1000/s)",
 	bytesUnit:    "a memory size (B, KB, MB, GB)",
+	factorUnit:   "a number without a unit (e.g. 1.5)",
 }
 
 var numberPrefix = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?`)
@@ -130,6 +131,11 @@ func thresholdValue(metric string, kind unitKind, val string) (float64, error) {
 		return num, nil
 	case rateUnit:
 		if unit != "" && !slices.Contains(rateUnits, unit) {
+			return 0, misfit()
+		}
+		return num, nil
+	case factorUnit:
+		if unit != "" {
 			return 0, misfit()
 		}
 		return num, nil

@@ -24,6 +24,7 @@ func (v *validator) requests() {
 		if r.Weight < 1 {
 			v.add(path+".weight", "must be >= 1, got "+strconv.Itoa(r.Weight))
 		}
+		v.requestVariants(path+".variants", r.Variants)
 		rallowed := allowed
 		if r.Data != nil {
 			rallowed = append(slices.Clone(allowed), v.data(path+".data", r.Data)...)
@@ -36,6 +37,29 @@ func (v *validator) requests() {
 			continue
 		}
 		v.call(path, r.Method, r.URL, r.Headers, r.Body, r.JSON, r.Expect, rallowed)
+	}
+	for _, variant := range v.s.Variants {
+		if len(v.s.Requests) > 0 && !slices.ContainsFunc(v.s.Requests, func(r Request) bool {
+			return len(r.Variants) == 0 || slices.Contains(r.Variants, variant)
+		}) {
+			v.add("requests", "no request is for variant "+strconv.Quote(variant)+" (each one's variants leave it out)")
+		}
+	}
+}
+
+// requestVariants checks a request's variants: each a variant of the scenario, once.
+func (v *validator) requestVariants(path string, names []string) {
+	for i, name := range names {
+		switch {
+		case len(v.s.Variants) == 0:
+			v.add(indexPath(path, i), "the scenario has no variants (add e.g. variants: [go, go-grpc])")
+			return
+		case !slices.Contains(v.s.Variants, name):
+			v.add(indexPath(path, i), "unknown variant "+strconv.Quote(name)+
+				or(hint(name, v.s.Variants), " (variants: "+strings.Join(v.s.Variants, ", ")+")"))
+		case slices.Index(names, name) < i:
+			v.add(indexPath(path, i), "duplicate variant "+strconv.Quote(name))
+		}
 	}
 }
 

@@ -61,10 +61,11 @@ func (v *validator) services() {
 		if svc.Kubernetes != nil {
 			v.kubernetes(path, svc)
 		}
-		if r := svc.Ready; r != "" && !strings.HasPrefix(r, "http://") && !strings.HasPrefix(r, "https://") && !strings.HasPrefix(r, "${") {
-			v.add(path+".ready", "want an http(s) URL such as http://${addr}/healthz, got "+strconv.Quote(r))
+		if r := svc.Ready; r != "" && !strings.HasPrefix(r, "http://") && !strings.HasPrefix(r, "https://") &&
+			!strings.HasPrefix(r, "grpc://") && !strings.HasPrefix(r, "${") {
+			v.add(path+".ready", "want an http(s) URL such as http://${addr}/healthz, or grpc://${addr} for grpc.health.v1, got "+strconv.Quote(r))
 		} else if r != "" {
-			if t, ok := v.templateString(path+".ready", svc.Ready, own); ok {
+			if t, ok := v.templateString(path+".ready", svc.Ready, own); ok && !strings.HasPrefix(r, "grpc://") {
 				v.literalHost(path+".ready", t)
 			}
 		}

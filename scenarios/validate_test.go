@@ -171,6 +171,15 @@ func TestValidateRules(t *testing.T) {
 				`12:39: faults[2].loss.service: loss needs Chaos Mesh, and "local" is not a kubernetes service: locally use reset or blackhole instead`,
 				`13:45: faults[3].cpu_stress.service: locally cpu_stress loads the whole host and takes no service; service: is for a service with kubernetes: set`,
 			}},
+		{"request variants", "variants: [go, go-grpc]\n" + okHead +
+			"requests: [{url: \"${api}/a\", variants: [go]}, {url: \"${api}/b\", variants: [go-grcp, go, go]}]\n",
+			[]string{
+				`4:11: requests: no request is for variant "go-grpc" (each one's variants leave it out)`,
+				`4:76: requests[1].variants[0]: unknown variant "go-grcp" (did you mean "go-grpc"?)`,
+				`4:89: requests[1].variants[2]: duplicate variant "go"`,
+			}},
+		{"request variants without variants", okHead + "requests: [{url: \"${api}/a\", variants: [go]}]\n",
+			[]string{`3:41: requests[0].variants[0]: the scenario has no variants (add e.g. variants: [go, go-grpc])`}},
 		{"syntax error", "load: {stages: [}\n", []string{
 			`1:17: yaml: could not find '{' character corresponding to '}'`,
 		}},

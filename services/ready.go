@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -24,8 +25,9 @@ var errExited = errors.New("exited before ready")
 // errNotReady is the cause of the readiness deadline.
 var errNotReady = errors.New("not ready")
 
-// waitReady polls url until it answers 200. It gives up when the process exits, timeout
-// passes or ctx is done.
+// waitReady polls url until it answers 200 (a grpc:// url: until grpc.health.v1 answers
+// SERVING, see GRPCReadyScheme). It gives up when the process exits, timeout passes or ctx is
+// done.
 func waitReady(ctx context.Context, url string, timeout time.Duration, exited <-chan struct{}) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%w within %s", errNotReady, timeout))
 	defer cancel()
@@ -38,6 +40,15 @@ func waitReady(ctx context.Context, url string, timeout time.Duration, exited <-
 			return http.ErrUseLastResponse
 		},
 	}
+	check := func(ctx context.Context) error { return poll(ctx, client, url) }
+	if strings.HasPrefix(url, GRPCReadyScheme) {
+		h, err := newGRPCHealth(url)
+		if err != nil {
+			return err
+		}
+		defer h.close()
+		check = h.poll
+	}
 
 	delay := firstPollDelay
 	var last error
@@ -47,7 +58,7 @@ func waitReady(ctx context.Context, url string, timeout time.Duration, exited <-
 			return errExited
 		default:
 		}
-		err := poll(ctx, client, url)
+		err := check(ctx)
 		if err == nil {
 			return nil
 		}

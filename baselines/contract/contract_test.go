@@ -412,8 +412,8 @@ func testBreakerOpensAndRecovers(t *testing.T, c *chain) {
 	if got := m1[failSeries] - m0[failSeries]; got != 1 {
 		t.Errorf("payment failures after one failed order = %v; want 1", got)
 	}
-	// 5 consecutive failed attempts open the breaker: it takes 2 orders of 3 attempts (3
-	// orders of 2 with one retry).
+	// 5 consecutive failed attempts open the breaker: it takes 2 orders of 3 attempts (5
+	// orders of 1 without retries).
 	opened := m1[openSeries] == 1
 	for i := 0; i < 5 && !opened; i++ {
 		wantDown(post(c.order), "order POST /orders")

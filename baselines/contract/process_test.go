@@ -69,7 +69,7 @@ func implementations() []impl {
 			threadsMetric:  "python_threads",
 			gcCount:        "python_gc_collections_total",
 			gcSum:          "python_gc_duration_seconds_sum",
-			retries:        1,
+			retries:        0,
 			breakerOpenFor: 2 * time.Second,
 		},
 	}

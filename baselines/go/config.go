@@ -29,11 +29,12 @@ type config struct {
 	cpuWork      int           // payment: /cpu loop iterations per charge
 	latency      time.Duration // payment: added delay per charge
 	maxOrders    int           // order: orders kept in memory, oldest evicted first
+	protocol     string        // protocolHTTP or protocolGRPC: what the role's API and its hops speak
 }
 
 // defaultConfig is the configuration with no flags and no environment.
 func defaultConfig() config {
-	return config{timeout: defaultTimeout, retries: defaultRetries, maxOrders: defaultMaxOrders}
+	return config{timeout: defaultTimeout, retries: defaultRetries, maxOrders: defaultMaxOrders, protocol: protocolHTTP}
 }
 
 // bindFlags registers the role flags on fs. The downstream URLs default to $ORDER_URL,
@@ -47,6 +48,10 @@ func (c *config) bindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.cpuWork, "cpu-work", c.cpuWork, "payment: /cpu loop iterations per charge")
 	fs.DurationVar(&c.latency, "latency", c.latency, "payment: added latency per charge")
 	fs.IntVar(&c.maxOrders, "max-orders", c.maxOrders, "order: orders kept in memory; the oldest is evicted first")
+	if p := os.Getenv("PROTOCOL"); p != "" {
+		c.protocol = p
+	}
+	fs.StringVar(&c.protocol, "protocol", c.protocol, "what the role's API and its downstream calls speak: http (JSON over HTTP/1.1) or grpc (default $PROTOCOL, then http)")
 }
 
 // validate reports every out-of-range value at once.
@@ -66,6 +71,9 @@ func (c *config) validate() error {
 	}
 	if c.maxOrders < 1 {
 		errs = append(errs, fmt.Errorf("--max-orders %d: must be >= 1", c.maxOrders))
+	}
+	if c.protocol != protocolHTTP && c.protocol != protocolGRPC {
+		errs = append(errs, fmt.Errorf("--protocol %q: use %s or %s", c.protocol, protocolHTTP, protocolGRPC))
 	}
 	return errors.Join(errs...)
 }

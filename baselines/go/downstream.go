@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"google.golang.org/grpc"
 )
 
 // FailedDependencyHeader is set by a hop on a 502/503 it answers because one of its own
@@ -78,6 +80,7 @@ type downstream struct {
 	name    string
 	base    string
 	client  *http.Client
+	conn    *grpc.ClientConn // gRPC mode: attempts are calls on it (grpcdownstream.go)
 	timeout time.Duration
 	retries int
 	stats   *depStats
@@ -154,6 +157,9 @@ func (d *downstream) call(ctx context.Context, method, path string, body []byte,
 // attempt sends one request under its own timeout. timedOut reports that the timeout, not
 // the caller, ended it.
 func (d *downstream) attempt(ctx context.Context, method, path string, body []byte, tag string) (rep reply, timedOut bool, err error) {
+	if d.conn != nil {
+		return d.attemptGRPC(ctx, path, body, tag)
+	}
 	actx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, method, d.base+path, bytes.NewReader(body))

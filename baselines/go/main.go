@@ -23,6 +23,11 @@
 // second signal kills it at once. --drain-timeout 0 turns draining off: every connection is
 // closed at once, requests in flight included, as a service without graceful shutdown does.
 //
+// --protocol grpc (default $PROTOCOL) serves the chain's API over gRPC instead (chainpb's
+// Orders, Inventory and Payment services, with grpc.health.v1 and server reflection) and
+// makes the hops between chain services gRPC calls; the common endpoints stay HTTP on the
+// same port. See grpcserve.go.
+//
 // Exit codes: 0 after a clean shutdown, 1 if serving or draining failed, 2 for bad usage
 // (unknown flag or role).
 package main
@@ -92,7 +97,14 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "baseline-go: %v\n", err)
 		return 2
 	}
-	handler, err := newMux(*role, cfg)
+	var gs *grpcService // set in gRPC mode; see grpcserve.go
+	var handler http.Handler
+	var err error
+	if cfg.protocol == protocolGRPC {
+		gs, err = newGRPCService(*role, cfg)
+	} else {
+		handler, err = newMux(*role, cfg)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "baseline-go: %v\n", err)
 		return 2
@@ -100,7 +112,12 @@ func run(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := serve(ctx, stop, *addr, *role, drain, handler, stderr); err != nil {
+	if gs != nil {
+		err = gs.serve(ctx, stop, *addr, *role, drain, stderr)
+	} else {
+		err = serve(ctx, stop, *addr, *role, drain, handler, stderr)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "baseline-go %s: %v\n", *role, err)
 		return 1
 	}
@@ -115,6 +132,7 @@ func serve(ctx context.Context, restoreSignals func(), addr, role string, drain 
 	if err != nil {
 		return err
 	}
+	ln = countingListener{ln}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

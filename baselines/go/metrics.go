@@ -39,6 +39,7 @@ type serverMetrics struct {
 	deps     []*depStats
 	tagged   atomic.Uint64
 	inFlight atomic.Int64
+	grpc     map[string]*grpcMethodStats // gRPC mode: by full method name (grpcmetrics.go)
 }
 
 func newServerMetrics() *serverMetrics { return &serverMetrics{} }
@@ -113,6 +114,10 @@ func (m *serverMetrics) write(bw *bufio.Writer) {
 	if len(m.deps) > 0 {
 		m.writeDeps(bw)
 	}
+	if len(m.grpc) > 0 {
+		m.writeGRPC(bw)
+	}
+	writeConnStats(bw)
 
 	writeGC(bw)
 

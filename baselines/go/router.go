@@ -43,6 +43,11 @@ func newMux(role string, cfg config) (http.Handler, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown role %q (known: %s)", role, knownRoles())
 	}
+	return buildMux(role, cfg, register)
+}
+
+// buildMux is newMux with the role's endpoints registered by register.
+func buildMux(role string, cfg config, register func(rt *router, cfg config) error) (http.Handler, error) {
 	rt := &router{mux: http.NewServeMux(), metrics: newServerMetrics()}
 	rt.handle(http.MethodGet, "/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeText(w, http.StatusOK, "ok")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 )
 
 // bufPool holds the copy buffers of TCP mode.
@@ -43,6 +44,14 @@ func (p *Proxy) pipe(c *conn, dir int, src, dst *net.TCPConn) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
+	// line delays the direction's bytes once latency applies to it; from then on every chunk
+	// goes through it (without delay when no latency is attached) to keep their order.
+	var line *delayLine
+	defer func() {
+		if line != nil {
+			line.stop()
+		}
+	}()
 	for {
 		b := buf
 		if st := p.state.Load(); st.active {
@@ -50,17 +59,36 @@ func (p *Proxy) pipe(c *conn, dir int, src, dst *net.TCPConn) {
 		}
 		n, err := src.Read(b)
 		if n > 0 {
-			if st := p.state.Load(); st.active && !p.disturb(c, st, dir, n) {
+			st := p.state.Load()
+			delayed := st.active && len(st.latency[dir]) > 0
+			switch {
+			case st.active && !p.disturb(c, st, dir, n):
 				if c.ctx.Err() != nil {
 					return
 				}
 				// Swallowed by a blackhole: keep reading, forward nothing.
-			} else if _, werr := dst.Write(b[:n]); werr != nil {
-				c.close()
-				return
+			case delayed || line != nil:
+				if line == nil {
+					line = newDelayLine(c, dst)
+				}
+				due := time.Now()
+				if delayed {
+					due = due.Add(st.delay(dir))
+				}
+				if !line.push(b[:n], due, st) {
+					return
+				}
+			default:
+				if _, werr := dst.Write(b[:n]); werr != nil {
+					c.close()
+					return
+				}
 			}
 		}
 		if err != nil {
+			if line != nil && !line.finish() {
+				return
+			}
 			if errors.Is(err, io.EOF) && c.ctx.Err() == nil {
 				if st := p.state.Load(); st.slowClose > 0 && !c.sleep(st, st.slowClose) {
 					return
@@ -74,8 +102,9 @@ func (p *Proxy) pipe(c *conn, dir int, src, dst *net.TCPConn) {
 	}
 }
 
-// disturb applies the toxics of st to n bytes going in direction dir; false means the
-// bytes must not be forwarded (blackhole, or the connection was reset or closed).
+// disturb applies the toxics of st but latency (pipe's delay line) to n bytes going in
+// direction dir; false means the bytes must not be forwarded (blackhole, or the connection
+// was reset or closed).
 func (p *Proxy) disturb(c *conn, st *state, dir, n int) bool {
 	if st.reset {
 		p.nDisrupted.Add(1)
@@ -83,9 +112,6 @@ func (p *Proxy) disturb(c *conn, st *state, dir, n int) bool {
 		return false
 	}
 	if st.blackhole {
-		return false
-	}
-	if len(st.latency[dir]) > 0 && !c.sleep(st, st.delay(dir)) {
 		return false
 	}
 	if len(st.bandwidth[dir]) > 0 && !c.pause(st.throttle(dir, n)) {

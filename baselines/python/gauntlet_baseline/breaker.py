@@ -1,7 +1,7 @@
 """Consecutive-failure circuit breaker, the same state machine as baselines/go/breaker.go. It
 runs on the event loop's thread only, so it needs no lock.
 
-The open window differs on purpose: 2 s here, 1 s in Go and on the JVM (with one retry instead
+The open window differs on purpose: 2 s here, 1 s in Go and on the JVM (with no retries instead
 of two, see config.py), so that a resilience run shows its figures follow each service's policy."""
 
 THRESHOLD = 5  # consecutive failed attempts that open the breaker

@@ -1,6 +1,6 @@
 """Flags of the Python baseline, the same as baselines/go/config.go, with the same defaults and
-the same validation but one: DEFAULT_RETRIES is 1 here (2 in Go and on the JVM), and the
-breaker stays open 2 s (breaker.py; 1 s there). The difference is deliberate, so that a
+the same validation but one: DEFAULT_RETRIES is 0 here (2 in Go and on the JVM: the Python
+chain leaves retrying to its callers), and the breaker stays open 2 s (breaker.py; 1 s there). The difference is deliberate, so that a
 resilience run (scenarios/library/payment-outage.yaml) shows its figures follow each service's
 policy."""
 import argparse
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 DEFAULT_ADDR = "127.0.0.1:8080"
 DEFAULT_TIMEOUT = 2.0  # seconds, per downstream attempt
-DEFAULT_RETRIES = 1  # Go and the JVM: 2
+DEFAULT_RETRIES = 0  # Go and the JVM: 2
 DEFAULT_MAX_ORDERS = 100_000
 DEFAULT_DRAIN_TIMEOUT = 10.0  # seconds in-flight requests may take to finish after SIGTERM
 MAX_RETRIES = 10
