@@ -243,6 +243,53 @@ func TestKubeAPIRun(t *testing.T) {
 		}
 	})
 
+	t.Run("pod-failure, SIGKILL", func(t *testing.T) {
+		// A SIGKILLed gauntlet deletes nothing: the object it created must end, and
+		// Chaos Mesh recover the pods, by its own duration, the rest of the planned
+		// load (19 s from its start at 1 s).
+		kc.Pods("shop", 2, map[string]string{"app": "order"})
+		path := writeKubeScenario(t, "fail-nine", "order", ", mode: one", "20s",
+			"{name: fail-one, at: 1s, pod_failure: {service: inventory}}")
+		cmd := exec.Command(filepath.Join(binDir, "gauntlet-kube"), "run", path, "--kubeconfig", kc.Kubeconfig, "--out", t.TempDir(), "--progress=false")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill() })
+		var obj v1alpha1.PodChaos
+		condition := func(c v1alpha1.ChaosConditionType) bool {
+			for _, cond := range obj.Status.Conditions {
+				if cond.Type == c {
+					return cond.Status == corev1.ConditionTrue
+				}
+			}
+			return false
+		}
+		kc.Eventually(60*time.Second, "a PodChaos pod-failure injected", func() (bool, string) {
+			objs := podChaos("fail-nine")
+			if len(objs) != 1 {
+				return false, fmt.Sprintf("%d PodChaos objects", len(objs))
+			}
+			obj = objs[0]
+			return condition(v1alpha1.ConditionAllInjected), fmt.Sprintf("conditions %+v", obj.Status.Conditions)
+		})
+		cmd.Process.Kill()
+		cmd.Wait()
+		if obj.Spec.Duration == nil || *obj.Spec.Duration != "19s" {
+			t.Fatalf("duration %v; want 19s, the rest of the planned load", obj.Spec.Duration)
+		}
+		t.Cleanup(func() { kc.Client.Delete(context.Background(), &obj) })
+		kc.Eventually(90*time.Second, "Chaos Mesh ends the PodChaos and recovers the pod at the end of its duration", func() (bool, string) {
+			if err := kc.Client.Get(ctx, client.ObjectKeyFromObject(&obj), &obj); err != nil {
+				return false, err.Error()
+			}
+			return obj.Status.Experiment.DesiredPhase == v1alpha1.StoppedPhase && condition(v1alpha1.ConditionAllRecovered),
+				fmt.Sprintf("desiredPhase=%s, conditions %+v", obj.Status.Experiment.DesiredPhase, obj.Status.Conditions)
+		})
+		if ended := time.Since(obj.CreationTimestamp.Time); ended < 19*time.Second {
+			t.Errorf("the PodChaos ended %s after its creation; want after its 19 s duration", ended.Round(time.Second))
+		}
+	})
+
 	t.Run("invalid fault", func(t *testing.T) {
 		fault := "{name: burn, at: 1s, for: 2s, cpu_stress: {service: inventory, workers: 10000}}"
 		path := writeKubeScenario(t, "invalid", "inventory", "", "2s", fault)
@@ -263,4 +310,59 @@ func TestKubeAPIRun(t *testing.T) {
 			t.Errorf("%d StressChaos objects (%v); want none: nothing runs", len(list.Items), err)
 		}
 	})
+}
+
+// TestKubeAPIRejectedEnum runs a scenario whose fault becomes a value of a Chaos
+// Mesh enum the cluster's CRD does not list: the published CRDs with
+// container-kill taken out of PodChaos's actions, as on a cluster whose Chaos
+// Mesh predates it. gauntlet and Chaos Mesh's own validation accept the object;
+// the server's schema refuses it, and the run fails before any load with the
+// server's message at the fault's position.
+func TestKubeAPIRejectedEnum(t *testing.T) {
+	published := kubetest.Published(t)
+	src, err := os.ReadFile(filepath.Join(published.Dir, "crd.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var narrowed []string
+	for _, line := range strings.Split(string(src), "\n") {
+		if strings.TrimSpace(line) != "- container-kill" {
+			narrowed = append(narrowed, line)
+		}
+	}
+	if len(narrowed) == len(strings.Split(string(src), "\n")) {
+		t.Fatal("the published CRDs list no container-kill action to take out")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "crd.yaml"), []byte(strings.Join(narrowed, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kc := kubetest.Start(t, kubetest.CRDSet{Name: "published without container-kill", Dir: dir})
+	kc.Namespace("shop")
+
+	path := writeKubeScenario(t, "old-cluster", "inventory", "", "2s", "{name: kill-app, at: 1s, kill: {service: inventory, container: app}}")
+	lines := strings.Split(strings.TrimRight(readFile(t, path), "\n"), "\n")
+	line := len(lines)
+	col := strings.Index(lines[line-1], "{service") + 1
+	code, stdout, stderr := kubeGauntlet(t, "run", path, "--kubeconfig", kc.Kubeconfig, "--out", t.TempDir(), "--progress=false")
+	if code != exitUsage || stdout != "" {
+		t.Errorf("exit %d, stdout %q; want %d and nothing", code, stdout, exitUsage)
+	}
+	want := fmt.Sprintf("%s:%d:%d: faults[0].kill: the cluster rejects the PodChaos object: ", path, line, col)
+	if !strings.Contains(stderr, want) || !strings.Contains(stderr, "spec.action") || !strings.Contains(stderr, `Unsupported value: "container-kill"`) {
+		t.Errorf("stderr lacks %q with the server's message on spec.action:\n%s", want, stderr)
+	}
+	var list v1alpha1.PodChaosList
+	if err := kc.Client.List(context.Background(), &list, client.InNamespace("shop")); err != nil || len(list.Items) != 0 {
+		t.Errorf("%d PodChaos objects (%v); want none: nothing runs", len(list.Items), err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -113,6 +113,10 @@ func Start(t testing.TB, set CRDSet) *Cluster {
 		CRDDirectoryPaths:     []string{set.Dir},
 		ErrorIfCRDPathMissing: true,
 		Scheme:                Scheme(),
+		// envtest's defaults, 20 s to start each component and 10 s for the
+		// CRDs to be served, are too short on a busy two-core machine.
+		ControlPlaneStartTimeout: 2 * time.Minute,
+		CRDInstallOptions:        envtest.CRDInstallOptions{MaxTime: 2 * time.Minute},
 	}
 	started := time.Now()
 	cfg, err := env.Start()
