@@ -245,6 +245,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	if err != nil {
 		return end(metrics.StatusFailed, err)
 	}
+	defer runners.CloseClient(runner)
 	if f, ok := runner.(runners.InFlighter); ok && e.opt.InFlight != nil {
 		e.opt.InFlight(variant, f.InFlight)
 	}

@@ -40,6 +40,14 @@ func (p *plan) request(name, method string, u scenarios.Template, headers map[st
 		b := body.Bind(vars)
 		rr.Body = &b
 	}
+	if err := checks(&rr, name, expect, extract); err != nil {
+		return rr, err
+	}
+	return rr, nil
+}
+
+// checks sets the expectations and extractions of rr from the scenario's.
+func checks(rr *runners.Request, name string, expect *scenarios.Expect, extract map[string]string) error {
 	if expect != nil {
 		rr.Expect = expect.Status
 		if len(expect.Headers) > 0 || expect.BodyContains != "" || len(expect.JSON) > 0 {
@@ -50,7 +58,7 @@ func (p *plan) request(name, method string, u scenarios.Template, headers map[st
 			for _, k := range slices.Sorted(maps.Keys(expect.JSON)) {
 				jp, err := scenarios.ParseJSONPath(k)
 				if err != nil {
-					return rr, fmt.Errorf("request %s: %w", name, err)
+					return fmt.Errorf("request %s: %w", name, err)
 				}
 				c.JSON = append(c.JSON, runners.JSONValue{Path: jp, Value: expect.JSON[k]})
 			}
@@ -60,11 +68,11 @@ func (p *plan) request(name, method string, u scenarios.Template, headers map[st
 	for _, v := range slices.Sorted(maps.Keys(extract)) {
 		ex, err := scenarios.ParseExtract(extract[v])
 		if err != nil {
-			return rr, fmt.Errorf("request %s: extract %s: %w", name, v, err)
+			return fmt.Errorf("request %s: extract %s: %w", name, v, err)
 		}
 		rr.Extract = append(rr.Extract, runners.Extract{Var: v, From: ex})
 	}
-	return rr, nil
+	return nil
 }
 
 // searchPlan is the record's form of a scenario's search block.

@@ -284,6 +284,9 @@ func (p *plan) runner(variant string, urls map[string]string, t0 time.Time) (run
 		DisableKeepAlive: load.KeepAlive != nil && !*load.KeepAlive, AllowRemote: p.spec.AllowRemote,
 		HTTP2: load.HTTP2 || load.H2C, H2C: load.H2C, InsecureSkipVerify: load.InsecureSkipVerify,
 	})
+	if err := p.connectGRPC(reqs, client); err != nil {
+		return nil, err
+	}
 	grace := max(time.Second, time.Duration(load.Timeout))
 	if p.model() == "open" && mixedKinds(p.stages) {
 		return p.phased(reqs, client, urls, t0, maxInFlight, grace), nil
@@ -351,12 +354,18 @@ func (p *plan) requests(variant string, vars map[string]string) ([]runners.Reque
 			continue
 		}
 		rr, err := p.request(r.Name, r.Method, r.URL, r.Headers, r.Body, r.JSON, r.Expect, nil, vars, tag)
+		if r.GRPC != nil {
+			rr, err = p.grpcRequest(r.Name, r.GRPC, r.Expect, nil, vars, tag)
+		}
 		if err != nil {
 			return nil, err
 		}
 		rr.Weight = r.Weight
 		for _, st := range r.Flow {
 			sr, err := p.request(r.Name+"/"+st.Name, st.Method, st.URL, st.Headers, st.Body, st.JSON, st.Expect, st.Extract, vars, tag)
+			if st.GRPC != nil {
+				sr, err = p.grpcRequest(r.Name+"/"+st.Name, st.GRPC, st.Expect, st.Extract, vars, tag)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -486,6 +495,8 @@ func (p *plan) runtimes() map[string]string {
 // every fault built against stand-in targets (faults on Kubernetes services
 // through cluster, which may have no connection). `gauntlet validate` uses it.
 func Check(spec *scenarios.Spec, cluster chaos.Cluster) error {
-	_, err := newPlan(spec, cluster)
-	return err
+	if _, err := newPlan(spec, cluster); err != nil {
+		return err
+	}
+	return checkReflected(spec)
 }

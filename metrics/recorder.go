@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"runtime"
-	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -226,7 +225,7 @@ func (r *Recorder) flush() {
 			if len(a.codes) > 0 {
 				iv.Codes = make(map[string]int64, len(a.codes))
 				for c, n := range a.codes {
-					iv.Codes[strconv.Itoa(int(c))] = n
+					iv.Codes[CodeName(c)] = n
 				}
 			}
 			for c, n := range a.classes {

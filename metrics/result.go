@@ -64,20 +64,54 @@ const (
 	ExpectationFailed
 	Dropped
 	Canceled
+	// The gRPC classes, one per status code other than OK, in code order
+	// (see GRPCClass).
+	GRPCCancelled
+	GRPCUnknown
+	GRPCInvalidArgument
+	GRPCDeadlineExceeded
+	GRPCNotFound
+	GRPCAlreadyExists
+	GRPCPermissionDenied
+	GRPCResourceExhausted
+	GRPCFailedPrecondition
+	GRPCAborted
+	GRPCOutOfRange
+	GRPCUnimplemented
+	GRPCInternal
+	GRPCUnavailable
+	GRPCDataLoss
+	GRPCUnauthenticated
 	numClasses
 )
 
 var classNames = [numClasses]string{
-	OK:                "ok",
-	Timeout:           "timeout",
-	ConnRefused:       "connection_refused",
-	ConnReset:         "connection_reset",
-	Transport:         "transport",
-	HTTP4xx:           "http_4xx",
-	HTTP5xx:           "http_5xx",
-	ExpectationFailed: "expectation_failed",
-	Dropped:           "dropped",
-	Canceled:          "canceled",
+	OK:                     "ok",
+	Timeout:                "timeout",
+	ConnRefused:            "connection_refused",
+	ConnReset:              "connection_reset",
+	Transport:              "transport",
+	HTTP4xx:                "http_4xx",
+	HTTP5xx:                "http_5xx",
+	ExpectationFailed:      "expectation_failed",
+	Dropped:                "dropped",
+	Canceled:               "canceled",
+	GRPCCancelled:          "grpc_cancelled",
+	GRPCUnknown:            "grpc_unknown",
+	GRPCInvalidArgument:    "grpc_invalid_argument",
+	GRPCDeadlineExceeded:   "grpc_deadline_exceeded",
+	GRPCNotFound:           "grpc_not_found",
+	GRPCAlreadyExists:      "grpc_already_exists",
+	GRPCPermissionDenied:   "grpc_permission_denied",
+	GRPCResourceExhausted:  "grpc_resource_exhausted",
+	GRPCFailedPrecondition: "grpc_failed_precondition",
+	GRPCAborted:            "grpc_aborted",
+	GRPCOutOfRange:         "grpc_out_of_range",
+	GRPCUnimplemented:      "grpc_unimplemented",
+	GRPCInternal:           "grpc_internal",
+	GRPCUnavailable:        "grpc_unavailable",
+	GRPCDataLoss:           "grpc_data_loss",
+	GRPCUnauthenticated:    "grpc_unauthenticated",
 }
 
 // String returns the class's stable name as used in records and summaries.

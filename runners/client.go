@@ -48,17 +48,40 @@ type Client struct {
 	// HTTP is the net/http client.
 	HTTP *http.Client
 	fast *fastClient
+	// GRPC holds the connections of the run's gRPC calls; nil when it makes
+	// none. Close closes them.
+	GRPC *GRPCPool
+	// NoHTTP says the run makes gRPC calls only: Name leaves HTTP out.
+	NoHTTP bool
 }
 
-// Name says which HTTP client sends the requests, for the summary.
+// Name says which HTTP client sends the requests, and how many gRPC
+// connections the gRPC calls use, for the summary.
 func (c *Client) Name() string {
 	switch {
 	case c == nil:
 		return ""
-	case c.fast != nil:
+	case c.GRPC != nil && c.NoHTTP:
+		return c.GRPC.Name()
+	case c.GRPC != nil:
+		return c.httpName() + "; " + c.GRPC.Name()
+	}
+	return c.httpName()
+}
+
+func (c *Client) httpName() string {
+	if c.fast != nil {
 		return "fasthttp (HTTP/1.1; https: net/http)"
 	}
 	return "net/http (HTTP/2)"
+}
+
+// Close closes the client's gRPC connections.
+func (c *Client) Close() error {
+	if c == nil || c.GRPC == nil {
+		return nil
+	}
+	return c.GRPC.Close()
 }
 
 // watch cancels the fast client's requests in flight once ctx is done

@@ -120,6 +120,8 @@ type worker struct {
 	// (nil: the request goes through net/http) and its response.
 	fastReqs map[*Request]*fastReq
 	resp     *fasthttp.Response
+	// grpc holds the buffers of gRPC calls, once the worker made one.
+	grpc *grpcBuffers
 }
 
 func newWorker(client *Client, out *metrics.Buffer, start time.Time, seed int64, id uint64) *worker {
@@ -184,6 +186,10 @@ func (w *worker) iterate(ctx context.Context, e *entry, seq uint64, intended tim
 // call sends one request and classifies its response.
 func (w *worker) call(ctx context.Context, req *Request, id uint16, seq uint64, intended time.Duration, scheduled bool, stage uint16) metrics.Result {
 	res := metrics.Result{Request: id, Stage: stage, Intended: intended}
+	if req.GRPC != nil {
+		w.grpcCall(ctx, req, seq, &res, scheduled)
+		return res
+	}
 	if w.fastReqs != nil && w.fastFor(req, seq) {
 		w.fastCall(ctx, req, seq, &res, scheduled)
 		return res

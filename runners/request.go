@@ -39,6 +39,9 @@ type Request struct {
 	// Data, when set, gives each iteration a row for ${row.COLUMN}; it is
 	// shared by every worker of the run.
 	Data *Feeder
+	// GRPC, when set, makes the request a unary gRPC call (Method, URL,
+	// Header and Body are unused).
+	GRPC *GRPCCall
 }
 
 // Header is one request header whose value may be a template.

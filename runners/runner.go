@@ -27,22 +27,28 @@ type Noter interface {
 
 // ClientName names the HTTP client r sends its requests with ("" for none
 // known): for the summary.
-func ClientName(r Runner) string {
+func ClientName(r Runner) string { return clientOf(r).Name() }
+
+// CloseClient closes the gRPC connections of r's client, once r has run.
+func CloseClient(r Runner) error { return clientOf(r).Close() }
+
+// clientOf returns the client r sends its requests with; nil for none known.
+func clientOf(r Runner) *Client {
 	switch r := r.(type) {
 	case *Open:
-		return r.Client.Name()
+		return r.Client
 	case *Closed:
-		return r.Client.Name()
+		return r.Client
 	case *Search:
-		return r.Client.Name()
+		return r.Client
 	case *Tee:
-		return ClientName(r.Runner)
+		return clientOf(r.Runner)
 	case *Phased:
 		for _, seg := range r.Segments {
-			if n := ClientName(seg.Runner); n != "" {
-				return n
+			if c := clientOf(seg.Runner); c != nil {
+				return c
 			}
 		}
 	}
-	return ""
+	return nil
 }

@@ -52,13 +52,29 @@ func (r *Request) finish() {
 	if len(r.Flow) > 0 {
 		return // each step has its own method
 	}
+	if r.GRPC != nil {
+		if r.Name == "" {
+			r.Name = grpcName(r.GRPC.Method)
+		}
+		return
+	}
 	r.Method = defaultMethod(r.Method, r.Body, r.JSON)
 	if r.Name == "" {
 		r.Name = r.Method + " " + urlPath(r.URL.Source())
 	}
 }
 
-func (s *Step) finish() { s.Method = defaultMethod(s.Method, s.Body, s.JSON) }
+func (s *Step) finish() {
+	if s.GRPC == nil {
+		s.Method = defaultMethod(s.Method, s.Body, s.JSON)
+	}
+}
+
+// grpcName is the default name of a gRPC call: its method's own name,
+// "GetOrder" for "shop.v1.Orders/GetOrder".
+func grpcName(method string) string {
+	return method[strings.LastIndexByte(method, '/')+1:]
+}
 
 func (s *Spec) finish() {
 	for i := range s.Requests {
@@ -121,6 +137,9 @@ func nameSteps(steps []Step) {
 			continue
 		}
 		name := steps[i].Method + " " + urlPath(steps[i].URL.Source())
+		if g := steps[i].GRPC; g != nil {
+			name = grpcName(g.Method)
+		}
 		if taken[name] {
 			name += " #" + strconv.Itoa(i+1)
 		}

@@ -58,6 +58,7 @@ func (d *decoder) appendJSON(dst []byte, n ast.Node, path string) ([]byte, bool)
 				dst = append(dst, ',')
 			}
 			var ok bool
+			d.pos[indexPath(path, i)] = nodePos(d.resolve(item))
 			if dst, ok = d.appendJSON(dst, item, indexPath(path, i)); !ok {
 				return nil, false
 			}
@@ -76,6 +77,9 @@ func (d *decoder) appendJSON(dst []byte, n ast.Node, path string) ([]byte, bool)
 			dst = append(dst, '"')
 			dst = appendJSONEscaped(dst, e.key)
 			dst = append(dst, '"', ':')
+			// Keys are positioned so that a message field checked later
+			// (see CheckGRPC) is reported where it is written.
+			d.pos[joinPath(path, e.key)] = nodePos(e.keyN)
 			if dst, ok = d.appendJSON(dst, e.value, joinPath(path, e.key)); !ok {
 				return nil, false
 			}

@@ -112,6 +112,10 @@ func customSchema(t reflect.Type) (object, bool) {
 		return faultSchema(), true
 	case reflect.TypeFor[Threshold]():
 		return thresholdSchema(), true
+	case reflect.TypeFor[StatusCodes]():
+		one := object{"anyOf": []any{object{"type": "integer"}, object{"type": "string", "enum": GRPCStatusNames}}}
+		return object{"description": "an HTTP status code, or a gRPC status name for a gRPC call; one or a list",
+			"anyOf": []any{one, object{"type": "array", "items": one}}}, true
 	}
 	return nil, false
 }

@@ -235,6 +235,9 @@ type Request struct {
 	// rendered. It implies Content-Type: application/json.
 	JSON   *Template `yaml:"json,json"`
 	Expect *Expect   `yaml:"expect"`
+	// GRPC, when set, makes the request a unary gRPC call instead of an
+	// HTTP request (Method, URL, Headers, Body and JSON stay empty).
+	GRPC *GRPC `yaml:"grpc"`
 	// Flow, when set, replaces URL/Body/JSON: steps run in order and may
 	// extract variables that later steps use as ${var}.
 	Flow []Step `yaml:"flow"`
@@ -245,15 +248,19 @@ type Request struct {
 
 // Expect lists what a response must look like to count as a success.
 type Expect struct {
-	// Status lists the accepted status codes (YAML: 201 or [200, 201]).
-	// Empty means any 2xx or 3xx.
-	Status []int `yaml:"status,oneormany"`
-	// Headers maps a response header name to the value it must have.
+	// Status lists the accepted status codes (YAML: 201 or [200, 201]; for
+	// a gRPC call a status name: OK or [OK, NOT_FOUND]). Empty means any
+	// 2xx or 3xx, or gRPC's OK.
+	Status StatusCodes `yaml:"status"`
+	// Headers maps a response header name to the value it must have (for
+	// a gRPC call, a response metadata key).
 	Headers map[string]string `yaml:"headers"`
 	// BodyContains is a substring the response body must contain.
 	BodyContains string `yaml:"body_contains"`
 	// JSON maps a JSON path into the response body to the value it must
-	// have, written as text: {"$.status": created, "$.qty": 1}.
+	// have, written as text: {"$.status": created, "$.qty": 1}. A gRPC
+	// response is read in the protobuf JSON mapping with the .proto field
+	// names, unset fields included: {"$.order.state": SHIPPED}.
 	JSON map[string]string `yaml:"json"`
 }
 
@@ -265,6 +272,8 @@ type Step struct {
 	Headers map[string]Template `yaml:"headers"`
 	Body    *Template           `yaml:"body"`
 	JSON    *Template           `yaml:"json,json"`
+	// GRPC, when set, makes the step a unary gRPC call.
+	GRPC *GRPC `yaml:"grpc"`
 	// Extract maps a variable name to where its value comes from in the
 	// response: a JSON path into the body ("$.items[0].id"), a header
 	// ("header:Location") or the first group of a regular expression over

@@ -58,7 +58,8 @@ var LatencyMetrics = []string{"p50", "p75", "p90", "p95", "p99", "p99.9", "p99.9
 var ServiceMetrics = []string{"startup_ms", "rss_idle", "rss_peak", "cpu_per_1k", "threads_peak", "tag_coverage", "leaks"}
 
 // ErrorClasses are the error classes errors.CLASS and error_rate.CLASS name.
-var ErrorClasses = []string{"timeout", "connection_refused", "connection_reset", "transport", "http_4xx", "http_5xx", "expectation_failed"}
+var ErrorClasses = append([]string{"timeout", "connection_refused", "connection_reset", "transport", "http_4xx", "http_5xx",
+	"expectation_failed"}, grpcStatusErrorClasses()...)
 
 // Metrics lists every metric a threshold may name, family members aside.
 var Metrics = slices.Concat(LatencyMetrics,
@@ -81,7 +82,7 @@ var metricFamilies = []string{"errors", "error_rate", "status", "status_rate"}
 
 // MetricHelp lists the metrics and their families for messages and help.
 const MetricHelp = "p50 p75 p90 p95 p99 p99.9 p99.99 max mean (latency), rps, requests, errors, error_rate, " +
-	"errors.CLASS, error_rate.CLASS, status.CODE, status_rate.CODE (CODE like 503 or 5xx), schedule_lag, " +
+	"errors.CLASS, error_rate.CLASS, status.CODE, status_rate.CODE (CODE like 503, 5xx or grpc_unavailable), schedule_lag, " +
 	"time_to_recover, startup_ms, rss_idle, rss_peak, cpu_per_1k, threads_peak, tag_coverage, leaks, shutdown_failed, shutdown_ms, " +
 	"retry_amplification, breaker_open, timeouts_broken"
 
@@ -155,7 +156,7 @@ func lookupMetric(name string) (metricSpec, error) {
 			}
 		default:
 			if !validStatus(q) {
-				return metricSpec{}, &metricError{"invalid status " + strconv.Quote(q) + " in " + family, " (use a code like 503 or a class like 5xx)"}
+				return metricSpec{}, &metricError{"invalid status " + strconv.Quote(q) + " in " + family, " (use a code like 503, a class like 5xx or a gRPC status like grpc_unavailable)"}
 			}
 		}
 		unit := countUnit
@@ -186,8 +187,12 @@ func metricCandidates() []string {
 	return append(out, "status.5xx", "status.4xx", "status_rate.5xx", "status_rate.4xx")
 }
 
-// validStatus accepts an HTTP status code (100–599) or a class like 5xx.
+// validStatus accepts an HTTP status code (100–599), a class like 5xx or a
+// gRPC status like grpc_unavailable.
 func validStatus(s string) bool {
+	if name, ok := strings.CutPrefix(s, "grpc_"); ok {
+		return slices.Contains(GRPCStatusNames, strings.ToUpper(name))
+	}
 	if len(s) != 3 || s[0] < '1' || s[0] > '5' {
 		return false
 	}

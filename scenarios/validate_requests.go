@@ -36,6 +36,13 @@ func (v *validator) requests() {
 			v.flow(path+".flow", r.Flow, rallowed)
 			continue
 		}
+		if r.GRPC != nil {
+			if r.Method != "" || !r.URL.IsZero() || r.Body != nil || r.JSON != nil || len(r.Headers) > 0 {
+				v.add(path, "set either grpc or method/url/headers/body/json, not both")
+			}
+			v.grpcCall(path, r.GRPC, r.Expect, rallowed)
+			continue
+		}
 		v.call(path, r.Method, r.URL, r.Headers, r.Body, r.JSON, r.Expect, rallowed)
 	}
 	for _, variant := range v.s.Variants {
@@ -134,7 +141,14 @@ func (v *validator) flow(path string, steps []Step, allowed []string) {
 	allowed = slices.Clone(allowed)
 	for i, st := range steps {
 		spath := indexPath(path, i)
-		v.call(spath, st.Method, st.URL, st.Headers, st.Body, st.JSON, st.Expect, allowed)
+		if st.GRPC != nil {
+			if st.Method != "" || !st.URL.IsZero() || st.Body != nil || st.JSON != nil || len(st.Headers) > 0 {
+				v.add(spath, "set either grpc or method/url/headers/body/json, not both")
+			}
+			v.grpcCall(spath, st.GRPC, st.Expect, allowed)
+		} else {
+			v.call(spath, st.Method, st.URL, st.Headers, st.Body, st.JSON, st.Expect, allowed)
+		}
 		if j := slices.IndexFunc(steps[:i], func(o Step) bool { return o.Name == st.Name }); j >= 0 {
 			v.add(spath+".name", "duplicate step name "+strconv.Quote(st.Name)+" (also "+indexPath(path, j)+")")
 		}

@@ -34,6 +34,11 @@ type attackOptions struct {
 	targetsFormat string
 	dumpResults   string
 	dumpFormat    string
+	// gRPC: grpc is the full method name that makes the attack a unary
+	// gRPC call to the URL's host:port.
+	grpc      string
+	protos    []string
+	grpcConns int
 }
 
 func newAttackCmd() *cobra.Command {
@@ -58,7 +63,10 @@ Without a URL or --targets, vegeta targets are read from stdin.`,
   echo "GET http://127.0.0.1:8080/ping" | gauntlet attack --rate 100 # vegeta targets on stdin
   gauntlet attack --targets targets.txt --rate 500 --duration 5s --dump-results results.bin && vegeta report results.bin
   gauntlet attack http://127.0.0.1:8080/orders -m POST -H 'Content-Type: application/json' \
-      --body '{"sku":"${rand_int 1 1000}"}' --rate 200 --duration 30s --output json`,
+      --body '{"sku":"${rand_int 1 1000}"}' --rate 200 --duration 30s --output json
+  gauntlet attack 127.0.0.1:8079 --grpc fgrpc.PingServer/Ping --body '{"seq":"${seq}"}' --rate 500   # gRPC, types by reflection
+  gauntlet attack 127.0.0.1:9000 --grpc shop.v1.Orders/GetOrder --proto shop.proto -H 'x-tenant: a' \
+      --body '{"id":"${rand_int 1 100}"}' --grpc-conns 4 -c 50 -d 10s`,
 		Args: usageArgs(cobra.RangeArgs(0, 1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 && o.targets != "" {
@@ -107,8 +115,11 @@ Without a URL or --targets, vegeta targets are read from stdin.`,
 	f.StringVar(&o.targetsFormat, "targets-format", "http", "format of --targets: http or json (vegeta's formats)")
 	f.StringVar(&o.dumpResults, "dump-results", "", "also write every result to FILE as vegeta results (for vegeta report/plot)")
 	f.StringVar(&o.dumpFormat, "dump-format", "", "format of --dump-results: gob, json or csv (default: by extension, else gob)")
+	f.StringVar(&o.grpc, "grpc", "", "send unary gRPC calls of `package.Service/Method` to the URL (host:port); --body is the message as JSON, -H adds metadata")
+	f.StringArrayVar(&o.protos, "proto", nil, "with --grpc: a .proto file or descriptor set with the method's types (repeatable; default: server reflection)")
+	f.IntVar(&o.grpcConns, "grpc-conns", 1, "with --grpc: HTTP/2 connections to open (calls are spread over them)")
 	group(cmd, groupLoad, "rate", "duration", "connections", "requests", "method", "header", "body", "timeout",
-		"max-in-flight", "allow-remote", "name", "targets", "targets-format")
+		"max-in-flight", "allow-remote", "name", "targets", "targets-format", "grpc", "proto", "grpc-conns")
 	group(cmd, groupOutput, "dump-results", "dump-format")
 	o.run.registerLoad(cmd)
 	return cmd
@@ -143,6 +154,9 @@ const maxRequestsDuration = time.Hour
 // spec turns the flags into a one-request, one-stage scenario, validated
 // like any scenario file.
 func (o *attackOptions) spec(url string) (*scenarios.Spec, error) {
+	if o.grpc != "" {
+		return o.grpcSpec(url)
+	}
 	u, err := scenarios.CompileTemplate(url)
 	if err != nil {
 		return nil, usageErr(fmt.Errorf("URL: %w", err))
