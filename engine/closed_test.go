@@ -38,9 +38,10 @@ requests:
 	if s.Model != "closed" || rec.Header.Stages[0].Concurrency != 20 || rec.Header.Stages[0].Rate != 0 {
 		t.Errorf("model %q, stage %+v; want closed with concurrency 20", s.Model, rec.Header.Stages[0])
 	}
-	// 20 workers each busy ~10 ms and thinking 10 ms: about 1,000 req/s.
-	// Wide margins: the machine is shared.
-	if lo := map[bool]float64{false: 500, true: 50}[raceEnabled]; rs.RPS < lo || rs.RPS > 1100 {
+	// 20 workers each busy ~10 ms and thinking 10 ms: about 1,000 req/s, never more
+	// than 1,100 (the think time holds every worker back). The lower margin is wide:
+	// on a busy shared machine a 10 ms sleep takes far longer (338 req/s was seen).
+	if lo := map[bool]float64{false: 200, true: 50}[raceEnabled]; rs.RPS < lo || rs.RPS > 1100 {
 		t.Errorf("rps = %.0f; want about 1000", rs.RPS)
 	}
 	if rs.Errors != 0 || rs.ScheduleLag.P99 > 0.01 {

@@ -246,6 +246,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		return end(metrics.StatusFailed, err)
 	}
 	defer runners.CloseClient(runner)
+	load := runner
 	if f, ok := runner.(runners.InFlighter); ok && e.opt.InFlight != nil {
 		e.opt.InFlight(variant, f.InFlight)
 	}
@@ -301,7 +302,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 			runErr = err
 		}
 	}
-	e.settle(runCtx, variant, t0)
+	e.settle(runCtx, variant, t0, load)
 	close(loadDone)
 	if err := <-recErr; err != nil && runErr == nil {
 		runErr = err
@@ -356,11 +357,16 @@ func (e *engine) emitter(variant string) func(services.Event) {
 const leakSettle = 12 * time.Second
 
 // settle waits out the settle period of a leak check (if the scenario has one) and marks
-// its start in the record; the probes keep sampling.
-func (e *engine) settle(ctx context.Context, variant string, t0 time.Time) {
+// its start in the record; the probes keep sampling. It first closes the load's idle
+// connections.
+func (e *engine) settle(ctx context.Context, variant string, t0 time.Time, load runners.Runner) {
 	if !e.plan.leakCheck || ctx.Err() != nil {
 		return
 	}
+	// The load's keep-alive connections would otherwise close at the services' idle
+	// timeout, inside the settle period, and their goroutines and descriptors would read
+	// as falling there.
+	runners.CloseIdle(load)
 	_ = e.w.Write(metrics.Note{Type: metrics.LineNote, Variant: variant, T: time.Since(t0).Seconds(), Kind: metrics.NoteSettle,
 		Text: strconv.FormatFloat(leakSettle.Seconds(), 'f', -1, 64)})
 	fmt.Fprintf(e.opt.Log, "%s: load done; %s of idle to check for leaks\n", variant, leakSettle)

@@ -50,9 +50,18 @@ func proxyModes(spec *scenarios.Spec) map[string]local.Mode {
 }
 
 // grpcServices names the services of spec that speak gRPC in some run, each
-// with why: the reference services when a variant runs them in gRPC mode.
+// with why: those a gRPC call targets by name ("${inventory}"), and the
+// reference services when a variant runs them in gRPC mode.
 func grpcServices(spec *scenarios.Spec) map[string]string {
 	out := map[string]string{}
+	for _, site := range spec.GRPCCalls() {
+		name, ok := strings.CutPrefix(strings.TrimSpace(site.Call.Target.Source()), "${")
+		if name, ok = strings.CutSuffix(name, "}"); ok {
+			if _, known := spec.Service(name); known {
+				out[name] = name + " is called over gRPC (" + site.Path + ".grpc)"
+			}
+		}
+	}
 	if !slices.Contains(spec.Variants, grpcVariant) {
 		return out
 	}

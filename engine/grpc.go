@@ -65,6 +65,8 @@ func grpcCalls(reqs []runners.Request) []*runners.GRPCCall {
 // server says, with positioned problems). On error nothing stays open.
 func (p *plan) connectGRPC(reqs []runners.Request, client *runners.Client) (err error) {
 	sites, calls := p.spec.GRPCCalls(), grpcCalls(reqs)
+	// A request that is not for this run's variant is Off and binds no call.
+	sites = slices.DeleteFunc(sites, func(s scenarios.GRPCSite) bool { return reqs[s.Request].Off })
 	if len(calls) == 0 {
 		return nil
 	}

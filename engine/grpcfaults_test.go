@@ -14,18 +14,22 @@ import (
 func TestHTTPFaultsOnGRPCServicesAreRejected(t *testing.T) {
 	t.Parallel()
 	const head = "services:\n  gateway: {baseline: gateway, depends_on: [inventory]}\n  inventory: {baseline: inventory}\n" +
-		"load: {stages: [{for: 5s, rate: 10}]}\nrequests:\n  - {url: \"${gateway}/ping\"}\nfaults:\n"
+		"load: {stages: [{for: 5s, rate: 10}]}\nrequests:\n  - {url: \"${gateway}/ping\"}\n" +
+		"  - {grpc: {target: \"${gateway}\", method: gauntlet.chain.v1.Orders/GetOrder, proto: [../baselines/chainpb/chain.proto]}}\nfaults:\n"
 	tests := []struct {
 		name, variants, fault string
 		want                  string // the problem's text; "" for none
 	}{
 		{"http_error on gRPC", "[go, go-grpc]", "  - {at: 1s, for: 1s, http_error: {service: inventory, status: 503, rate: 0.5}}",
-			"t.yaml:9:35: faults[0].http_error: inventory speaks gRPC in the go-grpc variant, and the fault proxy's HTTP mode parses HTTP/1.1 only: on a gRPC service use latency, bandwidth, reset or blackhole"},
+			"t.yaml:10:35: faults[0].http_error: inventory speaks gRPC in the go-grpc variant, and the fault proxy's HTTP mode parses HTTP/1.1 only: on a gRPC service use latency, bandwidth, reset or blackhole"},
 		{"http_delay on gRPC", "[go-grpc]", "  - {at: 1s, for: 1s, http_delay: {service: gateway, delay: 10ms}}",
-			"t.yaml:9:35: faults[0].http_delay: gateway speaks gRPC in the go-grpc variant"},
+			"t.yaml:10:35: faults[0].http_delay: gateway speaks gRPC in the go-grpc variant"},
 		{"latency on gRPC", "[go, go-grpc]", "  - {at: 1s, for: 1s, latency: {service: inventory, delay: 100ms}}", ""},
 		{"reset on gRPC", "[go-grpc]", "  - {at: 1s, reset: {service: inventory}}", ""},
 		{"http_error without gRPC", "[go, jvm]", "  - {at: 1s, for: 1s, http_error: {service: inventory, status: 503, rate: 0.5}}", ""},
+		{"http_error on a service a gRPC call targets", "[go, jvm]", "  - {at: 1s, for: 1s, http_error: {service: gateway, status: 503, rate: 0.5}}\n" +
+			"  - {at: 1s, for: 1s, http_delay: {service: inventory, delay: 10ms}}",
+			"t.yaml:10:35: faults[0].http_error: gateway is called over gRPC (requests[1].grpc)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

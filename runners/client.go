@@ -84,6 +84,22 @@ func (c *Client) Close() error {
 	return c.GRPC.Close()
 }
 
+// CloseIdle closes the client's idle keep-alive connections, so the services see the
+// load's connections end when the load does rather than at their idle timeout.
+func (c *Client) CloseIdle() {
+	if c == nil {
+		return
+	}
+	if c.HTTP != nil {
+		c.HTTP.CloseIdleConnections()
+	}
+	if c.fast != nil {
+		for _, hc := range *c.fast.hosts.Load() {
+			hc.CloseIdleConnections()
+		}
+	}
+}
+
 // watch cancels the fast client's requests in flight once ctx is done
 // (net/http requests carry ctx themselves); stop ends the watch.
 func (c *Client) watch(ctx context.Context) (stop func() bool) {

@@ -32,6 +32,9 @@ func ClientName(r Runner) string { return clientOf(r).Name() }
 // CloseClient closes the gRPC connections of r's client, once r has run.
 func CloseClient(r Runner) error { return clientOf(r).Close() }
 
+// CloseIdle closes the idle connections of the client r sends its requests with.
+func CloseIdle(r Runner) { clientOf(r).CloseIdle() }
+
 // clientOf returns the client r sends its requests with; nil for none known.
 func clientOf(r Runner) *Client {
 	switch r := r.(type) {

@@ -217,6 +217,8 @@ func GRPCTarget(target string) (addr string, tls bool) {
 type GRPCSite struct {
 	Path string
 	Call *GRPC
+	// Request is the index of the request in Spec.Requests.
+	Request int
 }
 
 // GRPCCalls lists the gRPC calls of s in file order.
@@ -225,11 +227,11 @@ func (s *Spec) GRPCCalls() []GRPCSite {
 	for i := range s.Requests {
 		r := &s.Requests[i]
 		if r.GRPC != nil {
-			out = append(out, GRPCSite{indexPath("requests", i), r.GRPC})
+			out = append(out, GRPCSite{indexPath("requests", i), r.GRPC, i})
 		}
 		for j := range r.Flow {
 			if st := &r.Flow[j]; st.GRPC != nil {
-				out = append(out, GRPCSite{indexPath(indexPath("requests", i)+".flow", j), st.GRPC})
+				out = append(out, GRPCSite{indexPath(indexPath("requests", i)+".flow", j), st.GRPC, i})
 			}
 		}
 	}
