@@ -76,11 +76,7 @@ func (g *grpcGateway) forward(ctx context.Context, method string, req proto.Mess
 // registerGRPCOrder serves Orders by reserving at inventory, charging at payment and
 // keeping the order, as registerOrder does over HTTP.
 func registerGRPCOrder(s *grpc.Server, rt *router, cfg config) error {
-	invBase, err := baseURL("inventory", "INVENTORY_URL", cfg.inventoryURL)
-	if err != nil {
-		return err
-	}
-	payBase, err := baseURL("payment", "PAYMENT_URL", cfg.paymentURL)
+	invBase, payBase, err := orderDependencies(cfg)
 	if err != nil {
 		return err
 	}

@@ -22,11 +22,7 @@ import (
 // released when the charge fails: inventory never runs out. Orders are kept in memory, at
 // most cfg.maxOrders of them, the oldest evicted first.
 func registerOrder(rt *router, cfg config) error {
-	invBase, err := baseURL("inventory", "INVENTORY_URL", cfg.inventoryURL)
-	if err != nil {
-		return err
-	}
-	payBase, err := baseURL("payment", "PAYMENT_URL", cfg.paymentURL)
+	invBase, payBase, err := orderDependencies(cfg)
 	if err != nil {
 		return err
 	}
@@ -143,4 +139,16 @@ func (s *orderStore) get(id string) ([]byte, bool) {
 	defer s.mu.RUnlock()
 	doc, ok := s.docs[id]
 	return doc, ok
+}
+
+// orderDependencies returns the base URLs of the order role's two dependencies, inventory
+// and payment, over either protocol.
+func orderDependencies(cfg config) (inventory, payment string, err error) {
+	if inventory, err = baseURL("inventory", "INVENTORY_URL", cfg.inventoryURL); err != nil {
+		return "", "", err
+	}
+	if payment, err = baseURL("payment", "PAYMENT_URL", cfg.paymentURL); err != nil {
+		return "", "", err
+	}
+	return inventory, payment, nil
 }
