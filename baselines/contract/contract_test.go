@@ -20,12 +20,7 @@ func TestOrderChain(t *testing.T) {
 	for _, im := range implementations() {
 		t.Run(im.name, func(t *testing.T) {
 			t.Parallel()
-			if im.name == "jvm" && jvmSkip != "" {
-				t.Skip(jvmSkip)
-			}
-			if im.name == "python" && pythonSkip != "" {
-				t.Skip(pythonSkip)
-			}
+			im.skipIfMissing(t)
 			c := startChain(t, im)
 			steps := []struct {
 				name string
@@ -534,12 +529,7 @@ func TestNoDrainOnSIGTERM(t *testing.T) {
 	for _, im := range implementations() {
 		t.Run(im.name, func(t *testing.T) {
 			t.Parallel()
-			if im.name == "jvm" && jvmSkip != "" {
-				t.Skip(jvmSkip)
-			}
-			if im.name == "python" && pythonSkip != "" {
-				t.Skip(pythonSkip)
-			}
+			im.skipIfMissing(t)
 			p := start(t, im, "micro", freeAddr(t), "--drain-timeout", "0")
 			type answer struct {
 				r   response

@@ -34,6 +34,17 @@ type impl struct {
 	breakerOpenFor time.Duration
 }
 
+// skipIfMissing skips t when im's runtime is not installed (the JDK or Python's packages).
+func (im impl) skipIfMissing(t *testing.T) {
+	t.Helper()
+	if im.name == "jvm" && jvmSkip != "" {
+		t.Skip(jvmSkip)
+	}
+	if im.name == "python" && pythonSkip != "" {
+		t.Skip(pythonSkip)
+	}
+}
+
 func implementations() []impl {
 	return []impl{
 		{
