@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/gauntletbench/gauntlet/chaos"
-	"github.com/gauntletbench/gauntlet/chaos/faultkind"
 	"github.com/gauntletbench/gauntlet/chaos/chaostest"
+	"github.com/gauntletbench/gauntlet/chaos/faultkind"
 )
 
 var modes = []Mode{TCP, HTTP}
