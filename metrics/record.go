@@ -221,6 +221,10 @@ type Interval struct {
 	// Clamped counts the latencies above one hour, which Latency holds
 	// as one hour.
 	Clamped int64 `json:"clamped,omitempty"`
+	// SentUntilS is when (s since t0) the last of the interval's requests
+	// was sent, when that was after the interval's end: a generator far
+	// behind its plan sent them late.
+	SentUntilS float64 `json:"sent_until_s,omitempty"`
 }
 
 // ServiceEvent is something that happened to a service under test.
