@@ -337,7 +337,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	}
 	for i := range run.Intervals {
 		iv := &run.Intervals[i]
-		if iv.Stage < len(h.Stages) && (h.Stages[iv.Stage].Warmup || h.Stages[iv.Stage].Kind == "idle") || skip.stages[iv.Stage] {
+		if !Measured(h.Stages, iv.Stage) || skip.stages[iv.Stage] {
 			continue
 		}
 		if !skip.names[iv.Request] {
