@@ -11,7 +11,7 @@ import (
 
 // excluded reports whether a stage is left out of the measured figures.
 func (p *plan) excluded(stage int) bool {
-	return stage < len(p.stages) && (p.stages[stage].Warmup || p.stages[stage].Kind == "idle")
+	return !metrics.Measured(p.stages, stage)
 }
 
 // aborter stops a run's load when a threshold marked abort_on_fail fails on

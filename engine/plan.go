@@ -5,15 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
-	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/shirou/gopsutil/v4/cpu"
-	"github.com/shirou/gopsutil/v4/mem"
 
 	"github.com/gauntletbench/gauntlet/chaos"
 	"github.com/gauntletbench/gauntlet/metrics"
@@ -21,10 +16,6 @@ import (
 	"github.com/gauntletbench/gauntlet/scenarios"
 	"github.com/gauntletbench/gauntlet/services"
 )
-
-// defaultImpl is the reference implementation baseline services run when a
-// scenario names no variants.
-const defaultImpl = "go"
 
 // DefaultVariant names the single run of a scenario without variants.
 const DefaultVariant = "default"
@@ -163,31 +154,6 @@ func spikeRule(r *scenarios.SpikeRule) *metrics.SpikeRule {
 	return &out
 }
 
-func host() metrics.Host {
-	h := metrics.Host{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU()}
-	// The machine's cores, not the ones this process is pinned to.
-	if n, err := cpu.Counts(true); err == nil && n > 0 {
-		h.CPUs = n
-	}
-	h.Hostname, _ = os.Hostname()
-	if infos, err := cpu.Info(); err == nil && len(infos) > 0 {
-		h.CPUModel = strings.TrimSpace(infos[0].ModelName)
-	}
-	if vm, err := mem.VirtualMemory(); err == nil {
-		h.MemoryByte = vm.Total
-	}
-	return h
-}
-
-// impl is the reference implementation a variant's baseline services run.
-func impl(variant string) string {
-	switch variant {
-	case "go", "jvm", "python":
-		return variant
-	}
-	return defaultImpl
-}
-
 // grpcVariant is the variant whose reference services speak gRPC: the Go
 // baseline in gRPC mode (its chain's API and hops over gRPC).
 const grpcVariant = "go-grpc"
@@ -262,54 +228,6 @@ func (p *plan) vars(urls map[string]string) map[string]string {
 	return vars
 }
 
-// runner builds the runner of the scenario's load model for one variant,
-// its templates bound to that variant's service addresses and its clock
-// starting at t0. New load models plug in here.
-func (p *plan) runner(variant string, urls map[string]string, t0 time.Time) (runners.Runner, error) {
-	reqs, err := p.requests(variant, p.vars(urls))
-	if err != nil {
-		return nil, err
-	}
-	load := p.spec.Load
-	maxInFlight := load.MaxInFlight
-	if maxInFlight <= 0 {
-		maxInFlight = 1000
-	}
-	idle := load.Connections
-	if idle <= 0 {
-		idle = maxInFlight
-	}
-	client := runners.NewClient(runners.ClientOptions{
-		Timeout: time.Duration(load.Timeout), MaxIdlePerHost: idle, MaxConns: load.Connections,
-		DisableKeepAlive: load.KeepAlive != nil && !*load.KeepAlive, AllowRemote: p.spec.AllowRemote,
-		HTTP2: load.HTTP2 || load.H2C, H2C: load.H2C, InsecureSkipVerify: load.InsecureSkipVerify,
-	})
-	if err := p.connectGRPC(reqs, client); err != nil {
-		return nil, err
-	}
-	grace := max(time.Second, time.Duration(load.Timeout))
-	if p.model() == "open" && mixedKinds(p.stages) {
-		return p.phased(reqs, client, urls, t0, maxInFlight, grace), nil
-	}
-	switch p.model() {
-	case "closed":
-		stages, iterations := p.closedShare(p.stages)
-		c := &runners.Closed{Requests: reqs, Stages: stages, Start: t0, Client: client, Seed: p.runnerSeed(),
-			Iterations: iterations}
-		if tt := load.ThinkTime; tt != nil {
-			c.ThinkMin, c.ThinkMax = time.Duration(tt.Min), time.Duration(tt.Max)
-		}
-		return c, nil
-	case "search":
-		return &runners.Search{Requests: reqs, Plan: *p.search, Start: t0, Client: client,
-			MaxInFlight: maxInFlight, Grace: grace, Seed: p.seed}, nil
-	}
-	return &runners.Open{
-		Requests: reqs, Pacer: runners.NewStagePacer(p.stages).Segment(p.segment), Client: client, Start: t0,
-		MaxInFlight: maxInFlight, Seed: p.runnerSeed(), Grace: grace,
-	}, nil
-}
-
 // model is the scenario's load model, "open" when unset.
 func (p *plan) model() string {
 	if p.spec.Load.Model == "" {
@@ -378,117 +296,6 @@ func (p *plan) requests(variant string, vars map[string]string) ([]runners.Reque
 		reqs = append(reqs, rr)
 	}
 	return reqs, nil
-}
-
-// mixedKinds reports whether an open plan has closed or idle stages.
-func mixedKinds(stages []metrics.Stage) bool {
-	for _, st := range stages {
-		if st.Kind != "" && st.Kind != "open" {
-			return true
-		}
-	}
-	return false
-}
-
-// idleName is the request name of an idle-connections stage's requests.
-func idleName(target string) string { return "idle-connections:" + target }
-
-// phased builds the runner of an open plan with closed or idle stages: one
-// segment per run of consecutive stages of the same kind.
-func (p *plan) phased(reqs []runners.Request, client *runners.Client, urls map[string]string, t0 time.Time,
-	maxInFlight int, grace time.Duration) runners.Runner {
-	load := p.spec.Load
-	var ph runners.Phased
-	for first := 0; first < len(p.stages); {
-		last := first
-		for last+1 < len(p.stages) && p.stages[last+1].Kind == p.stages[first].Kind && p.stages[first].Kind != "idle" {
-			last++
-		}
-		sub := p.share(p.stages[first : last+1])
-		off := time.Duration(p.stages[first].StartS * float64(time.Second))
-		start := t0.Add(off)
-		var r runners.Runner
-		switch p.stages[first].Kind {
-		case "closed":
-			c := &runners.Closed{Requests: reqs, Stages: sub, Start: start, Client: client, Seed: p.runnerSeed()}
-			if tt := load.ThinkTime; tt != nil {
-				c.ThinkMin, c.ThinkMax = time.Duration(tt.Min), time.Duration(tt.Max)
-			}
-			r = c
-		case "idle":
-			st := sub[0]
-			path := p.spec.Load.Stages[first].IdleConnections.Path
-			if path == "" {
-				path = "/healthz"
-			}
-			r = &runners.Idle{URL: urls[st.Target] + path, Count: st.IdleConnections, Start: start,
-				Hold: time.Duration(st.ForS * float64(time.Second)), Request: uint16(slices.Index(p.names, idleName(st.Target))),
-				Timeout: time.Duration(load.Timeout), AllowRemote: p.spec.AllowRemote}
-		default:
-			r = &runners.Open{Requests: reqs, Pacer: runners.NewStagePacer(sub).Segment(p.segment), Client: client, Start: start,
-				MaxInFlight: maxInFlight, Seed: p.runnerSeed(), Grace: grace}
-		}
-		ph.Segments = append(ph.Segments, runners.Segment{Offset: off, FirstStage: first, Runner: r})
-		first = last + 1
-	}
-	return &ph
-}
-
-// usesBaselines reports whether the scenario runs reference services.
-func (p *plan) usesBaselines() bool {
-	for _, s := range p.spec.Services {
-		if s.Baseline != "" {
-			return true
-		}
-	}
-	return false
-}
-
-// unavailable says why variant cannot run on this machine, or "" when it
-// can: the JVM variant needs a JDK and the JVM baseline jar, the Python
-// variant a Python with the baseline's packages and the baseline's zip app.
-func (p *plan) unavailable(variant string) string {
-	if !p.usesBaselines() {
-		return ""
-	}
-	switch impl(variant) {
-	case "jvm":
-		if _, err := exec.LookPath("java"); err != nil {
-			return "no JDK on this machine (java not found): install a JDK 17+, e.g. apt-get install -y default-jdk-headless"
-		}
-	case "python":
-	default:
-		return ""
-	}
-	if _, err := services.ResolveBaseline(impl(variant), "micro"); err != nil {
-		return err.Error()
-	}
-	return ""
-}
-
-// runtimes names the runtime of each reference implementation the scenario
-// uses: the Go toolchain the baselines are built with, and `java -version`.
-func (p *plan) runtimes() map[string]string {
-	if !p.usesBaselines() {
-		return nil
-	}
-	out := map[string]string{}
-	for _, v := range p.variants {
-		switch impl(v) {
-		case "go":
-			out["go"] = runtime.Version()
-		case "jvm":
-			if b, err := exec.Command("java", "-version").CombinedOutput(); err == nil {
-				out["jvm"] = strings.Join(strings.Fields(strings.SplitN(string(b), "\n", 2)[0]), " ") +
-					"; flags: " + strings.Join(services.JVMFlags, " ")
-			}
-		case "python":
-			if v := services.PythonRuntime(); v != "" {
-				out["python"] = v
-			}
-		}
-	}
-	return out
 }
 
 // Check runs the checks a run makes before it starts anything: the plan, and

@@ -127,7 +127,7 @@ func measuredSeconds(h *Header, run *Run) (map[int]*second, int, error) {
 	last := 0
 	for i := range run.Intervals {
 		iv := &run.Intervals[i]
-		if iv.Stage < len(h.Stages) && (h.Stages[iv.Stage].Warmup || h.Stages[iv.Stage].Kind == "idle") {
+		if !Measured(h.Stages, iv.Stage) {
 			continue
 		}
 		s := secs[iv.T]

@@ -143,6 +143,13 @@ type Stage struct {
 	Target          string `json:"target,omitempty"`
 }
 
+// Measured reports whether stage i of a plan counts in the run's measured
+// figures: warm-up stages and idle-connection stages (which send nothing to
+// measure) do not. An index past the plan counts.
+func Measured(stages []Stage, i int) bool {
+	return i >= len(stages) || !stages[i].Warmup && stages[i].Kind != "idle"
+}
+
 // Threshold is a pass/fail condition on a run's summary, as the scenario
 // stated it (see scenarios.Threshold for the metrics and scopes). Value is in
 // the metric's canonical unit: milliseconds for latencies, schedule_lag,
@@ -214,6 +221,10 @@ type Interval struct {
 	// Clamped counts the latencies above one hour, which Latency holds
 	// as one hour.
 	Clamped int64 `json:"clamped,omitempty"`
+	// SentUntilS is when (s since t0) the last of the interval's requests
+	// was sent, when that was after the interval's end: a generator far
+	// behind its plan sent them late.
+	SentUntilS float64 `json:"sent_until_s,omitempty"`
 }
 
 // ServiceEvent is something that happened to a service under test.

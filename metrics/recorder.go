@@ -83,6 +83,7 @@ type accum struct {
 	classes                             [numClasses]int64
 	lat, svc, lag                       *Histogram
 	slots                               slotAccum
+	lastSent                            time.Duration
 }
 
 func newAccum() *accum {
@@ -172,10 +173,10 @@ func (r *Recorder) add(res *Result) {
 		iv[req][stage] = a
 	}
 	a.used = true
-	a.classes[res.Class]++
+	a.classes[res.Class] += 1 + res.Repeat
 	switch res.Class {
 	case Dropped:
-		a.dropped++
+		a.dropped += 1 + res.Repeat
 		return
 	case Canceled:
 		a.canceled++
@@ -193,6 +194,7 @@ func (r *Recorder) add(res *Result) {
 	a.lat.Record(res.Latency())
 	a.svc.Record(res.ServiceTime())
 	a.lag.Record(res.Lag())
+	a.lastSent = max(a.lastSent, res.Sent)
 	// Slots split the interval by intended send time as well.
 	a.slots.add(res.Intended-time.Duration(r.cur+idx)*IntervalLength, res.Latency(), res.Class.IsError())
 }
@@ -240,6 +242,9 @@ func (r *Recorder) flush() {
 			iv.Clamped = a.lat.Clamped
 			iv.Service = r.encode(a.svc)
 			iv.Lag = r.encode(a.lag)
+			if end := time.Duration(r.cur+1) * IntervalLength; a.lastSent > end {
+				iv.SentUntilS = a.lastSent.Round(time.Millisecond).Seconds()
+			}
 			iv.Slots = a.slots.slots()
 			lines = append(lines, iv)
 			ivReq += a.requests
@@ -293,6 +298,7 @@ func (r *Recorder) encode(h *Histogram) string {
 func (a *accum) reset() {
 	a.used = false
 	a.requests, a.errors, a.dropped, a.canceled = 0, 0, 0, 0
+	a.lastSent = 0
 	a.bytesIn, a.bytesOut = 0, 0
 	clear(a.codes)
 	a.classes = [numClasses]int64{}

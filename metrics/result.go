@@ -28,6 +28,11 @@ type Result struct {
 	End time.Duration
 	// BytesIn and BytesOut count response and request body bytes.
 	BytesIn, BytesOut int64
+	// Repeat is how many more requests, alike in request, stage, class and
+	// record interval, this result stands for. Only Dropped results use it:
+	// a generator far behind its plan reports the requests it never sent in
+	// a few results, not one by one.
+	Repeat int64
 	// Request indexes the run's request names (Header.Requests).
 	Request uint16
 	// Stage indexes the load stage the request was scheduled in.

@@ -115,6 +115,13 @@ func (b *Buffer) HoldNow(t0 time.Time) time.Duration {
 	return now
 }
 
+// IntervalEnd returns, in the buffer's times, when the record interval
+// holding t (a time in the buffer's times) ends.
+func (b *Buffer) IntervalEnd(t time.Duration) time.Duration {
+	root := t + b.sink.total
+	return (root/IntervalLength+1)*IntervalLength - b.sink.total
+}
+
 // Release holds nothing back until the next Hold: the goroutine puts no
 // result meanwhile.
 func (b *Buffer) Release() { b.hold.Store(holdNone) }

@@ -275,6 +275,9 @@ type merged struct {
 	bytesIn, bytesOut         int64
 	codes, classes            map[string]int64
 	lat, svc, lag             *Histogram
+	// sentUntil is when (s since t0) the last request left, where that
+	// was after its interval's end.
+	sentUntil float64
 }
 
 func newMerged() *merged {
@@ -303,6 +306,7 @@ func (m *merged) add(iv *Interval) error {
 			return fmt.Errorf("interval %d %s: %w", iv.T, iv.Request, err)
 		}
 	}
+	m.sentUntil = max(m.sentUntil, iv.SentUntilS)
 	return nil
 }
 
@@ -333,7 +337,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	}
 	for i := range run.Intervals {
 		iv := &run.Intervals[i]
-		if iv.Stage < len(h.Stages) && (h.Stages[iv.Stage].Warmup || h.Stages[iv.Stage].Kind == "idle") || skip.stages[iv.Stage] {
+		if !Measured(h.Stages, iv.Stage) || skip.stages[iv.Stage] {
 			continue
 		}
 		if !skip.names[iv.Request] {
@@ -361,10 +365,21 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 			return RunSummary{}, err
 		}
 	}
+	sendS := planS
+	if sr == nil {
+		// A generator far behind its plan sends the window's requests after
+		// the window: their rate is over the time they took to send.
+		if spill := total.sentUntil - to; spill > 0 {
+			perS += spill
+			if planS > 0 {
+				sendS += spill
+			}
+		}
+	}
 	rs := RunSummary{
 		Variant: run.Start.Variant, Status: runStatus(run, truncated), DurationS: dur,
 		Requests: total.requests, Errors: total.errors, ErrorRate: ratio(total.errors, total.requests),
-		Dropped: total.dropped, RPS: perSecond(total.requests, perS), PlanAchievedRPS: perSecond(planReqs, planS),
+		Dropped: total.dropped, RPS: perSecond(total.requests, perS), PlanAchievedRPS: perSecond(planReqs, sendS),
 		Latency: percentiles(total.lat), ServiceTime: percentiles(total.svc), ScheduleLag: percentiles(total.lag),
 		ErrorsByClass: total.classes, StatusCodes: total.codes, BytesIn: total.bytesIn, BytesOut: total.bytesOut,
 		Services: services(run), Thresholds: []ThresholdResult{}, Warnings: []string{},

@@ -115,3 +115,42 @@ func summarizeOne(t *testing.T, stages []Stage, results []Result) RunSummary {
 	}
 	return s.Runs[0]
 }
+
+// TestRateIsOverTheTimeTheRequestsTookToSend: a plan's requests sent late,
+// after the window they were due in, make a rate over the time it took to
+// send them; requests sent on time stay a rate over the window, however long
+// their answers take.
+func TestRateIsOverTheTimeTheRequestsTookToSend(t *testing.T) {
+	t.Parallel()
+	const n = 2000 // due evenly over 2 s
+	tests := []struct {
+		name string
+		sent func(i int, due time.Duration) time.Duration
+		end  func(sent time.Duration) time.Duration
+		rps  float64
+	}{
+		{"on time", func(_ int, due time.Duration) time.Duration { return due },
+			func(s time.Duration) time.Duration { return s + time.Millisecond }, 1000},
+		{"on time, answered after 10 s", func(_ int, due time.Duration) time.Duration { return due },
+			func(s time.Duration) time.Duration { return s + 10*time.Second }, 1000},
+		// The generator fell behind: the requests left evenly from 0 to 12 s.
+		{"sent over 12 s", func(i int, _ time.Duration) time.Duration { return time.Duration(i+1) * 12 * time.Second / n },
+			func(s time.Duration) time.Duration { return s + time.Millisecond }, n / 12.0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var results []Result
+			for i := range n {
+				due := time.Duration(i) * 2 * time.Second / n
+				sent := max(tt.sent(i, due), due)
+				results = append(results, Result{Intended: due, Sent: sent, End: tt.end(sent), Code: 200})
+			}
+			rs := summarizeOne(t, []Stage{{ForS: 2, Rate: n / 2}}, results)
+			// The longest lag is read from an HDR histogram: within 0.1 %.
+			if math.Abs(rs.RPS-tt.rps) > 0.002*tt.rps || math.Abs(rs.PlanAchievedRPS-tt.rps) > 0.002*tt.rps {
+				t.Errorf("rps %.2f, plan achieved %.2f; want %.2f", rs.RPS, rs.PlanAchievedRPS, tt.rps)
+			}
+		})
+	}
+}

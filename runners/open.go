@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"runtime/debug"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -279,6 +280,9 @@ func (s *schedule) topUp() {
 }
 
 // drop reports the requests k..total-1 as never sent, if k is below total.
+// It reports them in runs of one stage and one record interval, a result per
+// request of the mix in each, so that a plan far beyond what the generator
+// could send (millions of requests left) is reported in a few steps.
 func (s *schedule) drop(ctx context.Context, k uint64) {
 	if k >= s.total {
 		return
@@ -286,11 +290,23 @@ func (s *schedule) drop(ctx context.Context, k uint64) {
 	buf := s.out.Buffer()
 	defer buf.Close()
 	now := time.Since(s.o.Start)
-	for ; k < s.total && ctx.Err() == nil; k++ {
+	counts := make([]int64, len(s.es))
+	for k < s.total && ctx.Err() == nil {
 		at, stage := s.o.Pacer.At(k)
+		end := buf.IntervalEnd(at)
+		n := uint64(sort.Search(int(s.total-k), func(i int) bool {
+			a, st := s.o.Pacer.At(k + uint64(i))
+			return st != stage || a >= end
+		}))
 		buf.Hold(at)
-		buf.Put(metrics.Result{Request: s.es[s.m.pick(s.o.Pacer.Seq(k))].id, Stage: uint16(stage), Intended: at,
-			Sent: now, End: now, Class: metrics.Dropped})
+		s.m.count(counts, s.o.Pacer.Seq, k, n)
+		for i, c := range counts {
+			if c > 0 {
+				buf.Put(metrics.Result{Request: s.es[i].id, Stage: uint16(stage), Intended: at,
+					Sent: now, End: now, Class: metrics.Dropped, Repeat: c - 1})
+			}
+		}
+		k += n
 	}
 }
 
@@ -441,7 +457,8 @@ func (s *schedule) work(ctx context.Context, id uint64) {
 		if now.After(s.deadline) {
 			el := now.Sub(o.Start)
 			buf.Put(metrics.Result{Request: e.id, Stage: uint16(stage), Intended: at, Sent: el, End: el, Class: metrics.Dropped})
-			continue
+			s.drop(ctx, s.next.Swap(s.total))
+			return
 		}
 		p.begin()
 		if now.Sub(o.Start)-at < topUpLate {

@@ -2,6 +2,8 @@ package runners
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -186,13 +188,102 @@ func TestOpenDropsWhatItCannotSend(t *testing.T) {
 	for _, r := range got {
 		switch r.Class {
 		case metrics.Dropped:
-			dropped++
+			dropped += 1 + int(r.Repeat)
 		case metrics.OK:
 			ok++
 		}
 	}
 	if dropped == 0 || ok == 0 || dropped+ok != 50 {
 		t.Errorf("ok %d, dropped %d; want both > 0 adding up to 50", ok, dropped)
+	}
+}
+
+// TestDropCountsEveryUnsentRequest checks the runs drop reports against the
+// requests one by one: for each record interval, stage and request, the
+// results' counts add up to the requests due there.
+func TestDropCountsEveryUnsentRequest(t *testing.T) {
+	t.Parallel()
+	ramp := []metrics.Stage{{ForS: 1.5, Rate: 700}, {ForS: 2.25, Rate: 300}, {ForS: 0.5, Rate: 0}, {ForS: 1, Rate: 900}}
+	tests := []struct {
+		name    string
+		stages  []metrics.Stage
+		weights []int
+		segment metrics.Segment
+		from    uint64
+		shift   time.Duration // a derived sink's shift: the record's intervals are the root's
+	}{
+		{"one request, one stage", []metrics.Stage{{ForS: 3, Rate: 1000}}, []int{1}, metrics.Segment{}, 0, 0},
+		{"a mix over ramps", ramp, []int{1, 3, 2}, metrics.Segment{}, 17, 0},
+		{"a mix in a shifted sink", ramp, []int{5, 2}, metrics.Segment{}, 400, 300 * time.Millisecond},
+		{"a segment of a mix", ramp, []int{2, 1, 4}, metrics.Segment{Index: 2, Count: 3}, 5, 0},
+		{"from the last request", []metrics.Stage{{ForS: 2, Rate: 10}}, []int{1, 1}, metrics.Segment{}, 19, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var reqs []Request
+			for i, w := range tt.weights {
+				reqs = append(reqs, Request{Name: fmt.Sprint("r", i), Weight: w, Method: "GET", URL: mustTemplate(t, "http://127.0.0.1:1/")})
+			}
+			o := newOpen(t, "", nil, reqs...)
+			o.Pacer = NewStagePacer(tt.stages).Segment(tt.segment)
+			root := metrics.NewSink()
+			s := &schedule{o: o, m: newMix(reqs), es: entries(reqs), total: o.Pacer.Total(), out: root.Derive(tt.shift, nil)}
+			s.drop(context.Background(), tt.from)
+			got, _ := root.Collect(nil)
+
+			type key struct {
+				iv    time.Duration
+				stage uint16
+				req   uint16
+			}
+			want, have := map[key]int64{}, map[key]int64{}
+			for k := tt.from; k < s.total; k++ {
+				at, stage := o.Pacer.At(k)
+				want[key{(at + tt.shift) / metrics.IntervalLength, uint16(stage), s.es[s.m.pick(o.Pacer.Seq(k))].id}]++
+			}
+			for _, r := range got {
+				if r.Class != metrics.Dropped {
+					t.Fatalf("result of class %v; want only dropped", r.Class)
+				}
+				have[key{r.Intended / metrics.IntervalLength, r.Stage, r.Request}] += 1 + r.Repeat
+			}
+			if !maps.Equal(have, want) {
+				t.Errorf("dropped by (interval, stage, request) = %v; want %v", have, want)
+			}
+			if len(got) > len(want) {
+				t.Errorf("%d results for %d (interval, stage, request) runs; want one per run", len(got), len(want))
+			}
+		})
+	}
+}
+
+// TestOpenDropsAnImpossiblePlanAtOnce: 10 million requests a second for 2 s
+// against a server that answers none, 4 in flight: nearly all 20 million are
+// dropped, reported in a few results (one per interval, stage and request)
+// rather than one by one, and every request of the plan is accounted for.
+func TestOpenDropsAnImpossiblePlanAtOnce(t *testing.T) {
+	t.Parallel()
+	srv := hangingServer(t)
+	o := newOpen(t, srv.URL, []metrics.Stage{{ForS: 2, Rate: 10_000_000}})
+	o.MaxInFlight, o.Grace = 4, 100*time.Millisecond
+	o.Client = NewClient(ClientOptions{Timeout: 500 * time.Millisecond})
+	got := collect(t, context.Background(), o)
+	var dropped, other, droppedResults int64
+	for _, r := range got {
+		if r.Class == metrics.Dropped {
+			dropped += 1 + r.Repeat
+			droppedResults++
+		} else {
+			other++
+		}
+	}
+	if dropped+other != 20_000_000 {
+		t.Errorf("dropped %d + sent %d = %d; want the plan's 20000000", dropped, other, dropped+other)
+	}
+	// The workers that claimed a request after the deadline drop it alone
+	// (at most the pool's floor of workers), the rest come in runs.
+	if droppedResults > minWorkers+8 {
+		t.Errorf("%d dropped results; want a few runs, not one per request", droppedResults)
 	}
 }
 

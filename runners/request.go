@@ -78,6 +78,23 @@ func (m mix) pick(seq uint64) int {
 	return sort.Search(len(m.cum), func(i int) bool { return m.cum[i] > r })
 }
 
+// count sets counts[i] to how many of the n requests from, from+1, … pick
+// request i, with seq giving each its plan-wide sequence number. The picks
+// repeat every total requests (seq advances by a fixed stride, and the pick
+// is seq modulo total), so it looks at no more than one such period.
+func (m mix) count(counts []int64, seq func(uint64) uint64, from, n uint64) {
+	clear(counts)
+	period := max(m.total, 1)
+	full, rest := int64(n/period), n%period
+	for i := range min(n, period) {
+		c := full
+		if i < rest {
+			c++
+		}
+		counts[m.pick(seq(from+i))] += c
+	}
+}
+
 // builder renders requests for one worker goroutine, reusing its buffers.
 type builder struct {
 	r   scenarios.Renderer

@@ -150,7 +150,7 @@ func (s *Search) probe(ctx context.Context, k int, rate float64, out *metrics.Si
 		defer mu.Unlock()
 		switch {
 		case r.Class == metrics.Dropped:
-			f.Dropped++
+			f.Dropped += 1 + r.Repeat
 		case r.Class != metrics.Canceled:
 			f.Requests++
 			if r.Class.IsError() {

@@ -47,14 +47,7 @@ func (d *decoder) decodeValue(n ast.Node, v reflect.Value, path, opt string) {
 		d.decodeValue(n, v.Elem(), path, opt)
 		return
 	}
-	if nd, ok := v.Addr().Interface().(nodeDecoder); ok {
-		nd.decodeNode(d, n, path)
-		return
-	}
-	if v.Addr().Type().Implements(nodeUnmarshalerType) {
-		if err := v.Addr().Interface().(yaml.NodeUnmarshaler).UnmarshalYAML(n); err != nil {
-			d.failErr(n, path, err)
-		}
+	if d.decodeOwn(n, v, path) {
 		return
 	}
 	switch v.Kind() {
@@ -63,18 +56,48 @@ func (d *decoder) decodeValue(n ast.Node, v reflect.Value, path, opt string) {
 	case reflect.Slice:
 		d.decodeSlice(n, v, path, opt)
 	case reflect.Map:
-		es, ok := d.entries(n, path)
-		if !ok {
-			return
-		}
-		if v.IsNil() {
-			v.Set(reflect.MakeMap(v.Type()))
-		}
-		for _, e := range es {
-			ev := reflect.New(v.Type().Elem()).Elem()
-			d.decodeValue(e.value, ev, joinPath(path, e.key), "")
-			v.SetMapIndex(reflect.ValueOf(e.key), ev)
-		}
+		d.decodeMap(n, v, path)
+	default:
+		d.decodeScalar(n, v, path)
+	}
+}
+
+// decodeOwn lets a type that decodes itself (nodeDecoder, or
+// yaml.NodeUnmarshaler) decode n into v, and reports whether v's type is
+// one.
+func (d *decoder) decodeOwn(n ast.Node, v reflect.Value, path string) bool {
+	if nd, ok := v.Addr().Interface().(nodeDecoder); ok {
+		nd.decodeNode(d, n, path)
+		return true
+	}
+	if !v.Addr().Type().Implements(nodeUnmarshalerType) {
+		return false
+	}
+	if err := v.Addr().Interface().(yaml.NodeUnmarshaler).UnmarshalYAML(n); err != nil {
+		d.failErr(n, path, err)
+	}
+	return true
+}
+
+// decodeMap decodes mapping n into the map v, one entry per key.
+func (d *decoder) decodeMap(n ast.Node, v reflect.Value, path string) {
+	es, ok := d.entries(n, path)
+	if !ok {
+		return
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(v.Type()))
+	}
+	for _, e := range es {
+		ev := reflect.New(v.Type().Elem()).Elem()
+		d.decodeValue(e.value, ev, joinPath(path, e.key), "")
+		v.SetMapIndex(reflect.ValueOf(e.key), ev)
+	}
+}
+
+// decodeScalar decodes n into a string, bool, integer, float or any.
+func (d *decoder) decodeScalar(n ast.Node, v reflect.Value, path string) {
+	switch v.Kind() {
 	case reflect.String:
 		if !isScalar(n) {
 			d.fail(n, path, "expected a string, got "+describe(n))
@@ -89,26 +112,7 @@ func (d *decoder) decodeValue(n ast.Node, v reflect.Value, path, opt string) {
 		}
 		v.SetBool(b.Value)
 	case reflect.Int, reflect.Int64:
-		i, ok := n.(*ast.IntegerNode)
-		if !ok {
-			d.fail(n, path, "expected an integer, got "+describe(n))
-			return
-		}
-		var x int64
-		inRange := true
-		switch iv := i.Value.(type) {
-		case int64:
-			x = iv
-		case uint64:
-			x, inRange = int64(iv), iv <= math.MaxInt64
-		default:
-			inRange = false
-		}
-		if !inRange || v.OverflowInt(x) {
-			d.fail(n, path, "integer "+scalarText(n)+" is out of range")
-			return
-		}
-		v.SetInt(x)
+		d.decodeInt(n, v, path)
 	case reflect.Float64:
 		f, ok := numberValue(n)
 		if !ok {
@@ -128,6 +132,31 @@ func (d *decoder) decodeValue(n ast.Node, v reflect.Value, path, opt string) {
 	default:
 		panic("scenarios: cannot decode into " + v.Type().String())
 	}
+}
+
+// decodeInt decodes n into the signed integer v, refusing a value v cannot
+// hold.
+func (d *decoder) decodeInt(n ast.Node, v reflect.Value, path string) {
+	i, ok := n.(*ast.IntegerNode)
+	if !ok {
+		d.fail(n, path, "expected an integer, got "+describe(n))
+		return
+	}
+	var x int64
+	inRange := true
+	switch iv := i.Value.(type) {
+	case int64:
+		x = iv
+	case uint64:
+		x, inRange = int64(iv), iv <= math.MaxInt64
+	default:
+		inRange = false
+	}
+	if !inRange || v.OverflowInt(x) {
+		d.fail(n, path, "integer "+scalarText(n)+" is out of range")
+		return
+	}
+	v.SetInt(x)
 }
 
 func numberValue(n ast.Node) (float64, bool) {
