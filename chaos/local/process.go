@@ -40,7 +40,7 @@ type (
 const signalWait = 10 * time.Second
 
 func init() {
-	chaos.Register("kill", processFactory(func(p KillParams) (string, error) {
+	chaos.Register("kill", processFactory("kill", func(p KillParams) (string, error) {
 		if p.RestartAfter < 0 {
 			return "", fmt.Errorf("restart_after must be >= 0")
 		}
@@ -48,11 +48,11 @@ func init() {
 	}, func(pb processBase, p KillParams) chaos.Fault {
 		return &Kill{processFault: processFault{processBase: pb}, RestartAfter: p.RestartAfter}
 	}))
-	chaos.Register("pause", processFactory(func(p PauseParams) (string, error) { return p.Service, nil },
+	chaos.Register("pause", processFactory("pause", func(p PauseParams) (string, error) { return p.Service, nil },
 		func(pb processBase, _ PauseParams) chaos.Fault {
 			return &Pause{processFault: processFault{processBase: pb}}
 		}))
-	chaos.Register("terminate", processFactory(func(p TerminateParams) (string, error) {
+	chaos.Register("terminate", processFactory("terminate", func(p TerminateParams) (string, error) {
 		if p.Grace < 0 {
 			return "", fmt.Errorf("grace must be >= 0")
 		}
@@ -64,20 +64,21 @@ func init() {
 		}
 		return &Terminate{processFault: processFault{processBase: pb}, Grace: g}
 	}))
-	chaos.Register("restart", processFactory(func(p RestartParams) (string, error) { return p.Service, nil },
+	chaos.Register("restart", processFactory("restart", func(p RestartParams) (string, error) { return p.Service, nil },
 		func(pb processBase, _ RestartParams) chaos.Fault {
 			return &Restart{processFault: processFault{processBase: pb}}
 		}))
 }
 
-func processFactory[P any](check func(P) (string, error), build func(processBase, P) chaos.Fault) chaos.Factory {
+// processFactory returns the factory of a process kind: decode P, check it and name
+// its service, find the service's process, build the fault.
+func processFactory[P any](kind string, check func(P) (string, error), build func(processBase, P) chaos.Fault) chaos.Factory {
 	return func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
 		var params P
 		if err := decode(&params); err != nil {
 			return nil, err
 		}
 		service, err := check(params)
-		kind := kindOf(params)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, err)
 		}
@@ -90,20 +91,6 @@ func processFactory[P any](check func(P) (string, error), build func(processBase
 		}
 		return build(processBase{kind: kind, Target: target, journal: env.Journal()}, params), nil
 	}
-}
-
-func kindOf(p any) string {
-	switch p.(type) {
-	case KillParams:
-		return "kill"
-	case PauseParams:
-		return "pause"
-	case TerminateParams:
-		return "terminate"
-	case RestartParams:
-		return "restart"
-	}
-	return fmt.Sprintf("%T", p)
 }
 
 // processBase is what a factory resolved for a process kind.
