@@ -23,10 +23,10 @@ type LatencyParams struct {
 func (p LatencyParams) service() string { return p.Service }
 
 func init() {
-	registerProxyKind("latency", latencyToxic)
+	registerProxyKind("latency", newLatency)
 }
 
-func latencyToxic(p LatencyParams, seed uint64) (Toxic, error) {
+func newLatency(p LatencyParams, seed uint64) (Toxic, error) {
 	if p.Delay < 0 || p.Jitter < 0 {
 		return nil, fmt.Errorf("delay and jitter must be >= 0")
 	}
