@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -62,6 +64,62 @@ var scrapePick = map[string]string{
 	"gauntlet_circuit_breaker_open_seconds_total{dependency=*}": metrics.ReadingBreakerOpen + "/*",
 }
 
+// probeLogEvery is how often a probe that keeps failing is reported again.
+const probeLogEvery = 10 * time.Second
+
+// probeLog reports probe failures without flooding the log: an owner's
+// first failure, then at most one line every probeLogEvery with how many
+// failed since, and at the end (flush) how many went unreported.
+type probeLog struct {
+	mu      sync.Mutex
+	w       io.Writer
+	variant string
+	owners  map[string]*probeFailures
+}
+
+type probeFailures struct {
+	next  time.Time // when the next failure may be printed
+	muted int       // failures since the last line
+	last  error
+}
+
+func newProbeLog(w io.Writer, variant string) *probeLog {
+	return &probeLog{w: w, variant: variant, owners: map[string]*probeFailures{}}
+}
+
+func (l *probeLog) failed(owner string, err error, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.owners[owner]
+	if f == nil {
+		f = &probeFailures{}
+		l.owners[owner] = f
+	}
+	if now.Before(f.next) {
+		f.muted++
+		f.last = err
+		return
+	}
+	if f.muted > 0 {
+		fmt.Fprintf(l.w, "%s: probe %s: %v (failures not shown since the last line: %d)\n", l.variant, owner, err, f.muted)
+	} else {
+		fmt.Fprintf(l.w, "%s: probe %s: %v\n", l.variant, owner, err)
+	}
+	f.muted, f.last, f.next = 0, nil, now.Add(probeLogEvery)
+}
+
+// flush reports the failures not yet printed.
+func (l *probeLog) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, owner := range slices.Sorted(maps.Keys(l.owners)) {
+		if f := l.owners[owner]; f.muted > 0 {
+			fmt.Fprintf(l.w, "%s: probe %s: failures not shown: %d, the last: %v\n", l.variant, owner, f.muted, f.last)
+			f.muted, f.last = 0, nil
+		}
+	}
+}
+
 // prober samples the services of one variant, the host and the generator
 // into the record from just after the services are ready until stopped.
 type prober struct {
@@ -70,13 +128,14 @@ type prober struct {
 	once     sync.Once
 	scrapers []probes.Sampler
 	emit     func(metrics.Readings)
+	log      *probeLog
 	t0       time.Time
 	variant  string
 }
 
 func (e *engine) startProbes(ctx context.Context, crash context.CancelCauseFunc, variant string, st *stack, t0 time.Time) *prober {
 	pctx, cancel := context.WithCancel(ctx)
-	pr := &prober{cancel: cancel, t0: t0, variant: variant}
+	pr := &prober{cancel: cancel, t0: t0, variant: variant, log: newProbeLog(e.opt.Log, variant)}
 	pr.emit = func(rd metrics.Readings) {
 		// A record write error surfaces at the trailer; readings are best effort.
 		_ = e.w.Write(rd)
@@ -92,7 +151,7 @@ func (e *engine) startProbes(ctx context.Context, crash context.CancelCauseFunc,
 					"were not read; set metrics: PATH on the service if it serves them elsewhere, or metrics: off", owner, nm.Answer)})
 			return
 		}
-		fmt.Fprintf(e.opt.Log, "%s: probe %s: %v\n", variant, owner, err)
+		pr.log.failed(owner, err, time.Now())
 	}
 	samplers := []probes.Sampler{probes.Host(), probes.Self()}
 	if sets := e.cpus.sets(); sets != nil {
@@ -153,6 +212,7 @@ func (pr *prober) stop(ctx context.Context) {
 func (pr *prober) finish(ctx context.Context) {
 	pr.cancel()
 	pr.wg.Wait()
+	pr.log.flush()
 	for _, s := range pr.scrapers {
 		now := time.Now()
 		rd, err := s.Sample(ctx, now)

@@ -2,11 +2,14 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gauntletbench/gauntlet/metrics"
 )
@@ -97,5 +100,56 @@ thresholds: [error_rate < 1%]
 	}
 	if notes != 1 {
 		t.Errorf("%d no-metrics notes in the record; want 1", notes)
+	}
+}
+
+// TestProbeLogLimitsRepeats: a probe that keeps failing is reported once,
+// then at most once per probeLogEvery with the count of failures since, and
+// what was left unreported is counted at the end.
+func TestProbeLogLimitsRepeats(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	type failure struct {
+		owner string
+		at    time.Duration
+	}
+	tests := []struct {
+		name     string
+		failures []failure
+		want     []string
+	}{
+		{"one failure", []failure{{"api", 0}}, []string{"go: probe api: fail@0s"}},
+		{"every second for 25 s", func() []failure {
+			var fs []failure
+			for i := range 25 {
+				fs = append(fs, failure{"api", time.Duration(i) * time.Second})
+			}
+			return fs
+		}(), []string{
+			"go: probe api: fail@0s",
+			"go: probe api: fail@10s (failures not shown since the last line: 9)",
+			"go: probe api: fail@20s (failures not shown since the last line: 9)",
+			"go: probe api: failures not shown: 4, the last: fail@24s",
+		}},
+		{"owners apart", []failure{{"api", 0}, {"db", time.Second}, {"api", 2 * time.Second}, {"db", 12 * time.Second}}, []string{
+			"go: probe api: fail@0s",
+			"go: probe db: fail@1s",
+			"go: probe db: fail@12s",
+			"go: probe api: failures not shown: 1, the last: fail@2s",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			l := newProbeLog(&out, "go")
+			for _, f := range tt.failures {
+				l.failed(f.owner, fmt.Errorf("fail@%s", f.at), t0.Add(f.at))
+			}
+			l.flush()
+			got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
 	}
 }
