@@ -84,6 +84,12 @@ type Seeder interface {
 // targets in env, but must not disturb anything: that is Inject's job.
 type Factory func(env Env, decode func(v any) error) (Fault, error)
 
+// Check validates the parameters of a fault of one kind and finds its target in env, as
+// the kind's Factory would and with the same errors, but builds nothing and opens no
+// socket, process or file: a scenario is checked with it before anything runs, against
+// an Env whose proxies and processes are stand-ins.
+type Check func(env Env, decode func(v any) error) error
+
 var (
 	// ErrUnknownKind is wrapped by New for a kind nobody registered.
 	ErrUnknownKind = errors.New("unknown fault kind")

@@ -8,8 +8,9 @@ import (
 
 var registry = struct {
 	sync.RWMutex
-	m map[string]Factory
-}{m: map[string]Factory{}}
+	m      map[string]Factory
+	checks map[string]Check
+}{m: map[string]Factory{}, checks: map[string]Check{}}
 
 // Register makes a fault kind available to New. It panics if kind is empty, f is nil or
 // kind is already registered. Call it from the init of the package that implements kind;
@@ -27,6 +28,34 @@ func Register(kind string, f Factory) {
 		panic("chaos: Register called twice for kind " + kind)
 	}
 	registry.m[kind] = f
+}
+
+// RegisterCheck gives kind, registered with Register, a Check that CheckFault uses
+// instead of building the fault. It panics if c is nil or kind already has one.
+func RegisterCheck(kind string, c Check) {
+	if c == nil {
+		panic("chaos: RegisterCheck " + kind + " with a nil check")
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if _, dup := registry.checks[kind]; dup {
+		panic("chaos: RegisterCheck called twice for kind " + kind)
+	}
+	registry.checks[kind] = c
+}
+
+// CheckFault reports what New would find wrong with a fault of kind, without building
+// it: the kind's Check when it registered one, else its Factory, whose fault is dropped
+// (a Factory must not disturb anything either). Errors are as New's.
+func CheckFault(kind string, env Env, decode func(v any) error) error {
+	registry.RLock()
+	c, ok := registry.checks[kind]
+	registry.RUnlock()
+	if ok {
+		return c(env, decode)
+	}
+	_, err := New(kind, env, decode)
+	return err
 }
 
 // New builds a fault of kind from its parameters (see Factory for decode). An

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gauntletbench/gauntlet/chaos"
+	"github.com/gauntletbench/gauntlet/chaos/faultkind"
 	"github.com/gauntletbench/gauntlet/chaos/local"
 	"github.com/gauntletbench/gauntlet/metrics"
 	"github.com/gauntletbench/gauntlet/runners"
@@ -36,13 +37,14 @@ const JournalName = "faults.state.json"
 func proxyModes(spec *scenarios.Spec) map[string]local.Mode {
 	modes := map[string]local.Mode{}
 	for _, f := range spec.Faults {
-		if !local.NetworkKind(f.Kind) || spec.OnKubernetes(f) {
+		k, _ := faultkind.Lookup(f.Kind)
+		if !k.Proxied() || spec.OnKubernetes(f) {
 			continue
 		}
 		if _, ok := modes[f.Service]; !ok {
 			modes[f.Service] = local.TCP
 		}
-		if local.NeedsHTTP(f.Kind) {
+		if k.Where == faultkind.HTTPProxy {
 			modes[f.Service] = local.HTTP
 		}
 	}
@@ -73,26 +75,29 @@ func grpcServices(spec *scenarios.Spec) map[string]string {
 	return out
 }
 
-// stubTarget stands in for a service process while faults are checked at plan
-// time, before anything runs.
-type stubTarget struct{ name string }
+// stubTarget stands in for a service process, and stubProxy for a fault proxy,
+// while faults are checked at plan time, before anything runs.
+type (
+	stubTarget struct{ name string }
+	stubProxy  struct{ name string }
+)
 
 func (s stubTarget) Name() string                  { return s.name }
 func (s stubTarget) PID() int                      { return 0 }
 func (s stubTarget) Restart(context.Context) error { return nil }
+func (s stubProxy) Name() string                   { return s.name }
+func (s stubProxy) Addr() string                   { return "" }
 
-// checkFaults builds every fault of spec against stand-in targets (faults on
+// checkFaults checks every fault of spec against stand-in targets (faults on
 // Kubernetes services through cluster), so that a bad parameter is reported
 // with its position before any service starts, and computes the fault
-// timeline. Parameter and timing problems are reported together.
+// timeline. Parameter and timing problems are reported together. Nothing is
+// built or opened: no proxy listens, no process starts.
 func checkFaults(spec *scenarios.Spec, length time.Duration, seed uint64, cluster chaos.Cluster) ([]chaos.Window, error) {
 	if len(spec.Faults) == 0 {
 		return nil, nil
 	}
-	probs, errs, err := buildFaults(spec, cluster, seed)
-	if err != nil {
-		return nil, err
-	}
+	probs, errs := buildFaults(spec, cluster, seed)
 	windows, err := chaos.Timeline(plannedOf(spec.Faults), length, seed)
 	if err != nil {
 		probs = append(probs, timingProblems(spec.Faults, length)...)
@@ -104,7 +109,7 @@ func checkFaults(spec *scenarios.Spec, length time.Duration, seed uint64, cluste
 	return windows, errors.Join(errs...)
 }
 
-// FaultProblems builds the faults of a scenario that has problems of its own
+// FaultProblems checks the faults of a scenario that has problems of its own
 // (probs, with which Parse returned it), as a run would, and returns the
 // problems of their parameters and timing, so that every problem can be
 // reported at once. A fault whose kind or service is among probs is left
@@ -129,10 +134,7 @@ func FaultProblems(spec *scenarios.Spec, probs scenarios.Problems, cluster chaos
 			timed = append(timed, f)
 		}
 	}
-	fp, _, err := buildFaults(&ok, cluster, 0)
-	if err != nil {
-		return nil
-	}
+	fp, _ := buildFaults(&ok, cluster, 0)
 	// Timing against the planned load, when its length is known.
 	var length time.Duration
 	for _, st := range spec.Load.Stages {
@@ -173,19 +175,13 @@ func timingProblems(faults []scenarios.Fault, length time.Duration) scenarios.Pr
 	return probs
 }
 
-// buildFaults builds every fault of spec against stand-in targets and
+// buildFaults checks every fault of spec against stand-in targets and
 // returns the positioned problems of their parameters and the other
-// errors (a fault on Kubernetes without a cluster); err when the stand-ins
-// cannot be made.
-func buildFaults(spec *scenarios.Spec, cluster chaos.Cluster, seed uint64) (probs scenarios.Problems, errs []error, err error) {
+// errors (a fault on Kubernetes without a cluster).
+func buildFaults(spec *scenarios.Spec, cluster chaos.Cluster, seed uint64) (probs scenarios.Problems, errs []error) {
 	env := &chaos.StaticEnv{Proxies: map[string]chaos.Proxy{}, Processes: map[string]chaos.ProcessTarget{}, RunSeed: seed}
-	for name, mode := range proxyModes(spec) {
-		p, err := local.NewProxy(name, "127.0.0.1:1", mode)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer p.Close()
-		env.Proxies[name] = p
+	for name := range proxyModes(spec) {
+		env.Proxies[name] = stubProxy{name}
 	}
 	for _, s := range spec.Services {
 		if s.URL == "" {
@@ -194,11 +190,11 @@ func buildFaults(spec *scenarios.Spec, cluster chaos.Cluster, seed uint64) (prob
 	}
 	speaksGRPC := grpcServices(spec)
 	for _, f := range spec.Faults {
-		if local.NeedsHTTP(f.Kind) && speaksGRPC[f.Service] != "" {
+		if k, _ := faultkind.Lookup(f.Kind); k.Where == faultkind.HTTPProxy && speaksGRPC[f.Service] != "" {
 			probs = append(probs, f.Problem(speaksGRPC[f.Service]+", and the fault proxy's HTTP mode parses HTTP/1.1 only: "+
 				"on a gRPC service use latency, bandwidth, reset or blackhole"))
 		}
-		_, err := buildFault(spec, f, env, cluster, "")
+		err := checkFault(spec, f, env, cluster)
 		var ps scenarios.Problems
 		switch {
 		case err == nil:
@@ -212,7 +208,7 @@ func buildFaults(spec *scenarios.Spec, cluster chaos.Cluster, seed uint64) (prob
 			probs = append(probs, f.Problem(withHint(err).Error()))
 		}
 	}
-	return probs, errs, nil
+	return probs, errs
 }
 
 // ErrNoCluster is wrapped when a scenario has faults on a Kubernetes service
@@ -230,6 +226,17 @@ func buildFault(spec *scenarios.Spec, f scenarios.Fault, env chaos.Env, cluster 
 		return nil, ErrNoCluster
 	}
 	return cluster.Fault(cf)
+}
+
+// checkFault checks fault f of spec as buildFault would build it, without
+// building it: through cluster, which builds a Chaos Mesh object in memory,
+// when its service runs on Kubernetes, else with the kind's local check.
+func checkFault(spec *scenarios.Spec, f scenarios.Fault, env chaos.Env, cluster chaos.Cluster) error {
+	if _, onKube := chaos.ClusterFaultOf(spec, f, ""); onKube {
+		_, err := buildFault(spec, f, env, cluster, "")
+		return err
+	}
+	return chaos.CheckFault(f.Kind, env, f.DecodeParams)
 }
 
 // faultError keeps a positioned scenario problem as it is and places any

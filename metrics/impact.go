@@ -4,6 +4,8 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"github.com/gauntletbench/gauntlet/chaos/faultkind"
 )
 
 // Recovery says when a system counts as recovered from a fault: error rate
@@ -72,7 +74,8 @@ func FaultSpans(run *Run, end float64) []FaultSpan {
 // InstantFault reports whether a fault kind acts in a moment (kill,
 // restart, terminate) rather than over a window.
 func InstantFault(kind string) bool {
-	return kind == "kill" || kind == "restart" || kind == "terminate"
+	k, _ := faultkind.Lookup(kind)
+	return k.Instant
 }
 
 // second is one interval's figures merged across request names.

@@ -9,51 +9,15 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/gauntletbench/gauntlet/chaos/faultkind"
 )
 
-// FaultKinds lists the fault kinds a scenario may use.
-var FaultKinds = []string{
-	"latency", "bandwidth", "reset", "blackhole", "http_error", "http_delay", "slow_close",
-	"kill", "pause", "terminate", "restart", "cpu_stress", "memory_stress",
-	"cpu_limit", "memory_limit", "loss", "pod_failure",
+// isKind reports whether name is a fault kind.
+func isKind(name string) bool {
+	_, ok := faultkind.Lookup(name)
+	return ok
 }
-
-// KubernetesFaultKinds maps each fault kind that works on a service with
-// kubernetes: set to the Chaos Mesh object it becomes.
-var KubernetesFaultKinds = map[string]string{
-	"latency":       "NetworkChaos delay",
-	"loss":          "NetworkChaos loss",
-	"bandwidth":     "NetworkChaos bandwidth",
-	"blackhole":     "NetworkChaos partition",
-	"kill":          "PodChaos pod-kill (container-kill with container:)",
-	"terminate":     "PodChaos pod-kill with a grace period",
-	"pod_failure":   "PodChaos pod-failure",
-	"cpu_stress":    "StressChaos cpu",
-	"memory_stress": "StressChaos memory",
-	"http_error":    "HTTPChaos abort or replaced status",
-	"http_delay":    "HTTPChaos delay",
-	"reset":         "HTTPChaos abort",
-}
-
-// localOnly maps the fault kinds that only work on services gauntlet runs
-// itself to their nearest alternative on Kubernetes.
-var localOnly = map[string]string{
-	"pause":        "pod_failure",
-	"restart":      "kill (the pod's controller starts a new one)",
-	"slow_close":   "latency",
-	"cpu_limit":    "cpu_stress",
-	"memory_limit": "memory_stress",
-}
-
-// kubernetesOnly maps the fault kinds that need Chaos Mesh to their nearest
-// alternative on a local service.
-var kubernetesOnly = map[string]string{
-	"loss":        "reset or blackhole",
-	"pod_failure": "pause or kill",
-}
-
-// hostFaultKinds are the kinds that act on the host rather than on a service.
-var hostFaultKinds = []string{"cpu_stress", "memory_stress"}
 
 // faultFields are the keys of a fault besides its kind.
 var faultFields = []string{"name", "at", "for", "every", "times", "jitter"}
@@ -149,10 +113,10 @@ func (f *Fault) decodeNode(d *decoder, n ast.Node, path string) {
 			d.decodeValue(e.value, reflectOf(&f.Times), joinPath(path, e.key), "")
 		case e.key == "jitter":
 			d.decodeValue(e.value, reflectOf(&f.Jitter), joinPath(path, e.key), "")
-		case slices.Contains(FaultKinds, e.key):
+		case isKind(e.key):
 			kinds = append(kinds, e)
 		default:
-			s := suggest(e.key, append(slices.Clone(faultFields), FaultKinds...))
+			s := suggest(e.key, append(slices.Clone(faultFields), faultkind.Names()...))
 			what := "unknown fault kind "
 			if slices.Contains(faultFields, s) {
 				what = "unknown field "
@@ -161,7 +125,7 @@ func (f *Fault) decodeNode(d *decoder, n ast.Node, path string) {
 			if s != "" {
 				msg += ` (did you mean "` + s + `"?)`
 			} else {
-				msg += " (kinds: " + strings.Join(FaultKinds, ", ") + ")"
+				msg += " (kinds: " + strings.Join(faultkind.Names(), ", ") + ")"
 			}
 			d.problem(e.keyN, joinPath(path, e.key), msg)
 			d.bad[path+".kind"] = true
@@ -170,7 +134,7 @@ func (f *Fault) decodeNode(d *decoder, n ast.Node, path string) {
 	switch {
 	case len(kinds) == 0:
 		if !d.bad[path+".kind"] {
-			d.fail(n, path, "no fault kind (add one of "+strings.Join(FaultKinds, ", ")+")")
+			d.fail(n, path, "no fault kind (add one of "+strings.Join(faultkind.Names(), ", ")+")")
 		}
 		return
 	case len(kinds) > 1:
@@ -212,4 +176,10 @@ func (f *Fault) decodeNode(d *decoder, n ast.Node, path string) {
 			f.Service = s
 		}
 	}
+}
+
+// kindOf returns the descriptor of f's kind; f.Kind must be a known kind.
+func kindOf(f Fault) faultkind.Kind {
+	k, _ := faultkind.Lookup(f.Kind)
+	return k
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+
+	"github.com/gauntletbench/gauntlet/chaos/faultkind"
 )
 
 // SchemaID names the JSON Schema of the scenario format.
@@ -128,7 +130,7 @@ func faultSchema() object {
 		"every": durationSchema, "times": object{"type": "integer"}, "jitter": durationSchema,
 	}
 	var one []any
-	for _, k := range FaultKinds {
+	for _, k := range faultkind.Names() {
 		props[k] = object{"type": "object", "description": "parameters of a " + k + " fault",
 			"properties": object{"service": object{"type": "string"}}}
 		one = append(one, object{"required": []string{k}})

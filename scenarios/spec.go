@@ -99,7 +99,7 @@ type Service struct {
 	// StopTimeout is the grace between SIGTERM and SIGKILL; default 10s.
 	StopTimeout Duration `yaml:"stop_timeout"`
 	// Kubernetes, when set, says which pods the service is in a cluster:
-	// faults on it become Chaos Mesh objects (see KubernetesFaultKinds).
+	// faults on it become Chaos Mesh objects (see faultkind.Kind.ChaosMesh).
 	Kubernetes *Kubernetes `yaml:"kubernetes"`
 }
 
@@ -289,7 +289,7 @@ type Step struct {
 type Fault struct {
 	// Name defaults to "<kind>-<index>" and is unique.
 	Name string
-	// Kind is one of FaultKinds.
+	// Kind is one of faultkind.Names.
 	Kind string
 	// At is the offset from the start of the load, >= 0.
 	At Duration

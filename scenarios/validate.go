@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gauntletbench/gauntlet/chaos/faultkind"
 )
 
 // Validate reports every problem of s at once as Problems, in file order,
@@ -211,12 +213,12 @@ func (v *validator) faults() {
 		path := indexPath("faults", i)
 		if f.Kind == "" {
 			if !v.s.bad[path+".kind"] {
-				v.add(path, "no fault kind (add one of "+strings.Join(FaultKinds, ", ")+")")
+				v.add(path, "no fault kind (add one of "+strings.Join(faultkind.Names(), ", ")+")")
 			}
 			continue
 		}
-		if !slices.Contains(FaultKinds, f.Kind) {
-			v.add(path, "unknown fault kind "+strconv.Quote(f.Kind)+hint(f.Kind, FaultKinds))
+		if !isKind(f.Kind) {
+			v.add(path, "unknown fault kind "+strconv.Quote(f.Kind)+hint(f.Kind, faultkind.Names()))
 			continue
 		}
 		if f.At < 0 {
@@ -241,7 +243,7 @@ func (v *validator) faults() {
 		}
 		kpath := joinPath(path, f.Kind)
 		switch {
-		case f.Service == "" && !slices.Contains(hostFaultKinds, f.Kind):
+		case f.Service == "" && kindOf(f).Where != faultkind.Host:
 			v.add(kpath, "missing service (one of: "+strings.Join(services, ", ")+")")
 		case f.Service != "" && !slices.Contains(services, f.Service):
 			v.add(kpath+".service", "unknown service "+strconv.Quote(f.Service)+or(hint(f.Service, services), " (services: "+strings.Join(services, ", ")+")"))
@@ -260,14 +262,15 @@ func (v *validator) faults() {
 func (v *validator) faultPlace(kpath string, f Fault) {
 	svc, _ := v.s.Service(f.Service)
 	onKube := svc != nil && svc.Kubernetes != nil
+	k := kindOf(f)
 	switch {
-	case onKube && localOnly[f.Kind] != "":
-		v.add(kpath, f.Kind+" works only on services gauntlet runs itself, and "+strconv.Quote(f.Service)+" runs on Kubernetes: use "+localOnly[f.Kind]+" instead")
+	case onKube && k.ChaosMesh == "":
+		v.add(kpath, f.Kind+" works only on services gauntlet runs itself, and "+strconv.Quote(f.Service)+" runs on Kubernetes: use "+k.OnKubernetes+" instead")
 	case onKube:
 		// Chaos Mesh checks the parameters when the objects are built.
-	case kubernetesOnly[f.Kind] != "":
-		v.add(kpath+".service", f.Kind+" needs Chaos Mesh, and "+strconv.Quote(f.Service)+" is not a kubernetes service: locally use "+kubernetesOnly[f.Kind]+" instead")
-	case slices.Contains(hostFaultKinds, f.Kind) && svc != nil:
+	case !k.Local():
+		v.add(kpath+".service", f.Kind+" needs Chaos Mesh, and "+strconv.Quote(f.Service)+" is not a kubernetes service: locally use "+k.Locally+" instead")
+	case k.Where == faultkind.Host && svc != nil:
 		v.add(kpath+".service", "locally "+f.Kind+" loads the whole host and takes no service; service: is for a service with kubernetes: set")
 	}
 }

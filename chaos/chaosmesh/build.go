@@ -17,9 +17,7 @@ package chaosmesh
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -66,79 +64,10 @@ type Object interface {
 	v1alpha1.InnerObject
 }
 
-// The parameters each kind accepts on a Kubernetes service. They mirror the local
-// kinds' parameters where Chaos Mesh can express them; what it cannot express (a
-// request ratio for HTTP faults, latency on requests only) is rejected, not ignored.
-type (
-	latencyParams struct {
-		Service string        `yaml:"service"`
-		Delay   time.Duration `yaml:"delay"`
-		Jitter  time.Duration `yaml:"jitter"`
-		// Correlation is netem's correlation with the previous delay, 0–100 (%).
-		Correlation float64 `yaml:"correlation"`
-		// Direction must be downstream (the default): NetworkChaos delays the pods'
-		// egress, i.e. their responses.
-		Direction    string `yaml:"direction"`
-		Distribution string `yaml:"distribution"`
-	}
-	lossParams struct {
-		Service string `yaml:"service"`
-		// Percent of packets dropped, 0–100.
-		Percent     float64 `yaml:"percent"`
-		Correlation float64 `yaml:"correlation"`
-	}
-	bandwidthParams struct {
-		Service        string         `yaml:"service"`
-		BytesPerSecond chaos.ByteSize `yaml:"bytes_per_second"`
-		Direction      string         `yaml:"direction"`
-		// Limit is the queue length in bytes and Buffer the token bucket size in
-		// bytes (tbf); defaults 20971520 and 10000, as in Chaos Mesh's examples.
-		Limit  uint32 `yaml:"limit"`
-		Buffer uint32 `yaml:"buffer"`
-	}
-	serviceParams struct {
-		Service string `yaml:"service"`
-	}
-	killParams struct {
-		Service string `yaml:"service"`
-		// Container kills one container of the pods (container-kill) instead of the pods.
-		Container    string        `yaml:"container"`
-		RestartAfter time.Duration `yaml:"restart_after"`
-	}
-	terminateParams struct {
-		Service string        `yaml:"service"`
-		Grace   time.Duration `yaml:"grace"`
-	}
-	cpuStressParams struct {
-		Service   string `yaml:"service"`
-		Workers   int    `yaml:"workers"`
-		Load      int    `yaml:"load"`
-		Container string `yaml:"container"`
-	}
-	memoryStressParams struct {
-		Service   string         `yaml:"service"`
-		Bytes     chaos.ByteSize `yaml:"bytes"`
-		Workers   int            `yaml:"workers"`
-		Container string         `yaml:"container"`
-	}
-	httpErrorParams struct {
-		Service string   `yaml:"service"`
-		Status  int      `yaml:"status"`
-		Rate    *float64 `yaml:"rate"`
-		// Abort drops the connection instead of answering with Status.
-		Abort bool `yaml:"abort"`
-		// Path and Method narrow the fault to matching requests.
-		Path   string `yaml:"path"`
-		Method string `yaml:"method"`
-	}
-	httpDelayParams struct {
-		Service string        `yaml:"service"`
-		Delay   time.Duration `yaml:"delay"`
-		Rate    *float64      `yaml:"rate"`
-		Path    string        `yaml:"path"`
-		Method  string        `yaml:"method"`
-	}
-)
+// serviceParams are the parameters of the kinds that take nothing but their service.
+type serviceParams struct {
+	Service string `yaml:"service"`
+}
 
 // Build returns the Chaos Mesh object of one fault, defaulted and validated by the API
 // package, with metadata naming it after the scenario and the fault. Its name has no
@@ -165,193 +94,31 @@ func Build(f chaos.ClusterFault) (Object, error) {
 	return obj, nil
 }
 
-func build(f chaos.ClusterFault) (Object, error) {
-	sel := podSelector(f.Pods)
-	dur := duration(f.For)
-	switch f.Kind {
-	case "latency":
-		var p latencyParams
-		if err := f.Decode(&p); err != nil {
-			return nil, err
-		}
-		switch {
-		case p.Delay <= 0:
-			return nil, errors.New("delay must be > 0")
-		case p.Jitter < 0:
-			return nil, errors.New("jitter must be >= 0")
-		case p.Direction != "" && p.Direction != "downstream":
-			return nil, fmt.Errorf("direction %q: NetworkChaos delays what the pods send (their responses); use downstream, or put the fault on the calling service", p.Direction)
-		case p.Distribution != "" && p.Distribution != "uniform":
-			return nil, fmt.Errorf("distribution %q: NetworkChaos has netem's default jitter only; remove distribution", p.Distribution)
-		}
-		if err := percent("correlation", p.Correlation); err != nil {
-			return nil, err
-		}
-		return network(v1alpha1.DelayAction, sel, dur, v1alpha1.TcParameter{Delay: &v1alpha1.DelaySpec{
-			Latency: netemDuration(p.Delay), Jitter: netemDuration(p.Jitter), Correlation: floatStr(p.Correlation),
-		}}), nil
-	case "loss":
-		var p lossParams
-		if err := f.Decode(&p); err != nil {
-			return nil, err
-		}
-		if p.Percent <= 0 {
-			return nil, errors.New("percent must be > 0 (the share of packets dropped, up to 100)")
-		}
-		if err := errors.Join(percent("percent", p.Percent), percent("correlation", p.Correlation)); err != nil {
-			return nil, err
-		}
-		return network(v1alpha1.LossAction, sel, dur, v1alpha1.TcParameter{Loss: &v1alpha1.LossSpec{
-			Loss: floatStr(p.Percent), Correlation: floatStr(p.Correlation),
-		}}), nil
-	case "bandwidth":
-		var p bandwidthParams
-		if err := f.Decode(&p); err != nil {
-			return nil, err
-		}
-		switch {
-		case p.BytesPerSecond <= 0:
-			return nil, errors.New("bytes_per_second must be > 0")
-		case p.Direction != "" && p.Direction != "downstream":
-			return nil, fmt.Errorf("direction %q: NetworkChaos shapes what the pods send; use downstream", p.Direction)
-		}
-		if p.Limit == 0 {
-			p.Limit = 20971520
-		}
-		if p.Buffer == 0 {
-			p.Buffer = 10000
-		}
-		// Chaos Mesh's "bps" is bytes per second.
-		return network(v1alpha1.BandwidthAction, sel, dur, v1alpha1.TcParameter{Bandwidth: &v1alpha1.BandwidthSpec{
-			Rate: strconv.FormatInt(int64(p.BytesPerSecond), 10) + "bps", Limit: p.Limit, Buffer: p.Buffer,
-		}}), nil
-	case "blackhole":
-		if err := f.Decode(&serviceParams{}); err != nil {
-			return nil, err
-		}
-		nc := network(v1alpha1.PartitionAction, sel, dur, v1alpha1.TcParameter{})
-		// Everything the pods send is dropped: their clients hang until they time
-		// out, as behind gauntlet's local blackhole.
-		nc.Spec.ExternalTargets = []string{"0.0.0.0/0"}
-		return nc, nil
-	case "kill":
-		var p killParams
-		if err := f.Decode(&p); err != nil {
-			return nil, err
-		}
-		if p.RestartAfter != 0 {
-			return nil, errors.New("restart_after: on Kubernetes the pod's controller restarts a killed pod; remove restart_after")
-		}
-		pc := &v1alpha1.PodChaos{Spec: v1alpha1.PodChaosSpec{ContainerSelector: v1alpha1.ContainerSelector{PodSelector: sel},
-			Action: v1alpha1.PodKillAction}}
-		if p.Container != "" {
-			pc.Spec.Action = v1alpha1.ContainerKillAction
-			pc.Spec.ContainerNames = []string{p.Container}
-		}
-		return pc, nil
-	case "terminate":
-		var p terminateParams
-		if err := f.Decode(&p); err != nil {
-			return nil, err
-		}
-		if p.Grace < 0 {
-			return nil, errors.New("grace must be >= 0")
-		}
-		if p.Grace == 0 {
-			p.Grace = 10 * time.Second
-		}
-		return &v1alpha1.PodChaos{Spec: v1alpha1.PodChaosSpec{ContainerSelector: v1alpha1.ContainerSelector{PodSelector: sel},
-			Action: v1alpha1.PodKillAction, GracePeriod: int64(math.Ceil(p.Grace.Seconds()))}}, nil
-	case "pod_failure":
-		if err := f.Decode(&serviceParams{}); err != nil {
-			return nil, err
-		}
-		if dur == nil {
-			return nil, errors.New("pod_failure needs for: how long the pods stay failed")
-		}
-		return &v1alpha1.PodChaos{Spec: v1alpha1.PodChaosSpec{ContainerSelector: v1alpha1.ContainerSelector{PodSelector: sel},
-			Action: v1alpha1.PodFailureAction, Duration: dur}}, nil
-	case "cpu_stress":
-		var p cpuStressParams
-		if err := f.Decode(&p); err != nil {
-			return nil, err
-		}
-		p.Workers = cmp.Or(p.Workers, 1)
-		p.Load = cmp.Or(p.Load, 100)
-		if p.Workers < 0 || p.Load < 0 || p.Load > 100 {
-			return nil, errors.New("workers must be > 0 and load 1–100")
-		}
-		return stress(sel, dur, p.Container, &v1alpha1.Stressors{CPUStressor: &v1alpha1.CPUStressor{
-			Stressor: v1alpha1.Stressor{Workers: p.Workers}, Load: &p.Load}}), nil
-	case "memory_stress":
-		var p memoryStressParams
-		if err := f.Decode(&p); err != nil {
-			return nil, err
-		}
-		p.Workers = cmp.Or(p.Workers, 1)
-		if p.Bytes <= 0 || p.Workers < 0 {
-			return nil, errors.New("bytes must be > 0 (memory per worker) and workers > 0")
-		}
-		return stress(sel, dur, p.Container, &v1alpha1.Stressors{MemoryStressor: &v1alpha1.MemoryStressor{
-			Stressor: v1alpha1.Stressor{Workers: p.Workers}, Size: strconv.FormatInt(int64(p.Bytes), 10) + "B"}}), nil
-	case "http_error":
-		var p httpErrorParams
-		if err := f.Decode(&p); err != nil {
-			return nil, err
-		}
-		if err := allRequests(p.Rate); err != nil {
-			return nil, err
-		}
-		hc, err := httpChaos(f.Pods, sel, dur, p.Path, p.Method)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case p.Abort && p.Status != 0:
-			return nil, errors.New("set status or abort, not both")
-		case p.Abort:
-			hc.Spec.Target = v1alpha1.PodHttpRequest
-			hc.Spec.Abort = new(true)
-		default:
-			code := int32(cmp.Or(p.Status, 503))
-			if code < 100 || code > 599 {
-				return nil, fmt.Errorf("status %d is not an HTTP status code", code)
-			}
-			hc.Spec.Target = v1alpha1.PodHttpResponse
-			hc.Spec.Replace = &v1alpha1.PodHttpChaosReplaceActions{Code: &code}
-		}
-		return hc, nil
-	case "http_delay":
-		var p httpDelayParams
-		if err := f.Decode(&p); err != nil {
-			return nil, err
-		}
-		if err := allRequests(p.Rate); err != nil {
-			return nil, err
-		}
-		if p.Delay <= 0 {
-			return nil, errors.New("delay must be > 0")
-		}
-		hc, err := httpChaos(f.Pods, sel, dur, p.Path, p.Method)
-		if err != nil {
-			return nil, err
-		}
-		hc.Spec.Target = v1alpha1.PodHttpRequest
-		hc.Spec.Delay = new(p.Delay.String())
-		return hc, nil
-	case "reset":
-		if err := f.Decode(&serviceParams{}); err != nil {
-			return nil, err
-		}
-		hc, err := httpChaos(f.Pods, sel, dur, "", "")
-		if err != nil {
-			return nil, err
-		}
-		hc.Spec.Target = v1alpha1.PodHttpRequest
-		hc.Spec.Abort = new(true)
-		return hc, nil
+// register gives kind its Chaos Mesh object: m maps a fault of kind, with its pods'
+// selector and duration, to the object. Each kind's file calls it from init; it panics
+// if kind is registered twice.
+func register(kind string, m mapping) {
+	if _, dup := mappings[kind]; dup {
+		panic("chaosmesh: register called twice for kind " + kind)
 	}
-	return nil, fmt.Errorf("%s has no Chaos Mesh counterpart", f.Kind)
+	mappings[kind] = m
+}
+
+// A mapping builds the Chaos Mesh object of one fault of its kind, before metadata.
+// It decodes the kind's own parameters strictly: they mirror the local kind's where
+// Chaos Mesh can express them, and what it cannot express (a request ratio for HTTP
+// faults, latency on requests only) is rejected, not ignored.
+type mapping func(f chaos.ClusterFault, sel v1alpha1.PodSelector, dur *string) (Object, error)
+
+// mappings holds every kind's mapping, by kind; only init writes it.
+var mappings = map[string]mapping{}
+
+func build(f chaos.ClusterFault) (Object, error) {
+	m, ok := mappings[f.Kind]
+	if !ok {
+		return nil, fmt.Errorf("%s has no Chaos Mesh counterpart", f.Kind)
+	}
+	return m(f, podSelector(f.Pods), duration(f.For))
 }
 
 func podSelector(p chaos.Pods) v1alpha1.PodSelector {

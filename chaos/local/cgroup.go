@@ -35,50 +35,82 @@ type (
 const cfsPeriod = 100000 // µs
 
 func init() {
-	chaos.Register("cpu_limit", func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
+	registerLimit("cpu_limit", "cpu", func(decode func(any) error) (string, map[int]map[string]string, error) {
 		var p CPULimitParams
 		if err := decode(&p); err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		if p.Cores <= 0 {
-			return nil, fmt.Errorf("cpu_limit: cores must be > 0")
+			return "", nil, fmt.Errorf("cpu_limit: cores must be > 0")
 		}
 		quota := max(int64(p.Cores*cfsPeriod), 1000)
-		return newLimit(env, "cpu_limit", p.Service, "cpu", map[int]map[string]string{
+		return p.Service, map[int]map[string]string{
 			1: {"cpu.cfs_period_us": strconv.Itoa(cfsPeriod), "cpu.cfs_quota_us": strconv.FormatInt(quota, 10)},
 			2: {"cpu.max": fmt.Sprintf("%d %d", quota, cfsPeriod)},
-		})
+		}, nil
 	})
-	chaos.Register("memory_limit", func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
+	registerLimit("memory_limit", "memory", func(decode func(any) error) (string, map[int]map[string]string, error) {
 		var p MemoryLimitParams
 		if err := decode(&p); err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		if p.Bytes <= 0 {
-			return nil, fmt.Errorf("memory_limit: bytes must be > 0")
+			return "", nil, fmt.Errorf("memory_limit: bytes must be > 0")
 		}
 		b := strconv.FormatInt(int64(p.Bytes), 10)
-		return newLimit(env, "memory_limit", p.Service, "memory", map[int]map[string]string{
+		return p.Service, map[int]map[string]string{
 			1: {"memory.limit_in_bytes": b},
 			2: {"memory.max": b},
-		})
+		}, nil
 	})
 }
 
-func newLimit(env chaos.Env, kind, service, controller string, settings map[int]map[string]string) (chaos.Fault, error) {
-	if service == "" {
-		return nil, fmt.Errorf("%s: missing service", kind)
-	}
-	h, err := FindCgroup(controller)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", kind, err)
-	}
+// limitSettings decodes a limit kind's parameters into its service and the files to
+// write in its cgroup, by cgroup version.
+type limitSettings func(decode func(any) error) (service string, settings map[int]map[string]string, err error)
+
+// registerLimit registers a cgroup limit kind on controller. Its check leaves out the
+// search for a writable hierarchy, which reads the host's mounts: whether the host
+// can limit is found when the fault is built for the run.
+func registerLimit(kind, controller string, parse limitSettings) {
+	chaos.Register(kind, func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
+		service, settings, err := parse(decode)
+		if err != nil {
+			return nil, err
+		}
+		if service == "" {
+			return nil, fmt.Errorf("%s: missing service", kind)
+		}
+		h, err := FindCgroup(controller)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, err)
+		}
+		target, err := limitTarget(env, kind, service)
+		if err != nil {
+			return nil, err
+		}
+		return &Limit{processFault: processFault{processBase: processBase{kind: kind, Target: target, journal: env.Journal()}},
+			Hierarchy: h, Settings: settings[h.Version]}, nil
+	})
+	chaos.RegisterCheck(kind, func(env chaos.Env, decode func(any) error) error {
+		service, _, err := parse(decode)
+		if err != nil {
+			return err
+		}
+		if service == "" {
+			return fmt.Errorf("%s: missing service", kind)
+		}
+		_, err = limitTarget(env, kind, service)
+		return err
+	})
+}
+
+func limitTarget(env chaos.Env, kind, service string) (chaos.ProcessTarget, error) {
 	target, ok := env.Process(service)
 	if !ok {
 		return nil, fmt.Errorf("%s: gauntlet did not start service %q: %w", kind, service, chaos.ErrNoTarget)
 	}
-	return &Limit{processFault: processFault{processBase: processBase{kind: kind, Target: target, journal: env.Journal()}},
-		Hierarchy: h, Settings: settings[h.Version]}, nil
+	return target, nil
 }
 
 // Hierarchy is a mounted cgroup hierarchy holding a controller.

@@ -22,16 +22,3 @@
 // faults can restart it on the same port, and build a chaos.StaticEnv from the proxies,
 // the Services and a chaos.Journal opened at out/<run>/faults.state.json.
 package local
-
-// NetworkKind reports whether kind acts through a fault proxy, so the engine knows which
-// services need one.
-func NetworkKind(kind string) bool {
-	switch kind {
-	case "latency", "bandwidth", "reset", "blackhole", "http_error", "http_delay", "slow_close":
-		return true
-	}
-	return false
-}
-
-// NeedsHTTP reports whether kind needs a proxy in HTTP mode.
-func NeedsHTTP(kind string) bool { return kind == "http_error" || kind == "http_delay" }

@@ -58,11 +58,11 @@ type (
 )
 
 func init() {
-	chaos.Register("latency", newLatency)
-	chaos.Register("bandwidth", newBandwidth)
-	chaos.Register("reset", newProxyFault[ServiceParams]("reset", func(ServiceParams, uint64) (Toxic, error) { return &Reset{}, nil }))
-	chaos.Register("blackhole", newProxyFault[ServiceParams]("blackhole", func(ServiceParams, uint64) (Toxic, error) { return &Blackhole{}, nil }))
-	chaos.Register("http_error", newProxyFault("http_error", func(p HTTPErrorParams, seed uint64) (Toxic, error) {
+	registerProxyKind("latency", latencyToxic)
+	registerProxyKind("bandwidth", bandwidthToxic)
+	registerProxyKind("reset", func(ServiceParams, uint64) (Toxic, error) { return &Reset{}, nil })
+	registerProxyKind("blackhole", func(ServiceParams, uint64) (Toxic, error) { return &Blackhole{}, nil })
+	registerProxyKind("http_error", func(p HTTPErrorParams, seed uint64) (Toxic, error) {
 		if p.Status == 0 {
 			p.Status = 503
 		}
@@ -71,23 +71,23 @@ func init() {
 		}
 		rate, err := rateOf(p.Rate)
 		return &HTTPError{Status: p.Status, Rate: rate, Seed: seed}, err
-	}))
-	chaos.Register("http_delay", newProxyFault("http_delay", func(p HTTPDelayParams, seed uint64) (Toxic, error) {
+	})
+	registerProxyKind("http_delay", func(p HTTPDelayParams, seed uint64) (Toxic, error) {
 		if p.Delay <= 0 {
 			return nil, fmt.Errorf("delay must be > 0, got %s", p.Delay)
 		}
 		rate, err := rateOf(p.Rate)
 		return &HTTPDelay{Delay: p.Delay, Rate: rate, Seed: seed}, err
-	}))
-	chaos.Register("slow_close", newProxyFault("slow_close", func(p SlowCloseParams, _ uint64) (Toxic, error) {
+	})
+	registerProxyKind("slow_close", func(p SlowCloseParams, _ uint64) (Toxic, error) {
 		if p.Delay <= 0 {
 			return nil, fmt.Errorf("delay must be > 0, got %s", p.Delay)
 		}
 		return &SlowClose{Delay: p.Delay}, nil
-	}))
+	})
 }
 
-var newLatency = newProxyFault("latency", func(p LatencyParams, seed uint64) (Toxic, error) {
+func latencyToxic(p LatencyParams, seed uint64) (Toxic, error) {
 	if p.Delay < 0 || p.Jitter < 0 {
 		return nil, fmt.Errorf("delay and jitter must be >= 0")
 	}
@@ -107,15 +107,15 @@ var newLatency = newProxyFault("latency", func(p LatencyParams, seed uint64) (To
 		return nil, fmt.Errorf("distribution %q: use uniform or normal", p.Distribution)
 	}
 	return l, nil
-})
+}
 
-var newBandwidth = newProxyFault("bandwidth", func(p BandwidthParams, _ uint64) (Toxic, error) {
+func bandwidthToxic(p BandwidthParams, _ uint64) (Toxic, error) {
 	if p.BytesPerSecond <= 0 {
 		return nil, fmt.Errorf("bytes_per_second must be > 0")
 	}
 	dir, err := ParseDirection(p.Direction)
 	return &Bandwidth{BytesPerSecond: int64(p.BytesPerSecond), Direction: dir}, err
-})
+}
 
 func rateOf(r *float64) (float64, error) {
 	if r == nil {
@@ -146,25 +146,14 @@ func serviceOf(p any) string {
 	return ""
 }
 
-// newProxyFault returns the factory of a network kind: decode P, build the toxic, find
-// the service's proxy.
-func newProxyFault[P any](kind string, toxic func(P, uint64) (Toxic, error)) chaos.Factory {
-	return func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
-		var params P
-		if err := decode(&params); err != nil {
-			return nil, err
-		}
-		service := serviceOf(params)
-		if service == "" {
-			return nil, fmt.Errorf("%s: missing service", kind)
-		}
-		t, err := toxic(params, chaos.SeedOf(env))
+// registerProxyKind registers a network kind: its fault decodes P, builds its toxic and
+// attaches it to the proxy of the service P names; its check does the same against any
+// chaos.Proxy and attaches nothing.
+func registerProxyKind[P any](kind string, toxic func(P, uint64) (Toxic, error)) {
+	chaos.Register(kind, func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
+		service, t, px, err := proxyTarget(kind, toxic, env, decode)
 		if err != nil {
-			return nil, fmt.Errorf("%s on %s: %w", kind, service, err)
-		}
-		px, ok := env.Proxy(service)
-		if !ok {
-			return nil, fmt.Errorf("%s: service %q has no fault proxy in front of it: %w", kind, service, chaos.ErrNoTarget)
+			return nil, err
 		}
 		proxy, ok := px.(*Proxy)
 		if !ok {
@@ -174,7 +163,32 @@ func newProxyFault[P any](kind string, toxic func(P, uint64) (Toxic, error)) cha
 			return nil, err
 		}
 		return &ProxyFault{Kind: kind, Service: service, Proxy: proxy, Toxic: t, journal: env.Journal()}, nil
+	})
+	chaos.RegisterCheck(kind, func(env chaos.Env, decode func(any) error) error {
+		_, _, _, err := proxyTarget(kind, toxic, env, decode)
+		return err
+	})
+}
+
+// proxyTarget decodes P, builds the toxic and finds the service's proxy in env.
+func proxyTarget[P any](kind string, toxic func(P, uint64) (Toxic, error), env chaos.Env, decode func(any) error) (string, Toxic, chaos.Proxy, error) {
+	var params P
+	if err := decode(&params); err != nil {
+		return "", nil, nil, err
 	}
+	service := serviceOf(params)
+	if service == "" {
+		return "", nil, nil, fmt.Errorf("%s: missing service", kind)
+	}
+	t, err := toxic(params, chaos.SeedOf(env))
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("%s on %s: %w", kind, service, err)
+	}
+	px, ok := env.Proxy(service)
+	if !ok {
+		return "", nil, nil, fmt.Errorf("%s: service %q has no fault proxy in front of it: %w", kind, service, chaos.ErrNoTarget)
+	}
+	return service, t, px, nil
 }
 
 // ProxyFault attaches a Toxic to a Proxy while it is injected. It is the Fault of every

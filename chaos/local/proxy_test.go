@@ -15,6 +15,7 @@ import (
 
 	"github.com/gauntletbench/gauntlet/chaos"
 	"github.com/gauntletbench/gauntlet/chaos/chaostest"
+	"github.com/gauntletbench/gauntlet/chaos/faultkind"
 )
 
 var modes = []Mode{TCP, HTTP}
@@ -432,14 +433,19 @@ func TestNetworkFactoryErrors(t *testing.T) {
 	}
 }
 
-// TestAllScenarioKindsRegistered: every kind a scenario may name has a factory.
+// TestAllScenarioKindsRegistered: every kind a scenario may name has a factory here,
+// or acts only through Chaos Mesh and says what to use locally instead.
 func TestAllScenarioKindsRegistered(t *testing.T) {
 	t.Parallel()
 	kinds := chaos.Kinds()
-	for _, k := range []string{"latency", "bandwidth", "reset", "blackhole", "http_error", "http_delay", "slow_close",
-		"kill", "pause", "terminate", "restart", "cpu_stress", "memory_stress", "cpu_limit", "memory_limit"} {
-		if !slices.Contains(kinds, k) {
-			t.Errorf("kind %q is not registered (have %v)", k, kinds)
+	for _, k := range faultkind.All() {
+		switch registered := slices.Contains(kinds, k.Name); {
+		case k.Local() && !registered:
+			t.Errorf("kind %q is not registered (have %v)", k.Name, kinds)
+		case !k.Local() && registered:
+			t.Errorf("kind %q acts only through Chaos Mesh, yet has a local factory", k.Name)
+		case !k.Local() && k.Locally == "":
+			t.Errorf("kind %q has no local factory and names no kind to use locally instead", k.Name)
 		}
 	}
 }

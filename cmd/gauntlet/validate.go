@@ -17,9 +17,9 @@ func newValidateCmd() *cobra.Command {
 		Short: "Check scenario files without running them",
 		Long: `Validate decodes each scenario strictly and reports every problem at once,
 as file:line:col with the field path and a hint. It sends no load and starts
-nothing. Every fault is built as a run would build it (parameters in range,
-targets that exist); faults on kubernetes services are built as Chaos Mesh objects and
-checked with Chaos Mesh's own validation. Exit code 2 when any scenario is
+nothing and opens no socket. Every fault is checked as a run would build it
+(parameters in range, targets that exist); faults on kubernetes services are built
+in memory as Chaos Mesh objects and checked with Chaos Mesh's own validation. Exit code 2 when any scenario is
 invalid.`,
 		Example: `  gauntlet validate order.yaml
   gauntlet validate scenarios/*.yaml`,
@@ -66,7 +66,7 @@ invalid.`,
 }
 
 // openScenario opens a scenario like scenarios.Open; when it has problems,
-// its faults are built too and the problems of their parameters added, so
+// its faults are checked too and the problems of their parameters added, so
 // that every problem is reported at once.
 func openScenario(ref string, adjust ...func(*scenarios.Spec)) (*scenarios.Spec, error) {
 	spec, err := scenarios.Open(ref, adjust...)
