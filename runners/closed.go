@@ -35,9 +35,25 @@ type Closed struct {
 	// Seed seeds the random parts of templates and think times.
 	Seed int64
 
-	notes     func(line any)
-	exhausted atomic.Bool
-	busy      atomic.Int64 // workers inside an iteration, for InFlight
+	notes func(line any)
+	// running is the run in progress, for InFlight. Everything a run
+	// changes lives there, so a Closed can run again.
+	running atomic.Pointer[closedRun]
+}
+
+// closedRun is the state of one run of a Closed that its workers share.
+type closedRun struct {
+	c      *Closed
+	stages []metrics.Stage // c.Stages with their starts
+	endAt  time.Time
+	m      mix
+	es     []entry
+	out    *metrics.Sink
+	// seq numbers the iterations in the mix; iters counts them against
+	// c.Iterations.
+	seq, iters atomic.Uint64
+	exhausted  atomic.Bool  // a unique data feeder ran out
+	busy       atomic.Int64 // workers inside an iteration, for InFlight
 }
 
 var (
@@ -60,33 +76,34 @@ const idlePoll = 5 * time.Millisecond
 func (c *Closed) Run(ctx context.Context, out *metrics.Sink) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	stages := withStarts(c.Stages)
+	r := &closedRun{c: c, stages: withStarts(c.Stages), m: newMix(c.Requests), es: entries(c.Requests), out: out}
 	workers := 0
 	var end float64
-	for _, st := range stages {
+	for _, st := range r.stages {
 		workers = max(workers, st.Concurrency)
 		end = st.StartS + st.ForS
 	}
-	endAt := c.Start.Add(time.Duration(end * float64(time.Second)))
+	r.endAt = c.Start.Add(time.Duration(end * float64(time.Second)))
+	c.running.Store(r)
 	defer c.Client.watch(ctx)()
-	m := newMix(c.Requests)
-	es := entries(c.Requests)
-	var seq, iters atomic.Uint64
 	var wg sync.WaitGroup
 	for i := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			Guard("worker", stop, func() { c.work(ctx, i, stages, endAt, m, es, &seq, &iters, out) })
+			Guard("worker", stop, func() { r.work(ctx, i) })
 		}()
 	}
 	wg.Wait()
 	return Panicked(ctx)
 }
 
-func (c *Closed) work(ctx context.Context, i int, stages []metrics.Stage, endAt time.Time, m mix, es []entry,
-	seq, iters *atomic.Uint64, out *metrics.Sink) {
-	buf := out.Buffer()
+// work is worker i's loop: an iteration, then think time, while the stages
+// call for worker i, until they end, the iteration cap is reached, data ran
+// out or ctx is done.
+func (r *closedRun) work(ctx context.Context, i int) {
+	c := r.c
+	buf := r.out.Buffer()
 	defer buf.Close()
 	w := newWorker(c.Client, buf, c.Start, c.Seed, uint64(i)+1)
 	timer := time.NewTimer(time.Hour)
@@ -94,29 +111,29 @@ func (c *Closed) work(ctx context.Context, i int, stages []metrics.Stage, endAt 
 	if !sleepUntil(ctx, timer, c.Start) {
 		return
 	}
-	for ctx.Err() == nil && !c.exhausted.Load() {
+	for ctx.Err() == nil && !r.exhausted.Load() {
 		now := time.Now()
-		if !now.Before(endAt) {
+		if !now.Before(r.endAt) {
 			return
 		}
 		el := now.Sub(c.Start)
-		n, stage := ConcurrencyAt(stages, el)
+		n, stage := ConcurrencyAt(r.stages, el)
 		if i >= n {
-			if !sleepUntil(ctx, timer, now.Add(min(idlePoll, endAt.Sub(now)))) {
+			if !sleepUntil(ctx, timer, now.Add(min(idlePoll, r.endAt.Sub(now)))) {
 				return
 			}
 			continue
 		}
-		if c.Iterations > 0 && iters.Add(1) > c.Iterations {
+		if c.Iterations > 0 && r.iters.Add(1) > c.Iterations {
 			return
 		}
-		k := seq.Add(1) - 1
-		e := &es[m.pick(k)]
-		c.busy.Add(1)
+		k := r.seq.Add(1) - 1
+		e := &r.es[r.m.pick(k)]
+		r.busy.Add(1)
 		ok := w.iterate(ctx, e, k, 0, false, uint16(stage))
-		c.busy.Add(-1)
+		r.busy.Add(-1)
 		if !ok {
-			if !c.exhausted.Swap(true) {
+			if !r.exhausted.Swap(true) {
 				noteExhausted(c.notes, e.req.Name, time.Since(c.Start))
 			}
 			return

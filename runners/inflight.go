@@ -25,7 +25,12 @@ func (o *Open) InFlight() int64 {
 
 // InFlight implements InFlighter: the workers inside an iteration (a
 // request, or a step of a flow: a worker has one request out at a time).
-func (c *Closed) InFlight() int64 { return c.busy.Load() }
+func (c *Closed) InFlight() int64 {
+	if r := c.running.Load(); r != nil {
+		return r.busy.Load()
+	}
+	return 0
+}
 
 // InFlight implements InFlighter: those of the probe running (the probes
 // run one after another).

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gauntletbench/gauntlet/metrics"
+	"github.com/gauntletbench/gauntlet/scenarios"
 )
 
 // Open is the open-model runner: requests arrive on a schedule (the stages'
@@ -33,7 +34,8 @@ type Open struct {
 	Start time.Time
 	// Client sends the requests.
 	Client *Client
-	// MaxInFlight caps concurrent requests (default 1000).
+	// MaxInFlight caps concurrent requests (default
+	// scenarios.DefaultMaxInFlight).
 	MaxInFlight int
 	// Grace is how long after the plan's end late requests may still be
 	// sent (default 1 s).
@@ -42,10 +44,9 @@ type Open struct {
 	// stream derived from Seed and i.
 	Seed int64
 
-	notes     func(line any)
-	capped    atomic.Bool // every worker was busy at some point
-	exhausted atomic.Bool // a unique data feeder ran out
-	// running is the pool of the run in progress, for InFlight.
+	notes func(line any)
+	// running is the pool of the run in progress, for InFlight. Everything
+	// else a run changes lives in its schedule, so an Open can run again.
 	running atomic.Pointer[pool]
 }
 
@@ -81,6 +82,10 @@ const spareWorkers = 8
 // and the pool grows for it.
 const topUpLate = time.Millisecond
 
+// defaultGrace is how long after the plan's end late requests may still be
+// sent when Grace is not set.
+const defaultGrace = time.Second
+
 // Run implements Runner. There is no scheduler goroutine handing requests
 // over: each worker claims the next request number from a shared counter,
 // waits for its due time itself and sends it, so a request costs no
@@ -88,21 +93,18 @@ const topUpLate = time.Millisecond
 // so that the workers' timers fire on time (see ring). Cancelling ctx stops the schedule at once and cancels
 // requests in flight; they are reported as Canceled. A panic in a worker
 // stops the run the same way and is returned as a *PanicError.
-func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
+func (o *Open) Run(ctx context.Context, out *metrics.Sink) error {
+	_, err := o.run(ctx, out)
+	return err
+}
+
+// run is Run, returning the run's schedule, which no worker changes once
+// run has returned: what the run came to (capped, exhausted) is read there.
+func (o *Open) run(ctx context.Context, out *metrics.Sink) (s *schedule, err error) {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer func() { err = cmp.Or(err, Panicked(ctx)) }()
 	defer stop(nil)
-	maxInFlight := o.MaxInFlight
-	if maxInFlight <= 0 {
-		maxInFlight = 1000
-	}
-	grace := o.Grace
-	if grace <= 0 {
-		grace = time.Second
-	}
-	s := &schedule{o: o, m: newMix(o.Requests), es: entries(o.Requests), total: o.Pacer.Total(),
-		deadline: o.Start.Add(o.Pacer.End() + grace), out: out, ctx: ctx, stop: stop, maxInFlight: int64(maxInFlight),
-		pool: newPool(int64(min(maxInFlight, minWorkers)))}
+	s = o.newSchedule(ctx, stop, out)
 	o.running.Store(s.pool)
 	defer o.Client.watch(ctx)()
 	for range s.pool.floor {
@@ -115,33 +117,54 @@ func (o *Open) Run(ctx context.Context, out *metrics.Sink) (err error) {
 		s.wg.Wait()
 		close(workersDone)
 	}()
+	s.supervise(ctx, workersDone)
+	return s, nil
+}
 
+// newSchedule is the state of one run of o, its requests numbered from 0,
+// its workers still to start.
+func (o *Open) newSchedule(ctx context.Context, stop context.CancelCauseFunc, out *metrics.Sink) *schedule {
+	maxInFlight := o.MaxInFlight
+	if maxInFlight <= 0 {
+		maxInFlight = scenarios.DefaultMaxInFlight
+	}
+	grace := o.Grace
+	if grace <= 0 {
+		grace = defaultGrace
+	}
+	return &schedule{o: o, m: newMix(o.Requests), es: entries(o.Requests), total: o.Pacer.Total(),
+		deadline: o.Start.Add(o.Pacer.End() + grace), out: out, ctx: ctx, stop: stop, maxInFlight: int64(maxInFlight),
+		pool: newPool(int64(min(maxInFlight, minWorkers)))}
+}
+
+// supervise checks the run every superviseEvery — sizing the pool, ending
+// the schedule once data ran out or the plan's deadline passed, adding
+// workers that the requests due need — until ctx is done or every worker
+// has returned.
+func (s *schedule) supervise(ctx context.Context, workersDone <-chan struct{}) {
 	tick := time.NewTicker(superviseEvery)
 	defer tick.Stop()
 	trimAt := time.Now().Add(trimEvery)
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-workersDone:
-			return nil
+			return
 		case now := <-tick.C:
 			if now.After(trimAt) {
 				s.pool.trim()
 				trimAt = now.Add(trimEvery)
 			}
-			if o.exhausted.Load() {
+			switch {
+			case s.exhausted.Load():
 				s.next.Store(s.total)
-				continue
-			}
-			if now.After(s.deadline) {
+			case now.After(s.deadline):
 				s.drop(ctx, s.next.Swap(s.total))
-				continue
-			}
-			// A check that ran late found the generator behind, its run
-			// queue full: workers added now would only queue and take
-			// memory (see topUpLate).
-			if time.Since(now) < topUpLate {
+			case time.Since(now) < topUpLate:
+				// A check that ran late found the generator behind, its
+				// run queue full: workers added now would only queue and
+				// take memory (see topUpLate).
 				s.backfill(now)
 			}
 		}
@@ -166,6 +189,9 @@ type schedule struct {
 	next atomic.Uint64
 	// spawned numbers the workers (each draws from its own random stream).
 	spawned atomic.Uint64
+	// capped is set once every worker was busy with maxInFlight alive;
+	// exhausted once a unique data feeder ran out.
+	capped, exhausted atomic.Bool
 }
 
 // preciseRate is the arrival rate under which the open model wakes the
@@ -257,7 +283,7 @@ func (s *schedule) backfill(now time.Time) {
 	n -= int(s.pool.live.Load() - s.pool.busy.Load())
 	for ; n > 0; n-- {
 		if !s.spawn() {
-			s.o.capped.Store(true)
+			s.capped.Store(true)
 			return
 		}
 	}
@@ -272,7 +298,7 @@ func (s *schedule) topUp() {
 	for p.live.Load()-p.busy.Load() < spareWorkers {
 		if !s.spawn() {
 			if p.busy.Load() >= p.live.Load() {
-				s.o.capped.Store(true)
+				s.capped.Store(true)
 			}
 			return
 		}
@@ -439,7 +465,7 @@ func (s *schedule) work(ctx context.Context, id uint64) {
 	w := newWorker(o.Client, buf, o.Start, o.Seed, id)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	for ctx.Err() == nil && !o.exhausted.Load() {
+	for ctx.Err() == nil && !s.exhausted.Load() {
 		k := s.next.Add(1) - 1
 		if k >= s.total {
 			return
@@ -464,7 +490,7 @@ func (s *schedule) work(ctx context.Context, id uint64) {
 		if now.Sub(o.Start)-at < topUpLate {
 			s.topUp()
 		}
-		if !w.iterate(ctx, e, seq, at, true, uint16(stage)) && !o.exhausted.Swap(true) {
+		if !w.iterate(ctx, e, seq, at, true, uint16(stage)) && !s.exhausted.Swap(true) {
 			noteExhausted(o.notes, e.req.Name, time.Since(o.Start))
 		}
 		p.end()

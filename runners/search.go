@@ -31,7 +31,8 @@ type Search struct {
 	Start time.Time
 	// Client sends the requests.
 	Client *Client
-	// MaxInFlight caps concurrent requests in each probe (default 1000).
+	// MaxInFlight caps concurrent requests in each probe (default
+	// scenarios.DefaultMaxInFlight).
 	MaxInFlight int
 	// Grace is how long after a probe's end its late requests may still be
 	// sent (default 1 s).
@@ -89,13 +90,13 @@ func (s *Search) Run(ctx context.Context, out *metrics.Sink) error {
 			s.stopped(metrics.SearchInterrupted)
 			return nil
 		}
-		p, o := s.probe(ctx, k, rate, out)
+		p, exhausted := s.probe(ctx, k, rate, out)
 		s.note(p)
 		switch {
 		case p.Interrupted:
 			s.stopped(metrics.SearchInterrupted)
 			return nil
-		case o.exhausted.Load():
+		case exhausted:
 			s.stopped("data_exhausted")
 			return nil
 		}
@@ -119,9 +120,9 @@ func (s *Search) Run(ctx context.Context, out *metrics.Sink) error {
 	}
 }
 
-// probe runs probe k at rate and returns its record line and runner;
-// s.figures holds what it measured.
-func (s *Search) probe(ctx context.Context, k int, rate float64, out *metrics.Sink) (metrics.Probe, *Open) {
+// probe runs probe k at rate and returns its record line, and whether a
+// unique data feeder ran out; s.figures holds what it measured.
+func (s *Search) probe(ctx context.Context, k int, rate float64, out *metrics.Sink) (_ metrics.Probe, exhausted bool) {
 	warm := s.Plan.WarmupS
 	stages := []metrics.Stage{{ForS: s.Plan.ProbeS - warm, Rate: rate}}
 	if warm > 0 {
@@ -162,17 +163,17 @@ func (s *Search) probe(ctx context.Context, k int, rate float64, out *metrics.Si
 		}
 	})
 	cpu0, wall0 := processCPU(), time.Now()
-	_ = o.Run(ctx, mid)
+	run, _ := o.run(ctx, mid)
 	wall := time.Since(wall0).Seconds()
 	f.P50, f.P99, f.LagP99, f.ServiceP99 = lat.Quantile(0.5), lat.Quantile(0.99), lag.Quantile(0.99), svc.Quantile(0.99)
 	if wall > 0 {
 		f.GeneratorCPU = (processCPU() - cpu0).Seconds() / wall
 	}
-	f.InFlightCapped = o.capped.Load()
+	f.InFlightCapped = run.capped.Load()
 	s.figures = f
 	return metrics.Probe{Type: metrics.LineProbe, Index: k, OfferedRPS: rate, StartS: shift.Seconds(), WarmupS: warm,
 		ForS: s.Plan.ProbeS, WarmupStage: 2 * k, Stage: 2*k + 1, GeneratorCPU: round3(f.GeneratorCPU),
-		InFlightCapped: f.InFlightCapped, Interrupted: ctx.Err() != nil}, o
+		InFlightCapped: f.InFlightCapped, Interrupted: ctx.Err() != nil}, run.exhausted.Load()
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
