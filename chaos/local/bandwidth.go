@@ -6,36 +6,36 @@ import (
 	"github.com/gauntletbench/gauntlet/chaos"
 )
 
-// BandwidthParams are the parameters of "bandwidth".
-type BandwidthParams struct {
+// bandwidthParams are the parameters of "bandwidth".
+type bandwidthParams struct {
 	Service        string         `yaml:"service"`
 	BytesPerSecond chaos.ByteSize `yaml:"bytes_per_second"`
 	Direction      string         `yaml:"direction"`
 }
 
-func (p BandwidthParams) service() string { return p.Service }
+func (p bandwidthParams) service() string { return p.Service }
 
 func init() {
-	registerProxyKind("bandwidth", bandwidthToxic)
+	registerProxyKind("bandwidth", newBandwidth)
 }
 
-func bandwidthToxic(p BandwidthParams, _ uint64) (Toxic, error) {
+func newBandwidth(p bandwidthParams, _ uint64) (Toxic, error) {
 	if p.BytesPerSecond <= 0 {
 		return nil, fmt.Errorf("bytes_per_second must be > 0")
 	}
-	dir, err := ParseDirection(p.Direction)
-	return &Bandwidth{BytesPerSecond: int64(p.BytesPerSecond), Direction: dir}, err
+	dir, err := parseDirection(p.Direction)
+	return &bandwidth{BytesPerSecond: int64(p.BytesPerSecond), Direction: dir}, err
 }
 
-// Bandwidth limits the proxy's throughput in Direction to BytesPerSecond, shared by all
+// bandwidth limits the proxy's throughput in Direction to BytesPerSecond, shared by all
 // its connections (a token bucket with a burst of a tenth of a second).
-type Bandwidth struct {
+type bandwidth struct {
 	BytesPerSecond int64
 	Direction      Direction
 	bucket         [2]*bucket // per direction: 0 upstream, 1 downstream
 }
 
-func (t *Bandwidth) prepare(p *Proxy) error {
+func (t *bandwidth) prepare(p *Proxy) error {
 	if t.BytesPerSecond <= 0 {
 		return p.errorf("bandwidth: bytes per second must be > 0")
 	}
@@ -50,7 +50,7 @@ func (t *Bandwidth) prepare(p *Proxy) error {
 	return nil
 }
 
-func (t *Bandwidth) apply(s *state) {
+func (t *bandwidth) apply(s *state) {
 	for i, b := range t.bucket {
 		if b != nil {
 			s.bandwidth[i] = append(s.bandwidth[i], b)

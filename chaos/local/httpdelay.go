@@ -5,36 +5,36 @@ import (
 	"time"
 )
 
-// HTTPDelayParams are the parameters of "http_delay".
-type HTTPDelayParams struct {
+// httpDelayParams are the parameters of "http_delay".
+type httpDelayParams struct {
 	Service string        `yaml:"service"`
 	Delay   time.Duration `yaml:"delay"`
 	// Rate is the fraction of requests to delay, 0–1; default 1.
 	Rate *float64 `yaml:"rate"`
 }
 
-func (p HTTPDelayParams) service() string { return p.Service }
+func (p httpDelayParams) service() string { return p.Service }
 
 func init() {
-	registerProxyKind("http_delay", func(p HTTPDelayParams, seed uint64) (Toxic, error) {
+	registerProxyKind("http_delay", func(p httpDelayParams, seed uint64) (Toxic, error) {
 		if p.Delay <= 0 {
 			return nil, fmt.Errorf("delay must be > 0, got %s", p.Delay)
 		}
 		rate, err := rateOf(p.Rate)
-		return &HTTPDelay{Delay: p.Delay, Rate: rate, Seed: seed}, err
+		return &httpDelay{Delay: p.Delay, Rate: rate, Seed: seed}, err
 	})
 }
 
-// HTTPDelay delays a fraction Rate (0–1) of requests by Delay before forwarding them.
+// httpDelay delays a fraction Rate (0–1) of requests by Delay before forwarding them.
 // HTTP mode only.
-type HTTPDelay struct {
+type httpDelay struct {
 	Delay time.Duration
 	Rate  float64
 	Seed  uint64
 	rng   lockedRand
 }
 
-func (t *HTTPDelay) prepare(p *Proxy) error {
+func (t *httpDelay) prepare(p *Proxy) error {
 	if p.mode != HTTP {
 		return p.errorf("http_delay needs a proxy in http mode")
 	}
@@ -45,6 +45,6 @@ func (t *HTTPDelay) prepare(p *Proxy) error {
 	return nil
 }
 
-func (t *HTTPDelay) apply(s *state) {
+func (t *httpDelay) apply(s *state) {
 	s.httpDelays = append(s.httpDelays, t)
 }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 )
 
-// HTTPErrorParams are the parameters of "http_error".
-type HTTPErrorParams struct {
+// httpErrorParams are the parameters of "http_error".
+type httpErrorParams struct {
 	Service string `yaml:"service"`
 	// Status defaults to 503.
 	Status int `yaml:"status"`
@@ -13,10 +13,10 @@ type HTTPErrorParams struct {
 	Rate *float64 `yaml:"rate"`
 }
 
-func (p HTTPErrorParams) service() string { return p.Service }
+func (p httpErrorParams) service() string { return p.Service }
 
 func init() {
-	registerProxyKind("http_error", func(p HTTPErrorParams, seed uint64) (Toxic, error) {
+	registerProxyKind("http_error", func(p httpErrorParams, seed uint64) (Toxic, error) {
 		if p.Status == 0 {
 			p.Status = 503
 		}
@@ -24,21 +24,21 @@ func init() {
 			return nil, fmt.Errorf("status must be 100–599, got %d", p.Status)
 		}
 		rate, err := rateOf(p.Rate)
-		return &HTTPError{Status: p.Status, Rate: rate, Seed: seed}, err
+		return &httpError{Status: p.Status, Rate: rate, Seed: seed}, err
 	})
 }
 
-// HTTPError answers a fraction Rate (0–1) of requests with Status and a body saying the
+// httpError answers a fraction Rate (0–1) of requests with Status and a body saying the
 // error was injected, without forwarding them. The draw is per request from a generator
 // seeded with Seed, so keep-alive connections see the rate too. HTTP mode only.
-type HTTPError struct {
+type httpError struct {
 	Status int
 	Rate   float64
 	Seed   uint64
 	rng    lockedRand
 }
 
-func (t *HTTPError) prepare(p *Proxy) error {
+func (t *httpError) prepare(p *Proxy) error {
 	if p.mode != HTTP {
 		return p.errorf("http_error needs a proxy in http mode")
 	}
@@ -49,6 +49,6 @@ func (t *HTTPError) prepare(p *Proxy) error {
 	return nil
 }
 
-func (t *HTTPError) apply(s *state) {
+func (t *httpError) apply(s *state) {
 	s.httpErrors = append(s.httpErrors, t)
 }

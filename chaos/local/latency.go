@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// LatencyParams are the parameters of "latency".
-type LatencyParams struct {
+// latencyParams are the parameters of "latency".
+type latencyParams struct {
 	Service string        `yaml:"service"`
 	Delay   time.Duration `yaml:"delay"`
 	// Jitter is the half-width of a uniform deviation or the standard deviation of a
@@ -20,24 +20,24 @@ type LatencyParams struct {
 	Direction string `yaml:"direction"`
 }
 
-func (p LatencyParams) service() string { return p.Service }
+func (p latencyParams) service() string { return p.Service }
 
 func init() {
 	registerProxyKind("latency", newLatency)
 }
 
-func newLatency(p LatencyParams, seed uint64) (Toxic, error) {
+func newLatency(p latencyParams, seed uint64) (Toxic, error) {
 	if p.Delay < 0 || p.Jitter < 0 {
 		return nil, fmt.Errorf("delay and jitter must be >= 0")
 	}
 	if p.Delay == 0 && p.Jitter == 0 {
 		return nil, fmt.Errorf("delay must be > 0")
 	}
-	dir, err := ParseDirection(p.Direction)
+	dir, err := parseDirection(p.Direction)
 	if err != nil {
 		return nil, err
 	}
-	l := &Latency{Delay: p.Delay, Jitter: p.Jitter, Direction: dir, Seed: seed}
+	l := &latency{Delay: p.Delay, Jitter: p.Jitter, Direction: dir, Seed: seed}
 	switch p.Distribution {
 	case "", "uniform":
 	case "normal":
@@ -48,10 +48,10 @@ func newLatency(p LatencyParams, seed uint64) (Toxic, error) {
 	return l, nil
 }
 
-// Latency delays traffic: each HTTP request (HTTP mode) or each chunk read from the socket
+// latency delays traffic: each HTTP request (HTTP mode) or each chunk read from the socket
 // (TCP mode) waits Delay plus a random deviation, in Direction. Jitter is the half-width of
 // a uniform deviation, or the standard deviation of a normal one; delays never go below 0.
-type Latency struct {
+type latency struct {
 	Delay, Jitter time.Duration
 	// Normal selects the normal distribution instead of uniform.
 	Normal    bool
@@ -60,7 +60,7 @@ type Latency struct {
 	rng       lockedRand
 }
 
-func (t *Latency) prepare(p *Proxy) error {
+func (t *latency) prepare(p *Proxy) error {
 	if t.Delay < 0 || t.Jitter < 0 {
 		return p.errorf("latency: negative delay or jitter")
 	}
@@ -71,7 +71,7 @@ func (t *Latency) prepare(p *Proxy) error {
 	return nil
 }
 
-func (t *Latency) apply(s *state) {
+func (t *latency) apply(s *state) {
 	if t.Direction&Upstream != 0 {
 		s.latency[up] = append(s.latency[up], t)
 	}
@@ -81,7 +81,7 @@ func (t *Latency) apply(s *state) {
 }
 
 // draw returns the delay for one request or chunk.
-func (l *Latency) draw() time.Duration {
+func (l *latency) draw() time.Duration {
 	if l.Jitter <= 0 {
 		return l.Delay
 	}

@@ -12,8 +12,8 @@ import (
 // decoded strictly from a scenario's fault entry, each naming the service whose fault
 // proxy it acts on; the Toxic; and the registration with registerProxyKind.
 
-// ServiceParams are the parameters of "reset" and "blackhole".
-type ServiceParams struct {
+// serviceParams are the parameters of "reset" and "blackhole".
+type serviceParams struct {
 	Service string `yaml:"service"`
 }
 
@@ -31,7 +31,7 @@ func rateOf(r *float64) (float64, error) {
 // targeted is the parameters of a network kind, which name their service.
 type targeted interface{ service() string }
 
-func (p ServiceParams) service() string { return p.Service }
+func (p serviceParams) service() string { return p.Service }
 
 // registerProxyKind registers a network kind: its fault decodes P, builds its toxic and
 // attaches it to the proxy of the service P names; its check does the same against any
@@ -49,7 +49,7 @@ func registerProxyKind[P targeted](kind string, toxic func(P, uint64) (Toxic, er
 		if err := proxy.prepare(t); err != nil {
 			return nil, err
 		}
-		return &ProxyFault{Kind: kind, Service: service, Proxy: proxy, Toxic: t, journal: env.Journal()}, nil
+		return &proxyFault{Kind: kind, Service: service, Proxy: proxy, Toxic: t, journal: env.Journal()}, nil
 	})
 	chaos.RegisterCheck(kind, func(env chaos.Env, decode func(any) error) error {
 		_, _, _, err := proxyTarget(kind, toxic, env, decode)
@@ -78,9 +78,9 @@ func proxyTarget[P targeted](kind string, toxic func(P, uint64) (Toxic, error), 
 	return service, t, px, nil
 }
 
-// ProxyFault attaches a Toxic to a Proxy while it is injected. It is the Fault of every
+// proxyFault attaches a Toxic to a Proxy while it is injected. It is the Fault of every
 // network kind; build it with chaos.New or directly.
-type ProxyFault struct {
+type proxyFault struct {
 	Kind    string
 	Service string
 	Proxy   *Proxy
@@ -93,12 +93,12 @@ type ProxyFault struct {
 }
 
 var (
-	_ chaos.Fault    = (*ProxyFault)(nil)
-	_ chaos.Verifier = (*ProxyFault)(nil)
+	_ chaos.Fault    = (*proxyFault)(nil)
+	_ chaos.Verifier = (*proxyFault)(nil)
 )
 
 // Inject attaches the toxic; it is a no-op if already injected.
-func (f *ProxyFault) Inject(ctx context.Context) error {
+func (f *proxyFault) Inject(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s on %s: %w", f.Kind, f.Service, err)
 	}
@@ -123,7 +123,7 @@ func (f *ProxyFault) Inject(ctx context.Context) error {
 }
 
 // Revert detaches the toxic; it is idempotent.
-func (f *ProxyFault) Revert(context.Context) error {
+func (f *proxyFault) Revert(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.id != 0 {
@@ -138,7 +138,7 @@ func (f *ProxyFault) Revert(context.Context) error {
 }
 
 // Verify reports whether the toxic is attached.
-func (f *ProxyFault) Verify(context.Context) error {
+func (f *proxyFault) Verify(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.id == 0 || !f.Proxy.Attached(f.id) {
@@ -148,6 +148,6 @@ func (f *ProxyFault) Verify(context.Context) error {
 }
 
 // String describes the fault for logs.
-func (f *ProxyFault) String() string {
+func (f *proxyFault) String() string {
 	return fmt.Sprintf("%s on %s via proxy %s", f.Kind, f.Service, f.Proxy.Addr())
 }

@@ -86,12 +86,12 @@ type attached struct {
 // atomic load. active is false when nothing is attached.
 type state struct {
 	active     bool
-	latency    [2][]*Latency // by dirIndex
+	latency    [2][]*latency // by dirIndex
 	bandwidth  [2][]*bucket
 	reset      bool
 	blackhole  bool
-	httpErrors []*HTTPError
-	httpDelays []*HTTPDelay
+	httpErrors []*httpError
+	httpDelays []*httpDelay
 	slowClose  time.Duration
 	// detached is closed when a toxic is detached from this snapshot, waking requests
 	// that sleep or hang because of it.
@@ -160,7 +160,7 @@ func (p *Proxy) Stats() Stats {
 	return Stats{Connections: p.nConns.Load(), Requests: p.nRequests.Load(), Disrupted: p.nDisrupted.Load(), Open: open}
 }
 
-// Attach adds t and returns its id for Detach once it is in effect: a Reset has reset
+// Attach adds t and returns its id for Detach once it is in effect: a reset has reset
 // every open connection by then. HTTP-only toxics on a TCP proxy, invalid values and a
 // closed proxy are errors.
 func (p *Proxy) Attach(t Toxic) (uint64, error) {
@@ -178,7 +178,7 @@ func (p *Proxy) Attach(t Toxic) (uint64, error) {
 	old := p.state.Load()
 	p.state.Store(p.build(old.detached))
 	var victims []*conn
-	if _, isReset := t.(*Reset); isReset {
+	if _, isReset := t.(*reset); isReset {
 		for c := range p.conns {
 			victims = append(victims, c)
 		}

@@ -1,15 +1,15 @@
 package local
 
 func init() {
-	registerProxyKind("reset", func(ServiceParams, uint64) (Toxic, error) { return &Reset{}, nil })
+	registerProxyKind("reset", func(serviceParams, uint64) (Toxic, error) { return &reset{}, nil })
 }
 
-// Reset sends a TCP RST (SO_LINGER 0, then close) on every existing connection when
+// reset sends a TCP RST (SO_LINGER 0, then close) on every existing connection when
 // attached and on every new connection while attached.
-type Reset struct{}
+type reset struct{}
 
-func (*Reset) prepare(*Proxy) error { return nil }
+func (*reset) prepare(*Proxy) error { return nil }
 
-func (t *Reset) apply(s *state) {
+func (t *reset) apply(s *state) {
 	s.reset = true
 }

@@ -5,36 +5,36 @@ import (
 	"time"
 )
 
-// SlowCloseParams are the parameters of "slow_close".
-type SlowCloseParams struct {
+// slowCloseParams are the parameters of "slow_close".
+type slowCloseParams struct {
 	Service string        `yaml:"service"`
 	Delay   time.Duration `yaml:"delay"`
 }
 
-func (p SlowCloseParams) service() string { return p.Service }
+func (p slowCloseParams) service() string { return p.Service }
 
 func init() {
-	registerProxyKind("slow_close", func(p SlowCloseParams, _ uint64) (Toxic, error) {
+	registerProxyKind("slow_close", func(p slowCloseParams, _ uint64) (Toxic, error) {
 		if p.Delay <= 0 {
 			return nil, fmt.Errorf("delay must be > 0, got %s", p.Delay)
 		}
-		return &SlowClose{Delay: p.Delay}, nil
+		return &slowClose{Delay: p.Delay}, nil
 	})
 }
 
-// SlowClose waits Delay before the proxy closes a connection (after the other side
+// slowClose waits Delay before the proxy closes a connection (after the other side
 // closed, or after a response marked Connection: close).
-type SlowClose struct {
+type slowClose struct {
 	Delay time.Duration
 }
 
-func (t *SlowClose) prepare(p *Proxy) error {
+func (t *slowClose) prepare(p *Proxy) error {
 	if t.Delay < 0 {
 		return p.errorf("slow_close: negative delay")
 	}
 	return nil
 }
 
-func (t *SlowClose) apply(s *state) {
+func (t *slowClose) apply(s *state) {
 	s.slowClose = max(s.slowClose, t.Delay)
 }

@@ -19,8 +19,8 @@ const (
 	Both = Upstream | Downstream
 )
 
-// ParseDirection parses "upstream", "downstream", "both"; "" is Downstream.
-func ParseDirection(s string) (Direction, error) {
+// parseDirection parses "upstream", "downstream", "both"; "" is Downstream.
+func parseDirection(s string) (Direction, error) {
 	switch s {
 	case "", "downstream":
 		return Downstream, nil
@@ -44,8 +44,8 @@ func (d Direction) String() string {
 	return fmt.Sprintf("Direction(%d)", uint8(d))
 }
 
-// Toxic is a disturbance attached to a Proxy: one of *Latency, *Bandwidth, *Reset,
-// *Blackhole, *HTTPError, *HTTPDelay, *SlowClose, each defined in its kind's file. A
+// Toxic is a disturbance attached to a Proxy: one of *latency, *bandwidth, *reset,
+// *blackhole, *httpError, *httpDelay, *slowClose, each defined in its kind's file. A
 // toxic value may be attached to one proxy at a time and must not be modified while
 // attached.
 type Toxic interface {
