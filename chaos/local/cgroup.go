@@ -17,16 +17,16 @@ import (
 
 // Parameters of the cgroup limit kinds.
 type (
-	// CPULimitParams are the parameters of "cpu_limit": the service's process group may
+	// cpuLimitParams are the parameters of "cpu_limit": the service's process group may
 	// use at most Cores CPUs (CFS quota), e.g. 0.5.
-	CPULimitParams struct {
+	cpuLimitParams struct {
 		Service string  `yaml:"service"`
 		Cores   float64 `yaml:"cores"`
 	}
-	// MemoryLimitParams are the parameters of "memory_limit": the service's process group
+	// memoryLimitParams are the parameters of "memory_limit": the service's process group
 	// may allocate at most Bytes more (cgroup v1 leaves memory charged before the move where
 	// it was); beyond it the kernel reclaims and finally OOM-kills.
-	MemoryLimitParams struct {
+	memoryLimitParams struct {
 		Service string         `yaml:"service"`
 		Bytes   chaos.ByteSize `yaml:"bytes"`
 	}
@@ -36,7 +36,7 @@ const cfsPeriod = 100000 // µs
 
 func init() {
 	registerLimit("cpu_limit", "cpu", func(decode func(any) error) (string, map[int]map[string]string, error) {
-		var p CPULimitParams
+		var p cpuLimitParams
 		if err := decode(&p); err != nil {
 			return "", nil, err
 		}
@@ -50,7 +50,7 @@ func init() {
 		}, nil
 	})
 	registerLimit("memory_limit", "memory", func(decode func(any) error) (string, map[int]map[string]string, error) {
-		var p MemoryLimitParams
+		var p memoryLimitParams
 		if err := decode(&p); err != nil {
 			return "", nil, err
 		}
@@ -81,7 +81,7 @@ func registerLimit(kind, controller string, parse limitSettings) {
 		if service == "" {
 			return nil, fmt.Errorf("%s: missing service", kind)
 		}
-		h, err := FindCgroup(controller)
+		h, err := findCgroup(controller)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, err)
 		}
@@ -89,7 +89,7 @@ func registerLimit(kind, controller string, parse limitSettings) {
 		if err != nil {
 			return nil, err
 		}
-		return &Limit{processFault: processFault{processBase: processBase{kind: kind, Target: target, journal: env.Journal()}},
+		return &limit{processFault: processFault{processBase: processBase{kind: kind, Target: target, journal: env.Journal()}},
 			Hierarchy: h, Settings: settings[h.Version]}, nil
 	})
 	chaos.RegisterCheck(kind, func(env chaos.Env, decode func(any) error) error {
@@ -123,10 +123,10 @@ type Hierarchy struct {
 	Mount, Root string
 }
 
-// FindCgroup finds the hierarchy of controller ("cpu" or "memory"), preferring v1, and
+// findCgroup finds the hierarchy of controller ("cpu" or "memory"), preferring v1, and
 // checks that it is writable by making and removing a directory in this process's cgroup.
 // The error wraps chaos.ErrUnsupported and says what is missing.
-func FindCgroup(controller string) (Hierarchy, error) {
+func findCgroup(controller string) (Hierarchy, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return Hierarchy{}, fmt.Errorf("cgroups: %v: %w", err, chaos.ErrUnsupported)
@@ -227,9 +227,9 @@ func groupMembers(pgid int) []int {
 	return members
 }
 
-// Limit moves a service's process group into a new cgroup with a CPU or memory limit
+// limit moves a service's process group into a new cgroup with a CPU or memory limit
 // while injected; Revert moves the processes back and removes the cgroup.
-type Limit struct {
+type limit struct {
 	processFault
 	Hierarchy Hierarchy
 	// Settings are the files to write in the new cgroup, before the processes move in.
@@ -239,12 +239,12 @@ type Limit struct {
 }
 
 var (
-	_ chaos.Fault    = (*Limit)(nil)
-	_ chaos.Verifier = (*Limit)(nil)
+	_ chaos.Fault    = (*limit)(nil)
+	_ chaos.Verifier = (*limit)(nil)
 )
 
 // Inject creates the cgroup, writes the limit and moves the process group into it.
-func (f *Limit) Inject(ctx context.Context) error {
+func (f *limit) Inject(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cg != nil {
@@ -289,7 +289,7 @@ func (f *Limit) Inject(ctx context.Context) error {
 }
 
 // Verify reports whether the service's process is in the limit's cgroup.
-func (f *Limit) Verify(context.Context) error {
+func (f *limit) Verify(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cg == nil {
@@ -306,7 +306,7 @@ func (f *Limit) Verify(context.Context) error {
 }
 
 // Revert moves the processes back and removes the cgroup.
-func (f *Limit) Revert(context.Context) error {
+func (f *limit) Revert(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cg != nil {
@@ -318,9 +318,9 @@ func (f *Limit) Revert(context.Context) error {
 	return f.end()
 }
 
-// CgroupDir returns the cgroup directory of pid for controller, for tests and reports.
-func CgroupDir(controller string, pid int) (string, error) {
-	h, err := FindCgroup(controller)
+// cgroupDir returns the cgroup directory of pid for controller, for tests and reports.
+func cgroupDir(controller string, pid int) (string, error) {
+	h, err := findCgroup(controller)
 	if err != nil {
 		return "", err
 	}

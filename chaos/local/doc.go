@@ -7,7 +7,7 @@
 //     (optionally restart_after), pause (SIGSTOP/SIGCONT), terminate (SIGTERM), restart;
 //   - resource faults: cpu_stress and memory_stress as separate child processes
 //     (`<gauntlet> stress …`, see StressMain), and cpu_limit and memory_limit by moving a
-//     service into a new cgroup (v1 or v2, where writable; see FindCgroup).
+//     service into a new cgroup (v1 or v2, where writable; see findCgroup).
 //
 // Importing the package registers every kind with chaos.Register (blank import in main).
 //

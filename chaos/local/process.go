@@ -13,25 +13,25 @@ import (
 
 // Parameters of the process fault kinds.
 type (
-	// KillParams are the parameters of "kill".
-	KillParams struct {
+	// killParams are the parameters of "kill".
+	killParams struct {
 		Service string `yaml:"service"`
 		// RestartAfter, if set, restarts the service this long after the kill.
 		RestartAfter time.Duration `yaml:"restart_after"`
 	}
-	// PauseParams are the parameters of "pause".
-	PauseParams struct {
+	// pauseParams are the parameters of "pause".
+	pauseParams struct {
 		Service string `yaml:"service"`
 	}
-	// TerminateParams are the parameters of "terminate".
-	TerminateParams struct {
+	// terminateParams are the parameters of "terminate".
+	terminateParams struct {
 		Service string `yaml:"service"`
 		// Grace is how long Revert waits for the process to finish draining before it
 		// decides whether to restart it; default 10s.
 		Grace time.Duration `yaml:"grace"`
 	}
-	// RestartParams are the parameters of "restart".
-	RestartParams struct {
+	// restartParams are the parameters of "restart".
+	restartParams struct {
 		Service string `yaml:"service"`
 	}
 )
@@ -40,44 +40,45 @@ type (
 const signalWait = 10 * time.Second
 
 func init() {
-	chaos.Register("kill", processFactory(func(p KillParams) (string, error) {
+	chaos.Register("kill", processFactory("kill", func(p killParams) (string, error) {
 		if p.RestartAfter < 0 {
 			return "", fmt.Errorf("restart_after must be >= 0")
 		}
 		return p.Service, nil
-	}, func(pb processBase, p KillParams) chaos.Fault {
-		return &Kill{processFault: processFault{processBase: pb}, RestartAfter: p.RestartAfter}
+	}, func(pb processBase, p killParams) chaos.Fault {
+		return &kill{processFault: processFault{processBase: pb}, RestartAfter: p.RestartAfter}
 	}))
-	chaos.Register("pause", processFactory(func(p PauseParams) (string, error) { return p.Service, nil },
-		func(pb processBase, _ PauseParams) chaos.Fault {
-			return &Pause{processFault: processFault{processBase: pb}}
+	chaos.Register("pause", processFactory("pause", func(p pauseParams) (string, error) { return p.Service, nil },
+		func(pb processBase, _ pauseParams) chaos.Fault {
+			return &pause{processFault: processFault{processBase: pb}}
 		}))
-	chaos.Register("terminate", processFactory(func(p TerminateParams) (string, error) {
+	chaos.Register("terminate", processFactory("terminate", func(p terminateParams) (string, error) {
 		if p.Grace < 0 {
 			return "", fmt.Errorf("grace must be >= 0")
 		}
 		return p.Service, nil
-	}, func(pb processBase, p TerminateParams) chaos.Fault {
+	}, func(pb processBase, p terminateParams) chaos.Fault {
 		g := p.Grace
 		if g == 0 {
 			g = 10 * time.Second
 		}
-		return &Terminate{processFault: processFault{processBase: pb}, Grace: g}
+		return &terminate{processFault: processFault{processBase: pb}, Grace: g}
 	}))
-	chaos.Register("restart", processFactory(func(p RestartParams) (string, error) { return p.Service, nil },
-		func(pb processBase, _ RestartParams) chaos.Fault {
-			return &Restart{processFault: processFault{processBase: pb}}
+	chaos.Register("restart", processFactory("restart", func(p restartParams) (string, error) { return p.Service, nil },
+		func(pb processBase, _ restartParams) chaos.Fault {
+			return &restart{processFault: processFault{processBase: pb}}
 		}))
 }
 
-func processFactory[P any](check func(P) (string, error), build func(processBase, P) chaos.Fault) chaos.Factory {
+// processFactory returns the factory of a process kind: decode P, check it and name
+// its service, find the service's process, build the fault.
+func processFactory[P any](kind string, check func(P) (string, error), build func(processBase, P) chaos.Fault) chaos.Factory {
 	return func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
 		var params P
 		if err := decode(&params); err != nil {
 			return nil, err
 		}
 		service, err := check(params)
-		kind := kindOf(params)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, err)
 		}
@@ -90,20 +91,6 @@ func processFactory[P any](check func(P) (string, error), build func(processBase
 		}
 		return build(processBase{kind: kind, Target: target, journal: env.Journal()}, params), nil
 	}
-}
-
-func kindOf(p any) string {
-	switch p.(type) {
-	case KillParams:
-		return "kill"
-	case PauseParams:
-		return "pause"
-	case TerminateParams:
-		return "terminate"
-	case RestartParams:
-		return "restart"
-	}
-	return fmt.Sprintf("%T", p)
 }
 
 // processBase is what a factory resolved for a process kind.
@@ -217,9 +204,9 @@ func waitFor(ctx context.Context, limit time.Duration, cond func() bool) bool {
 	}
 }
 
-// Kill sends SIGKILL to the service's process group; with RestartAfter it restarts the
+// kill sends SIGKILL to the service's process group; with RestartAfter it restarts the
 // service that long later. Revert makes sure the service runs again.
-type Kill struct {
+type kill struct {
 	processFault
 	RestartAfter time.Duration
 
@@ -229,40 +216,40 @@ type Kill struct {
 	restartErr error
 }
 
-// Pause sends SIGSTOP to the service's process group; Revert sends SIGCONT, idempotently,
+// pause sends SIGSTOP to the service's process group; Revert sends SIGCONT, idempotently,
 // and does nothing if the process is gone.
-type Pause struct {
+type pause struct {
 	processFault
 	paused chaos.Proc
 }
 
-// Terminate sends SIGTERM to the service's process group (a graceful shutdown the engine
+// terminate sends SIGTERM to the service's process group (a graceful shutdown the engine
 // records as the service's failure). Revert waits up to Grace for it to exit and restarts
 // it if it is gone.
-type Terminate struct {
+type terminate struct {
 	processFault
 	Grace  time.Duration
 	victim chaos.Proc
 }
 
-// Restart restarts the service (stop, start on the same port, wait ready). Revert makes
+// restart restarts the service (stop, start on the same port, wait ready). Revert makes
 // sure it runs.
-type Restart struct {
+type restart struct {
 	processFault
 	injected bool
 }
 
 var (
-	_ chaos.Fault    = (*Kill)(nil)
-	_ chaos.Fault    = (*Pause)(nil)
-	_ chaos.Fault    = (*Terminate)(nil)
-	_ chaos.Fault    = (*Restart)(nil)
-	_ chaos.Verifier = (*Kill)(nil)
-	_ chaos.Verifier = (*Pause)(nil)
+	_ chaos.Fault    = (*kill)(nil)
+	_ chaos.Fault    = (*pause)(nil)
+	_ chaos.Fault    = (*terminate)(nil)
+	_ chaos.Fault    = (*restart)(nil)
+	_ chaos.Verifier = (*kill)(nil)
+	_ chaos.Verifier = (*pause)(nil)
 )
 
 // Inject kills the process group and returns once the process is gone.
-func (f *Kill) Inject(ctx context.Context) error {
+func (f *kill) Inject(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.victim.PID != 0 {
@@ -286,7 +273,7 @@ func (f *Kill) Inject(ctx context.Context) error {
 	return nil
 }
 
-func (f *Kill) restartLater(ctx context.Context, stop <-chan struct{}, done chan<- struct{}) {
+func (f *kill) restartLater(ctx context.Context, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	t := time.NewTimer(f.RestartAfter)
 	defer t.Stop()
@@ -301,7 +288,7 @@ func (f *Kill) restartLater(ctx context.Context, stop <-chan struct{}, done chan
 }
 
 // Verify reports whether the killed process is gone.
-func (f *Kill) Verify(context.Context) error {
+func (f *kill) Verify(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.victim.PID == 0 {
@@ -315,7 +302,7 @@ func (f *Kill) Verify(context.Context) error {
 
 // Revert cancels a pending restart (or waits for one under way) and restarts the service
 // if it is not running.
-func (f *Kill) Revert(ctx context.Context) error {
+func (f *kill) Revert(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var errs []error
@@ -344,7 +331,7 @@ func (f *Kill) Revert(ctx context.Context) error {
 }
 
 // Inject stops the process group and returns once the process is stopped.
-func (f *Pause) Inject(ctx context.Context) error {
+func (f *pause) Inject(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.paused.PID != 0 {
@@ -374,7 +361,7 @@ func (f *Pause) Inject(ctx context.Context) error {
 }
 
 // Verify reports whether the process is stopped.
-func (f *Pause) Verify(context.Context) error {
+func (f *pause) Verify(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.paused.PID == 0 {
@@ -387,7 +374,7 @@ func (f *Pause) Verify(context.Context) error {
 }
 
 // Revert sends SIGCONT if the paused process is still there.
-func (f *Pause) Revert(context.Context) error {
+func (f *pause) Revert(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.paused.PID != 0 && f.paused.Same() {
@@ -400,7 +387,7 @@ func (f *Pause) Revert(context.Context) error {
 }
 
 // Inject sends SIGTERM to the process group.
-func (f *Terminate) Inject(ctx context.Context) error {
+func (f *terminate) Inject(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.victim.PID != 0 {
@@ -415,7 +402,7 @@ func (f *Terminate) Inject(ctx context.Context) error {
 
 // Revert waits up to Grace for the terminated process to exit and restarts the service
 // if it is not running. A process that ignored SIGTERM is left alone.
-func (f *Terminate) Revert(ctx context.Context) error {
+func (f *terminate) Revert(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.victim.PID != 0 {
@@ -431,7 +418,7 @@ func (f *Terminate) Revert(ctx context.Context) error {
 }
 
 // Inject restarts the service and returns once it is ready again.
-func (f *Restart) Inject(ctx context.Context) error {
+func (f *restart) Inject(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.begin(ctx, chaos.Entry{}); err != nil {
@@ -445,7 +432,7 @@ func (f *Restart) Inject(ctx context.Context) error {
 }
 
 // Revert restarts the service if it is not running (a failed restart).
-func (f *Restart) Revert(ctx context.Context) error {
+func (f *restart) Revert(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.injected && !running(f.Target) {
