@@ -449,7 +449,7 @@ func (fr *faultRun) kind(name string) string {
 
 func (fr *faultRun) record(name, kind, event string, err error) {
 	now := time.Now()
-	line := metrics.FaultEvent{Type: metrics.LineFault, Variant: fr.variant, Time: now, T: now.Sub(fr.t0).Seconds(),
+	line := metrics.FaultEvent{Variant: fr.variant, Time: now, T: now.Sub(fr.t0).Seconds(),
 		Name: name, Kind: kind, Target: fr.target[name], Event: event}
 	if err != nil {
 		line.Error = err.Error()

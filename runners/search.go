@@ -62,7 +62,7 @@ func (s *Search) note(line any) {
 }
 
 func (s *Search) stopped(reason string) {
-	s.note(metrics.Note{Type: metrics.LineNote, T: time.Since(s.Start).Seconds(), Kind: metrics.NoteSearchStopped, Text: reason})
+	s.note(metrics.Note{T: time.Since(s.Start).Seconds(), Kind: metrics.NoteSearchStopped, Text: reason})
 }
 
 // Run implements Runner.
@@ -171,7 +171,7 @@ func (s *Search) probe(ctx context.Context, k int, rate float64, out *metrics.Si
 	}
 	f.InFlightCapped = run.capped.Load()
 	s.figures = f
-	return metrics.Probe{Type: metrics.LineProbe, Index: k, OfferedRPS: rate, StartS: shift.Seconds(), WarmupS: warm,
+	return metrics.Probe{Index: k, OfferedRPS: rate, StartS: shift.Seconds(), WarmupS: warm,
 		ForS: s.Plan.ProbeS, WarmupStage: 2 * k, Stage: 2*k + 1, GeneratorCPU: round3(f.GeneratorCPU),
 		InFlightCapped: f.InFlightCapped, Interrupted: ctx.Err() != nil}, run.exhausted.Load()
 }
