@@ -26,12 +26,9 @@ type limitSettings func(decode func(any) error) (service string, settings map[in
 // can limit is found when the fault is built for the run.
 func registerLimit(kind, controller string, parse limitSettings) {
 	chaos.Register(kind, func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
-		service, settings, err := parse(decode)
+		service, settings, err := parse.service(kind, decode)
 		if err != nil {
 			return nil, err
-		}
-		if service == "" {
-			return nil, fmt.Errorf("%s: missing service", kind)
 		}
 		h, err := findCgroup(controller)
 		if err != nil {
@@ -45,18 +42,25 @@ func registerLimit(kind, controller string, parse limitSettings) {
 			Hierarchy: h, Settings: settings[h.Version]}, nil
 	})
 	chaos.RegisterCheck(kind, func(env chaos.Env, decode func(any) error) error {
-		service, _, err := parse(decode)
+		service, _, err := parse.service(kind, decode)
 		if err != nil {
 			return err
-		}
-		if service == "" {
-			return fmt.Errorf("%s: missing service", kind)
 		}
 		_, err = limitTarget(env, kind, service)
 		return err
 	})
 }
 
+// service decodes the parameters of a fault of kind; a missing service is an error.
+func (parse limitSettings) service(kind string, decode func(any) error) (string, map[int]map[string]string, error) {
+	service, settings, err := parse(decode)
+	if err == nil && service == "" {
+		err = fmt.Errorf("%s: missing service", kind)
+	}
+	return service, settings, err
+}
+
+// limitTarget finds the process of service, which gauntlet must have started.
 func limitTarget(env chaos.Env, kind, service string) (chaos.ProcessTarget, error) {
 	target, ok := env.Process(service)
 	if !ok {
