@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/gauntletbench/gauntlet/chaos/faultkind"
+	// Kinds added with faultkind.Register describe themselves in chaos/local.
+	_ "github.com/gauntletbench/gauntlet/chaos/local"
 )
 
 // TestEveryKindHasAMapping: every kind with a Chaos Mesh counterpart has a mapping

@@ -4,11 +4,15 @@
 // a local service. It is plain data and imports nothing of gauntlet, so that scenarios,
 // metrics, the engine and both backends read the same list.
 //
-// Each backend keeps its behaviour next to the kind, one file per kind: chaos/local
-// registers how it acts on one machine (or says why it cannot), chaos/chaosmesh registers
-// its mapping to a Chaos Mesh object (or says why there is none). Both parse the kind's
+// Each backend keeps its side of a kind in a file of its own: chaos/local registers how it
+// acts on one machine, chaos/chaosmesh its mapping to a Chaos Mesh object; where a backend
+// has none, the descriptor names the kind to use there instead. Both parse the kind's
 // parameters strictly into their own types, since what each backend can express differs
 // (Chaos Mesh's latency has a correlation, the local one a distribution).
+//
+// The built-in kinds are listed here, so that scenarios and metrics know them (in a fixed
+// order, for messages) without linking a backend; a new kind may instead Register its
+// descriptor from its chaos/local file.
 package faultkind
 
 import "slices"
@@ -50,7 +54,8 @@ type Kind struct {
 	Example string
 }
 
-// kinds is every fault kind, in the order scenarios list them in messages.
+// kinds is every fault kind, in the order scenarios list them in messages: the built-in
+// ones, then those added with Register. It is only written before main runs.
 var kinds = []Kind{
 	{Name: "latency", Where: TCPProxy, ChaosMesh: "NetworkChaos delay", Example: `{delay: 100ms}`},
 	{Name: "bandwidth", Where: TCPProxy, ChaosMesh: "NetworkChaos bandwidth", Example: `{bytes_per_second: 100000}`},
@@ -69,6 +74,27 @@ var kinds = []Kind{
 	{Name: "memory_limit", Where: Process, OnKubernetes: "memory_stress", Example: `{bytes: 67108864}`},
 	{Name: "loss", Where: Cluster, ChaosMesh: "NetworkChaos loss", Locally: "reset or blackhole", Example: `{percent: 10}`},
 	{Name: "pod_failure", Where: Cluster, ChaosMesh: "PodChaos pod-failure", Locally: "pause or kill", Example: `{}`},
+}
+
+// Register adds a kind to those in the table above, after them. Call it from the init
+// of the backend file that implements the kind (chaos/local, which every gauntlet binary
+// links), before any scenario is read. It panics if the name is empty or taken, or if
+// the descriptor does not say where the kind acts, what to use where it has no
+// implementation, or an example.
+func Register(k Kind) {
+	switch {
+	case k.Name == "":
+		panic("faultkind: Register with an empty name")
+	case slices.ContainsFunc(kinds, func(o Kind) bool { return o.Name == k.Name }):
+		panic("faultkind: Register called twice for kind " + k.Name)
+	case k.Where < TCPProxy || k.Where > Cluster:
+		panic("faultkind: kind " + k.Name + " does not say where it acts")
+	case k.ChaosMesh == "" && k.OnKubernetes == "", k.Where == Cluster && k.Locally == "":
+		panic("faultkind: kind " + k.Name + " names no alternative where it has no implementation")
+	case k.Example == "":
+		panic("faultkind: kind " + k.Name + " has no example")
+	}
+	kinds = append(kinds, k)
 }
 
 // All returns every kind, in the order scenarios list them. The caller may modify the

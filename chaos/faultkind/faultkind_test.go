@@ -44,3 +44,39 @@ func TestDescriptorsAreComplete(t *testing.T) {
 		t.Errorf("Names() = %v; want the scenario order, latency first", Names())
 	}
 }
+
+// TestRegister: a complete descriptor joins the list after the built-in kinds; an
+// incomplete or duplicate one panics. Not parallel: it writes the list the other tests
+// read, before they run.
+func TestRegister(t *testing.T) {
+	ok := Kind{Name: "test_spike", Where: TCPProxy, OnKubernetes: "latency", Example: "{delay: 1s}"}
+	for _, tt := range []struct {
+		name string
+		k    Kind
+	}{
+		{"empty name", Kind{Where: TCPProxy, OnKubernetes: "latency", Example: "{}"}},
+		{"taken", Kind{Name: "latency", Where: TCPProxy, OnKubernetes: "latency", Example: "{}"}},
+		{"where unset", Kind{Name: "x", OnKubernetes: "latency", Example: "{}"}},
+		{"no alternative on Kubernetes", Kind{Name: "x", Where: TCPProxy, Example: "{}"}},
+		{"no alternative locally", Kind{Name: "x", Where: Cluster, ChaosMesh: "NetworkChaos loss", Example: "{}"}},
+		{"no example", Kind{Name: "x", Where: TCPProxy, OnKubernetes: "latency"}},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Register(%s) did not panic", tt.name)
+				}
+			}()
+			Register(tt.k)
+		}()
+	}
+	if _, done := Lookup(ok.Name); !done { // registered by an earlier run of the test (-count)
+		Register(ok)
+	}
+	if got, found := Lookup(ok.Name); !found || got != ok {
+		t.Errorf("Lookup(%q) = %v, %v after Register; want %v, true", ok.Name, got, found, ok)
+	}
+	if names := Names(); names[len(names)-1] != ok.Name {
+		t.Errorf("Names() = %v; want %q last", names, ok.Name)
+	}
+}
