@@ -15,55 +15,7 @@ import (
 	"github.com/gauntletbench/gauntlet/chaos"
 )
 
-// Parameters of the cgroup limit kinds.
-type (
-	// cpuLimitParams are the parameters of "cpu_limit": the service's process group may
-	// use at most Cores CPUs (CFS quota), e.g. 0.5.
-	cpuLimitParams struct {
-		Service string  `yaml:"service"`
-		Cores   float64 `yaml:"cores"`
-	}
-	// memoryLimitParams are the parameters of "memory_limit": the service's process group
-	// may allocate at most Bytes more (cgroup v1 leaves memory charged before the move where
-	// it was); beyond it the kernel reclaims and finally OOM-kills.
-	memoryLimitParams struct {
-		Service string         `yaml:"service"`
-		Bytes   chaos.ByteSize `yaml:"bytes"`
-	}
-)
-
 const cfsPeriod = 100000 // µs
-
-func init() {
-	registerLimit("cpu_limit", "cpu", func(decode func(any) error) (string, map[int]map[string]string, error) {
-		var p cpuLimitParams
-		if err := decode(&p); err != nil {
-			return "", nil, err
-		}
-		if p.Cores <= 0 {
-			return "", nil, fmt.Errorf("cpu_limit: cores must be > 0")
-		}
-		quota := max(int64(p.Cores*cfsPeriod), 1000)
-		return p.Service, map[int]map[string]string{
-			1: {"cpu.cfs_period_us": strconv.Itoa(cfsPeriod), "cpu.cfs_quota_us": strconv.FormatInt(quota, 10)},
-			2: {"cpu.max": fmt.Sprintf("%d %d", quota, cfsPeriod)},
-		}, nil
-	})
-	registerLimit("memory_limit", "memory", func(decode func(any) error) (string, map[int]map[string]string, error) {
-		var p memoryLimitParams
-		if err := decode(&p); err != nil {
-			return "", nil, err
-		}
-		if p.Bytes <= 0 {
-			return "", nil, fmt.Errorf("memory_limit: bytes must be > 0")
-		}
-		b := strconv.FormatInt(int64(p.Bytes), 10)
-		return p.Service, map[int]map[string]string{
-			1: {"memory.limit_in_bytes": b},
-			2: {"memory.max": b},
-		}, nil
-	})
-}
 
 // limitSettings decodes a limit kind's parameters into its service and the files to
 // write in its cgroup, by cgroup version.
@@ -74,12 +26,9 @@ type limitSettings func(decode func(any) error) (service string, settings map[in
 // can limit is found when the fault is built for the run.
 func registerLimit(kind, controller string, parse limitSettings) {
 	chaos.Register(kind, func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
-		service, settings, err := parse(decode)
+		service, settings, err := parse.service(kind, decode)
 		if err != nil {
 			return nil, err
-		}
-		if service == "" {
-			return nil, fmt.Errorf("%s: missing service", kind)
 		}
 		h, err := findCgroup(controller)
 		if err != nil {
@@ -93,18 +42,25 @@ func registerLimit(kind, controller string, parse limitSettings) {
 			Hierarchy: h, Settings: settings[h.Version]}, nil
 	})
 	chaos.RegisterCheck(kind, func(env chaos.Env, decode func(any) error) error {
-		service, _, err := parse(decode)
+		service, _, err := parse.service(kind, decode)
 		if err != nil {
 			return err
-		}
-		if service == "" {
-			return fmt.Errorf("%s: missing service", kind)
 		}
 		_, err = limitTarget(env, kind, service)
 		return err
 	})
 }
 
+// service decodes the parameters of a fault of kind; a missing service is an error.
+func (parse limitSettings) service(kind string, decode func(any) error) (string, map[int]map[string]string, error) {
+	service, settings, err := parse(decode)
+	if err == nil && service == "" {
+		err = fmt.Errorf("%s: missing service", kind)
+	}
+	return service, settings, err
+}
+
+// limitTarget finds the process of service, which gauntlet must have started.
 func limitTarget(env chaos.Env, kind, service string) (chaos.ProcessTarget, error) {
 	target, ok := env.Process(service)
 	if !ok {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -141,50 +140,6 @@ func runMemoryStress(ctx context.Context, size int64, ready func()) error {
 	<-ctx.Done()
 	runtime.KeepAlive(buf)
 	return nil
-}
-
-// Parameters of the resource fault kinds. They act on the host, not on a service.
-type (
-	// cpuStressParams are the parameters of "cpu_stress".
-	cpuStressParams struct {
-		// Workers is the number of busy threads; default 1.
-		Workers int `yaml:"workers"`
-		// Load is the percentage of each worker's time spent busy, 1–100; default 100.
-		Load int `yaml:"load"`
-	}
-	// memoryStressParams are the parameters of "memory_stress".
-	memoryStressParams struct {
-		Bytes chaos.ByteSize `yaml:"bytes"`
-	}
-)
-
-func init() {
-	chaos.Register("cpu_stress", func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
-		p := cpuStressParams{}
-		if err := decode(&p); err != nil {
-			return nil, err
-		}
-		if p.Workers == 0 {
-			p.Workers = 1
-		}
-		if p.Load == 0 {
-			p.Load = 100
-		}
-		if p.Workers < 1 || p.Load < 1 || p.Load > 100 {
-			return nil, fmt.Errorf("cpu_stress: workers must be >= 1 and load 1–100")
-		}
-		return newStress("cpu_stress", env.Journal(), "cpu", "--workers", strconv.Itoa(p.Workers), "--load", strconv.Itoa(p.Load)), nil
-	})
-	chaos.Register("memory_stress", func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
-		var p memoryStressParams
-		if err := decode(&p); err != nil {
-			return nil, err
-		}
-		if p.Bytes <= 0 {
-			return nil, fmt.Errorf("memory_stress: bytes must be > 0")
-		}
-		return newStress("memory_stress", env.Journal(), "memory", "--bytes", strconv.FormatInt(int64(p.Bytes), 10)), nil
-	})
 }
 
 // stress runs a stress child process, `<this executable> stress ARGS…`, while injected.
