@@ -1,8 +1,6 @@
 package chaos
 
 import (
-	"github.com/gauntletbench/gauntlet/metrics"
-
 	"cmp"
 	"errors"
 	"fmt"
@@ -10,12 +8,17 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/gauntletbench/gauntlet/chaos/faultkind"
 )
 
 // Instant reports whether kind is a one-shot fault (kill, restart, terminate). The engine
 // injects it at the window's Start and reverts it when the run ends (its Revert makes
 // sure the service runs again), not at End.
-func Instant(kind string) bool { return metrics.InstantFault(kind) }
+func Instant(kind string) bool {
+	k, _ := faultkind.Lookup(kind)
+	return k.Instant
+}
 
 // Planned is one fault entry of a scenario as the schedule sees it. Durations are offsets
 // from the start of the load.

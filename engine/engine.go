@@ -135,7 +135,7 @@ func Run(ctx context.Context, spec *scenarios.Spec, opt Options) (string, error)
 	case runErr != nil:
 		status = metrics.StatusFailed
 	}
-	if err := w.Write(metrics.Trailer{Type: metrics.LineTrailer, End: time.Now(), Status: status}); err != nil && runErr == nil {
+	if err := w.Write(metrics.Trailer{End: time.Now(), Status: status}); err != nil && runErr == nil {
 		runErr = err
 	}
 	if err := w.Close(); err != nil && runErr == nil {
@@ -184,7 +184,7 @@ func (e *engine) closeJournal() {
 func (e *engine) emitter(variant string) func(services.Event) {
 	return func(ev services.Event) {
 		line := metrics.ServiceEvent{
-			Type: metrics.LineService, Variant: variant, Time: ev.Time, Service: ev.Service, Kind: ev.Kind,
+			Variant: variant, Time: ev.Time, Service: ev.Service, Kind: ev.Kind,
 			PID: ev.PID, StartupMs: ev.StartupMs, ExitCode: ev.ExitCode, Signal: ev.Signal,
 			Unexpected: ev.Unexpected, Message: ev.Message, OutputTail: ev.OutputTail,
 		}
@@ -213,7 +213,7 @@ func (e *engine) settle(ctx context.Context, variant string, t0 time.Time, load 
 	// timeout, inside the settle period, and their goroutines and descriptors would read
 	// as falling there.
 	runners.CloseIdle(load)
-	_ = e.w.Write(metrics.Note{Type: metrics.LineNote, Variant: variant, T: time.Since(t0).Seconds(), Kind: metrics.NoteSettle,
+	_ = e.w.Write(metrics.Note{Variant: variant, T: time.Since(t0).Seconds(), Kind: metrics.NoteSettle,
 		Text: strconv.FormatFloat(leakSettle.Seconds(), 'f', -1, 64)})
 	fmt.Fprintf(e.opt.Log, "%s: load done; %s of idle to check for leaks\n", variant, leakSettle)
 	t := time.NewTimer(leakSettle)

@@ -97,7 +97,7 @@ func checkFaults(spec *scenarios.Spec, length time.Duration, seed uint64, cluste
 	if len(spec.Faults) == 0 {
 		return nil, nil
 	}
-	probs, errs := buildFaults(spec, cluster, seed)
+	probs, errs := checkEach(spec, cluster, seed)
 	windows, err := chaos.Timeline(plannedOf(spec.Faults), length, seed)
 	if err != nil {
 		probs = append(probs, timingProblems(spec.Faults, length)...)
@@ -134,7 +134,7 @@ func FaultProblems(spec *scenarios.Spec, probs scenarios.Problems, cluster chaos
 			timed = append(timed, f)
 		}
 	}
-	fp, _ := buildFaults(&ok, cluster, 0)
+	fp, _ := checkEach(&ok, cluster, 0)
 	// Timing against the planned load, when its length is known.
 	var length time.Duration
 	for _, st := range spec.Load.Stages {
@@ -175,10 +175,10 @@ func timingProblems(faults []scenarios.Fault, length time.Duration) scenarios.Pr
 	return probs
 }
 
-// buildFaults checks every fault of spec against stand-in targets and
+// checkEach checks every fault of spec against stand-in targets and
 // returns the positioned problems of their parameters and the other
 // errors (a fault on Kubernetes without a cluster).
-func buildFaults(spec *scenarios.Spec, cluster chaos.Cluster, seed uint64) (probs scenarios.Problems, errs []error) {
+func checkEach(spec *scenarios.Spec, cluster chaos.Cluster, seed uint64) (probs scenarios.Problems, errs []error) {
 	env := &chaos.StaticEnv{Proxies: map[string]chaos.Proxy{}, Processes: map[string]chaos.ProcessTarget{}, RunSeed: seed}
 	for name := range proxyModes(spec) {
 		env.Proxies[name] = stubProxy{name}
@@ -449,7 +449,7 @@ func (fr *faultRun) kind(name string) string {
 
 func (fr *faultRun) record(name, kind, event string, err error) {
 	now := time.Now()
-	line := metrics.FaultEvent{Type: metrics.LineFault, Variant: fr.variant, Time: now, T: now.Sub(fr.t0).Seconds(),
+	line := metrics.FaultEvent{Variant: fr.variant, Time: now, T: now.Sub(fr.t0).Seconds(),
 		Name: name, Kind: kind, Target: fr.target[name], Event: event}
 	if err != nil {
 		line.Error = err.Error()

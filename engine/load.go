@@ -110,8 +110,10 @@ func (e *engine) instrument(r runners.Runner, variant string, t0 time.Time) runn
 				l.Variant = variant
 				line = l
 			}
-			// A record write error surfaces at the trailer.
-			_ = e.w.Write(line)
+			if l, ok := line.(metrics.Line); ok {
+				// A record write error surfaces at the trailer.
+				_ = e.w.Write(l)
+			}
 		})
 	}
 	return r

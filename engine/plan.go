@@ -124,7 +124,7 @@ func newRunID(t time.Time) string {
 
 func (p *plan) header(version string) metrics.Header {
 	return metrics.Header{
-		Type: metrics.LineHeader, Format: metrics.RecordFormat, Scenario: p.spec.Name,
+		Format: metrics.RecordFormat, Scenario: p.spec.Name,
 		Description: p.spec.Description, File: p.spec.File, RunID: p.runID, GauntletVersion: version,
 		GoVersion: runtime.Version(), Host: host(), StartedAt: p.started, Model: p.model(), Flows: p.flows, Search: p.search,
 		Variants: p.spec.Variants, Requests: p.names, Stages: p.stages, Thresholds: p.thresholds,

@@ -146,7 +146,7 @@ func (e *engine) startProbes(ctx context.Context, crash context.CancelCauseFunc,
 		}
 		if nm := (*probes.NoMetricsError)(nil); errors.As(err, &nm) {
 			// Most services serve no Prometheus metrics: a remark, not an error.
-			_ = e.w.Write(metrics.Note{Type: metrics.LineNote, Variant: variant, T: time.Since(t0).Seconds(), Kind: metrics.NoteNoMetrics,
+			_ = e.w.Write(metrics.Note{Variant: variant, T: time.Since(t0).Seconds(), Kind: metrics.NoteNoMetrics,
 				Text: fmt.Sprintf("service %s serves no Prometheus metrics at /metrics (it answered: %s), so its goroutines, threads and GC "+
 					"were not read; set metrics: PATH on the service if it serves them elsewhere, or metrics: off", owner, nm.Answer)})
 			return
@@ -219,7 +219,7 @@ func (pr *prober) finish(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		rd.Type, rd.Variant, rd.T = metrics.LineReadings, pr.variant, now.Sub(pr.t0).Seconds()
+		rd.Variant, rd.T = pr.variant, now.Sub(pr.t0).Seconds()
 		pr.emit(rd)
 	}
 }

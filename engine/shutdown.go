@@ -58,8 +58,8 @@ func (w *shutdownWatch) signal(fault, service string) {
 	defer w.mu.Unlock()
 	now := time.Now()
 	at := now.Sub(w.t0)
-	w.signals = append(w.signals, &watchedSignal{at: at, line: metrics.Shutdown{Type: metrics.LineShutdown,
-		Variant: w.variant, Time: now, T: at.Seconds(), Fault: fault, Service: service}})
+	w.signals = append(w.signals, &watchedSignal{at: at, line: metrics.Shutdown{Variant: w.variant, Time: now,
+		T: at.Seconds(), Fault: fault, Service: service}})
 }
 
 // lines returns one line per signal; call it once the runner has returned.

@@ -82,7 +82,7 @@ func (e *engine) startStack(ctx context.Context, variant string) (_ *stack, err 
 	emit := e.emitter(variant)
 	for _, spec := range specs {
 		// How each service is started goes on record before it starts.
-		_ = e.w.Write(metrics.ServiceEvent{Type: metrics.LineService, Variant: variant, Time: time.Now(),
+		_ = e.w.Write(metrics.ServiceEvent{Variant: variant, Time: time.Now(),
 			Service: spec.Name, Kind: "command", Command: spec.Command})
 	}
 	group, err := services.StartGroup(ctx, specs, e.plan.deps, emit)

@@ -15,7 +15,7 @@ import (
 // the load, and stops the services again, whatever happens. Every way out
 // writes the run's end line (end) before the services stop.
 func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
-	if err := e.w.Write(metrics.RunStart{Type: metrics.LineRun, Variant: variant, Start: time.Now()}); err != nil {
+	if err := e.w.Write(metrics.RunStart{Variant: variant, Start: time.Now()}); err != nil {
 		return err
 	}
 	var t0 time.Time // the load's start, once it is about to begin
@@ -48,15 +48,16 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 		return end(metrics.StatusFailed, err)
 	}
 	t0 = start
-	if err := e.w.Write(metrics.LoadStart{Type: metrics.LineLoad, Variant: variant, Start: t0, Client: runners.ClientName(l.runner),
+	if err := e.w.Write(metrics.LoadStart{Variant: variant, Start: t0, Client: runners.ClientName(l.runner),
 		PlannedS: e.plan.planned().Seconds()}); err != nil {
 		return end(metrics.StatusFailed, err)
 	}
 	runErr, revertErr, aborted := e.drive(ctx, runCtx, crash, variant, l, t0)
 	prober.stop(context.WithoutCancel(ctx))
 	err = end(outcome(ctx, runCtx, runErr, revertErr, aborted))
-	if revertErr != nil && (err == nil || errors.Is(err, ErrInterrupted)) {
-		// A fault left in effect outweighs an interruption.
+	if revertErr != nil && errors.Is(err, ErrInterrupted) {
+		// The record says the run was interrupted; the caller must still
+		// learn that a fault stayed in effect.
 		err = revertErr
 	}
 	return err
@@ -66,7 +67,7 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 // returns the error that stops the whole run: cause, unless the variant was
 // skipped or aborted (neither stops the others), or the write's error.
 func (e *engine) end(variant string, t0 time.Time, status string, cause error) error {
-	re := metrics.RunEnd{Type: metrics.LineRunEnd, Variant: variant, End: time.Now(), Status: status}
+	re := metrics.RunEnd{Variant: variant, End: time.Now(), Status: status}
 	if !t0.IsZero() {
 		re.DurationS = time.Since(t0).Seconds()
 	}

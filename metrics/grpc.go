@@ -5,29 +5,29 @@ import "strconv"
 // GRPCStatusBase offsets gRPC status codes in Result.Code so that they never
 // collide with HTTP statuses: a call that ended with gRPC code c has Code
 // GRPCStatusBase+c. The record and summaries name such a code
-// "grpc_" + the code's name in lower case (see CodeName).
+// "grpc_" + the code's name in lower case ("grpc_unavailable").
 const GRPCStatusBase = 1000
 
 // grpcCodes is the number of gRPC status codes, OK (0) to UNAUTHENTICATED (16).
 const grpcCodes = 17
 
-// CodeName is how a Result.Code is written in the record and summaries: an
+// codeName is how a Result.Code is written in the record and summaries: an
 // HTTP status as its number ("503"), a gRPC status as "grpc_" and its name
 // ("grpc_unavailable").
-func CodeName(code uint16) string {
+func codeName(code uint16) string {
 	switch c := uint32(code) - GRPCStatusBase; {
 	case code < GRPCStatusBase || c >= grpcCodes:
 	case c == 0:
 		return "grpc_ok"
 	default:
-		return GRPCClass(c).String()
+		return grpcClass(c).String()
 	}
 	return strconv.Itoa(int(code))
 }
 
-// GRPCClass is the error class of a call that ended with gRPC code c other
+// grpcClass is the error class of a call that ended with gRPC code c other
 // than OK; Transport for a code gRPC does not define.
-func GRPCClass(c uint32) ErrorClass {
+func grpcClass(c uint32) ErrorClass {
 	if c == 0 || c >= grpcCodes {
 		return Transport
 	}
@@ -46,7 +46,7 @@ func ClassifyGRPC(c uint32, expect []int) ErrorClass {
 	}
 	switch {
 	case c != 0:
-		return GRPCClass(c)
+		return grpcClass(c)
 	case len(expect) > 0:
 		return ExpectationFailed
 	}

@@ -29,22 +29,22 @@ type Recovery struct {
 // DefaultRecovery is used when a scenario sets no recovery block.
 var DefaultRecovery = Recovery{HoldS: 3, P99Tolerance: 0.5, P99FloorMs: 10, ErrorRateTolerance: 0.01, BeforeS: 10}
 
-// FaultSpan is one fault's real time in a run, from its events.
-type FaultSpan struct {
+// faultSpan is one fault's real time in a run, from its events.
+type faultSpan struct {
 	Name, Kind, Target string
 	Injected, Reverted float64 // seconds since load start; Reverted = Injected for instant faults
 	Error              string
 }
 
-// FaultSpans pairs a run's fault events by name, in order of injection. A
+// faultSpans pairs a run's fault events by name, in order of injection. A
 // fault never reverted (the run ended first) ends at the run's end.
-func FaultSpans(run *Run, end float64) []FaultSpan {
-	var spans []FaultSpan
+func faultSpans(run *Run, end float64) []faultSpan {
+	var spans []faultSpan
 	open := map[string]int{}
 	for _, ev := range run.Faults {
 		switch ev.Event {
 		case "injected", "inject_failed":
-			spans = append(spans, FaultSpan{Name: ev.Name, Kind: ev.Kind, Target: ev.Target,
+			spans = append(spans, faultSpan{Name: ev.Name, Kind: ev.Kind, Target: ev.Target,
 				Injected: ev.T, Reverted: math.NaN(), Error: ev.Error})
 			open[ev.Name] = len(spans) - 1
 		case "reverted", "revert_failed":
@@ -107,12 +107,12 @@ func (s *second) addSlots(sl *Slots) {
 	}
 }
 
-// Impacts measures what each fault of a run did: the windows before, during
+// faultImpacts measures what each fault of a run did: the windows before, during
 // and after it, the requests that failed during it, and the time to
 // recover. Windows are made of whole intervals (an interval belongs to a
 // window when its middle falls inside it); time to recover is resolved to
 // SlotLength where the record has slots.
-func Impacts(h *Header, run *Run, rc Recovery) ([]FaultImpact, error) {
+func faultImpacts(h *Header, run *Run, rc Recovery) ([]FaultImpact, error) {
 	secs, last, err := measuredSeconds(h, run)
 	if err != nil {
 		return nil, err
@@ -154,7 +154,7 @@ func measuredSeconds(h *Header, run *Run) (map[int]*second, int, error) {
 
 func impacts(h *Header, run *Run, rc Recovery, secs map[int]*second, last int) []FaultImpact {
 	from, to := MeasuredWindow(h, run)
-	spans := FaultSpans(run, to)
+	spans := faultSpans(run, to)
 	if len(spans) == 0 {
 		return nil
 	}

@@ -54,12 +54,12 @@ func TestImpacts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h, run := faultRun(t, tt.stallFrom, tt.stallTo, 100*time.Millisecond, 10, tt.inject, tt.revert)
-			got, err := Impacts(h, run, DefaultRecovery)
+			got, err := faultImpacts(h, run, DefaultRecovery)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(got) != 1 {
-				t.Fatalf("Impacts() = %d faults; want 1", len(got))
+				t.Fatalf("faultImpacts() = %d faults; want 1", len(got))
 			}
 			fi := got[0]
 			if fi.Before.Requests != 500 || fi.Before.Latency.P50 < 1 || fi.Before.Latency.P50 > 1.001 {

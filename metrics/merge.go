@@ -525,7 +525,7 @@ func writeLines(w *Writer, rec *Record) error {
 		return err
 	}
 	for _, run := range rec.Runs {
-		lines := []any{run.Start}
+		lines := []Line{run.Start}
 		for _, ev := range run.Services {
 			lines = append(lines, ev)
 		}

@@ -18,7 +18,7 @@ import (
 const RecordFormat = 1
 
 // Line types of the run record. Every line is one JSON object whose "type"
-// field is one of these.
+// field is one of these (and LineProbe, LineNote, LineShutdown).
 const (
 	LineHeader   = "header"
 	LineRun      = "run"
@@ -101,15 +101,15 @@ type CPUSets struct {
 	Shared    string `json:"shared,omitempty"`
 }
 
-// Pinned reports whether the generator and the services ran apart.
-func (c *CPUSets) Pinned() bool { return c != nil && c.Generator != "" && c.Services != "" }
+// pinned reports whether the generator and the services ran apart.
+func (c *CPUSets) pinned() bool { return c != nil && c.Generator != "" && c.Services != "" }
 
 // String says in words where the generator and the services ran.
 func (c *CPUSets) String() string {
 	switch {
 	case c == nil:
 		return ""
-	case c.Pinned():
+	case c.pinned():
 		return "generator on CPU " + c.Generator + ", services on CPU " + c.Services
 	}
 	return "generator and services share the CPUs (" + c.Shared + ")"
@@ -292,6 +292,43 @@ type Trailer struct {
 	Status string    `json:"status"`
 }
 
+// A Line is one line of the run record: a Header, RunStart, LoadStart,
+// Interval, ServiceEvent, Readings, FaultEvent, Probe, Note, Shutdown,
+// RunEnd or Trailer. Each knows its own type: Writer.Write fills in the
+// "type" field, so whoever writes a line leaves Type empty.
+type Line interface {
+	// typed returns the line with Type set to its line type.
+	typed() Line
+}
+
+var (
+	_ Line = Header{}
+	_ Line = RunStart{}
+	_ Line = LoadStart{}
+	_ Line = Interval{}
+	_ Line = ServiceEvent{}
+	_ Line = Readings{}
+	_ Line = FaultEvent{}
+	_ Line = Probe{}
+	_ Line = Note{}
+	_ Line = Shutdown{}
+	_ Line = RunEnd{}
+	_ Line = Trailer{}
+)
+
+func (l Header) typed() Line       { l.Type = LineHeader; return l }
+func (l RunStart) typed() Line     { l.Type = LineRun; return l }
+func (l LoadStart) typed() Line    { l.Type = LineLoad; return l }
+func (l Interval) typed() Line     { l.Type = LineInterval; return l }
+func (l ServiceEvent) typed() Line { l.Type = LineService; return l }
+func (l Readings) typed() Line     { l.Type = LineReadings; return l }
+func (l FaultEvent) typed() Line   { l.Type = LineFault; return l }
+func (l Probe) typed() Line        { l.Type = LineProbe; return l }
+func (l Note) typed() Line         { l.Type = LineNote; return l }
+func (l Shutdown) typed() Line     { l.Type = LineShutdown; return l }
+func (l RunEnd) typed() Line       { l.Type = LineRunEnd; return l }
+func (l Trailer) typed() Line      { l.Type = LineTrailer; return l }
+
 // A Writer appends lines to a record file and flushes each batch to disk, so
 // a crash leaves a readable prefix. It is safe for concurrent use.
 type Writer struct {
@@ -332,9 +369,9 @@ func Create(path string) (*Writer, error) {
 // Path returns the record's file path.
 func (w *Writer) Path() string { return w.path }
 
-// Write appends the given lines and flushes them to the file. The first
-// error sticks: later writes return it too.
-func (w *Writer) Write(lines ...any) error {
+// Write appends the given lines, each with its type, and flushes them to
+// the file. The first error sticks: later writes return it too.
+func (w *Writer) Write(lines ...Line) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
@@ -343,7 +380,7 @@ func (w *Writer) Write(lines ...any) error {
 	enc := json.NewEncoder(w.w)
 	enc.SetEscapeHTML(false)
 	for _, l := range lines {
-		if err := enc.Encode(l); err != nil {
+		if err := enc.Encode(l.typed()); err != nil {
 			w.err = fmt.Errorf("write record: %w", err)
 			return w.err
 		}
@@ -352,7 +389,11 @@ func (w *Writer) Write(lines ...any) error {
 		w.err = fmt.Errorf("write record: %w", err)
 	}
 	if w.tap != nil {
-		w.tap(lines)
+		tapped := make([]any, len(lines))
+		for i, l := range lines {
+			tapped[i] = l
+		}
+		w.tap(tapped)
 	}
 	return w.err
 }

@@ -202,7 +202,7 @@ func (r *Recorder) add(res *Result) {
 // flush writes interval cur's lines, hands its accumulators back for
 // reuse and moves on to the next interval.
 func (r *Recorder) flush() {
-	var lines []any
+	var lines []Line
 	var ivReq, ivErr, ivDrop int64
 	r.liveLat.Reset()
 	var acc [][]*accum
@@ -220,14 +220,14 @@ func (r *Recorder) flush() {
 				continue
 			}
 			iv := Interval{
-				Type: LineInterval, Variant: r.variant, T: r.cur, Request: r.names[req], Stage: stage,
+				Variant: r.variant, T: r.cur, Request: r.names[req], Stage: stage,
 				Requests: a.requests, Errors: a.errors, Dropped: a.dropped, Canceled: a.canceled,
 				BytesIn: a.bytesIn, BytesOut: a.bytesOut,
 			}
 			if len(a.codes) > 0 {
 				iv.Codes = make(map[string]int64, len(a.codes))
 				for c, n := range a.codes {
-					iv.Codes[CodeName(c)] = n
+					iv.Codes[codeName(c)] = n
 				}
 			}
 			for c, n := range a.classes {

@@ -60,7 +60,8 @@ type Hop struct {
 	BreakerOpen []Span `json:"breaker_open,omitempty"`
 	// AttemptMaxMs is the longest attempt the caller made and TimeoutMs its configured
 	// timeout per attempt (whole run only); TimeoutsHeld is false when the longest attempt
-	// outlived the timeout by more than TimeoutSlack, nil when the caller reports no timeout.
+	// outlived the timeout by more than 100 ms plus a tenth of it (timeoutSlack), nil when
+	// the caller reports no timeout.
 	AttemptMaxMs float64 `json:"attempt_max_ms,omitempty"`
 	TimeoutMs    float64 `json:"timeout_ms,omitempty"`
 	TimeoutsHeld *bool   `json:"timeouts_held,omitempty"`
@@ -72,10 +73,10 @@ type Span struct {
 	ToS   float64 `json:"to_s"`
 }
 
-// TimeoutSlack is how far past its timeout an attempt may end and still count as held: the
+// timeoutSlack is how far past its timeout an attempt may end and still count as held: the
 // caller's clock reads the attempt around the client call, so a busy CPU delays the reading
 // (and the timer) by scheduling, not by a timeout that failed: 100 ms plus 10 % of it.
-func TimeoutSlack(timeoutMs float64) float64 { return 100 + timeoutMs/10 }
+func timeoutSlack(timeoutMs float64) float64 { return 100 + timeoutMs/10 }
 
 // hopKeys lists the caller, dependency pairs of a run's readings, sorted.
 func hopKeys(run *Run) [][2]string {
@@ -104,7 +105,7 @@ func hopKeys(run *Run) [][2]string {
 // hopWindow measures one hop's counters from the last reading at or before from to the
 // last at or before to.
 func hopWindow(run *Run, caller, dep string, from, to float64) Hop {
-	series := func(name string) Series { return ReadingSeries(run, caller, name+"/"+dep) }
+	series := func(name string) Series { return readingSeries(run, caller, name+"/"+dep) }
 	h := Hop{Caller: caller, Dependency: dep,
 		Calls:         orZero(series(ReadingCalls).Delta(from, to)),
 		Attempts:      orZero(series(ReadingAttempts).Delta(from, to)),
@@ -114,7 +115,7 @@ func hopWindow(run *Run, caller, dep string, from, to float64) Hop {
 	if h.Calls > 0 {
 		h.RetryAmplification = h.Attempts / h.Calls
 	}
-	if v := ReadingSeries(run, ProxyOwner(dep), ReadingProxyRequests).Delta(from, to); !math.IsNaN(v) {
+	if v := readingSeries(run, ProxyOwner(dep), ReadingProxyRequests).Delta(from, to); !math.IsNaN(v) {
 		h.Received = &v
 	}
 	return h
@@ -127,13 +128,13 @@ func hops(run *Run) []Hop {
 	for _, k := range hopKeys(run) {
 		caller, dep := k[0], k[1]
 		h := hopWindow(run, caller, dep, 0, math.Inf(1))
-		h.BreakerOpen = openSpans(ReadingSeries(run, caller, ReadingBreakerOpen+"/"+dep))
-		if v := ReadingSeries(run, caller, ReadingAttemptMax+"/"+dep).Peak(math.Inf(-1), math.Inf(1)); !math.IsNaN(v) {
+		h.BreakerOpen = openSpans(readingSeries(run, caller, ReadingBreakerOpen+"/"+dep))
+		if v := readingSeries(run, caller, ReadingAttemptMax+"/"+dep).Peak(math.Inf(-1), math.Inf(1)); !math.IsNaN(v) {
 			h.AttemptMaxMs = v * 1000
 		}
-		if v := ReadingSeries(run, caller, ReadingTimeout+"/"+dep).Last(math.Inf(1)); !math.IsNaN(v) {
+		if v := readingSeries(run, caller, ReadingTimeout+"/"+dep).Last(math.Inf(1)); !math.IsNaN(v) {
 			h.TimeoutMs = v * 1000
-			held := h.AttemptMaxMs <= h.TimeoutMs+TimeoutSlack(h.TimeoutMs)
+			held := h.AttemptMaxMs <= h.TimeoutMs+timeoutSlack(h.TimeoutMs)
 			h.TimeoutsHeld = &held
 		}
 		out = append(out, h)

@@ -14,8 +14,8 @@ type Series struct {
 	V []float64
 }
 
-// ReadingSeries extracts the series of value name for owner from a run.
-func ReadingSeries(run *Run, owner, name string) Series {
+// readingSeries extracts the series of value name for owner from a run.
+func readingSeries(run *Run, owner, name string) Series {
 	var s Series
 	for i := range run.Readings {
 		rd := &run.Readings[i]
@@ -114,23 +114,23 @@ func orZero(v float64) float64 {
 // counters scraped from its /metrics at the end.
 func serviceResources(run *Run, from, to float64, requests int64, out map[string]ServiceSummary) {
 	for name, s := range out {
-		rss := ReadingSeries(run, name, "rss_bytes")
+		rss := readingSeries(run, name, "rss_bytes")
 		s.RSSIdleBytes = orZero(rss.Last(0))
 		s.RSSPeakBytes = orZero(rss.Peak(math.Inf(-1), math.Inf(1)))
-		s.CPUSeconds = orZero(ReadingSeries(run, name, "cpu_seconds_total").Delta(from, to))
+		s.CPUSeconds = orZero(readingSeries(run, name, "cpu_seconds_total").Delta(from, to))
 		if requests > 0 {
 			s.CPUMsPer1kRequests = s.CPUSeconds * 1e6 / float64(requests)
 		}
-		s.ThreadsPeak = orZero(ReadingSeries(run, name, "threads").Peak(math.Inf(-1), math.Inf(1)))
+		s.ThreadsPeak = orZero(readingSeries(run, name, "threads").Peak(math.Inf(-1), math.Inf(1)))
 		s.Tagged, s.Received = -1, -1
-		if v := ReadingSeries(run, name, "tagged_requests_total").Last(math.Inf(1)); !math.IsNaN(v) {
+		if v := readingSeries(run, name, "tagged_requests_total").Last(math.Inf(1)); !math.IsNaN(v) {
 			s.Tagged = v
 		}
-		if v := ReadingSeries(run, name, "requests_received_total").Last(math.Inf(1)); !math.IsNaN(v) {
+		if v := readingSeries(run, name, "requests_received_total").Last(math.Inf(1)); !math.IsNaN(v) {
 			s.Received = v
 		}
 		// A service in gRPC mode receives its calls over gRPC and counts them apart.
-		if v := ReadingSeries(run, name, "grpc_requests_received_total").Last(math.Inf(1)); !math.IsNaN(v) {
+		if v := readingSeries(run, name, "grpc_requests_received_total").Last(math.Inf(1)); !math.IsNaN(v) {
 			s.Received = max(s.Received, 0) + v
 		}
 		s.Leaks, s.LeakChecked = leaks(run, name)

@@ -69,8 +69,7 @@ const (
 	ExpectationFailed
 	Dropped
 	Canceled
-	// The gRPC classes, one per status code other than OK, in code order
-	// (see GRPCClass).
+	// The gRPC classes, one per status code other than OK, in code order.
 	GRPCCancelled
 	GRPCUnknown
 	GRPCInvalidArgument

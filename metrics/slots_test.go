@@ -158,7 +158,7 @@ func TestTimeToRecoverSlots(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h, run := slotRun(t, 5, tt.revert, tt.bad, tt.failing)
-			got, err := Impacts(h, run, DefaultRecovery)
+			got, err := faultImpacts(h, run, DefaultRecovery)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -22,12 +22,12 @@ type SpikeRule struct {
 // DefaultSpikeRule is used when a scenario sets no spikes block.
 var DefaultSpikeRule = SpikeRule{Factor: 3, MinRiseMs: 5, GCPauseMs: 1}
 
-// NoCauseSeen is the cause listed for a spike nothing coincided with.
-const NoCauseSeen = "no cause seen"
+// noCauseSeen is the cause listed for a spike nothing coincided with.
+const noCauseSeen = "no cause seen"
 
 // Spike is one second whose p99 stood far above the run's typical p99, with
 // what coincided with it. T is the second's start, in seconds since load
-// start; Causes is never empty (NoCauseSeen when nothing coincided).
+// start; Causes is never empty ("no cause seen" when nothing coincided).
 type Spike struct {
 	T      float64  `json:"t"`
 	P99Ms  float64  `json:"p99_ms"`
@@ -108,8 +108,8 @@ type causes struct {
 
 func newCauses(h *Header, run *Run, impacts []FaultImpact, rule SpikeRule) *causes {
 	c := &causes{rule: rule, cpus: h.Host.CPUs, run: run, impacts: impacts,
-		host: ReadingSeries(run, OwnerHost, "host_cpu_utilization_ratio"),
-		gen:  ReadingSeries(run, OwnerGenerator, "cpu_utilization_ratio"),
+		host: readingSeries(run, OwnerHost, "host_cpu_utilization_ratio"),
+		gen:  readingSeries(run, OwnerGenerator, "cpu_utilization_ratio"),
 		cpu:  map[string]Series{}, gcPause: map[string]Series{}, gcCycles: map[string]Series{}, threads: map[string]Series{},
 		typicalThreads: map[string]float64{}, typicalPause: map[string]float64{}}
 	if run.Load != nil {
@@ -124,12 +124,12 @@ func newCauses(h *Header, run *Run, impacts []FaultImpact, rule SpikeRule) *caus
 	}
 	sort.Strings(c.services)
 	for _, s := range c.services {
-		c.cpu[s] = ReadingSeries(run, s, "cpu_seconds_total")
-		c.gcPause[s] = ReadingSeries(run, s, "gc_pause_seconds_total")
-		c.gcCycles[s] = ReadingSeries(run, s, "gc_collections_total")
-		th := ReadingSeries(run, s, "goroutines")
+		c.cpu[s] = readingSeries(run, s, "cpu_seconds_total")
+		c.gcPause[s] = readingSeries(run, s, "gc_pause_seconds_total")
+		c.gcCycles[s] = readingSeries(run, s, "gc_collections_total")
+		th := readingSeries(run, s, "goroutines")
 		if len(th.T) == 0 {
-			th = ReadingSeries(run, s, "jvm_threads")
+			th = readingSeries(run, s, "jvm_threads")
 		}
 		c.threads[s] = th
 		c.typicalThreads[s] = median(th.V, func(v float64) float64 { return v })
@@ -227,7 +227,7 @@ func (c *causes) at(t float64, s *second) []string {
 		}
 	}
 	if len(out) == 0 {
-		return []string{NoCauseSeen}
+		return []string{noCauseSeen}
 	}
 	return out
 }

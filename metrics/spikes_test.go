@@ -75,7 +75,7 @@ func TestFindSpikes(t *testing.T) {
 		{5, 20, []string{"host CPU saturated (99 %)"}},
 		{8, 100, []string{"fault crash (kill on api) at 8.2 s", "service api killed by fault crash at 8.2 s"}},
 		{12, 50, []string{"GC pause in api: 41 ms paused in 2 collections"}},
-		{15, 30, []string{NoCauseSeen}},
+		{15, 30, []string{noCauseSeen}},
 	}
 	if len(rs.Spikes) != len(want) {
 		t.Fatalf("spikes = %+v; want %d (not second 17: 2 ms is under 3× typical)", rs.Spikes, len(want))
@@ -90,8 +90,8 @@ func TestFindSpikes(t *testing.T) {
 				t.Errorf("spike at %v s causes = %q; want %q among them", got.T, got.Causes, c)
 			}
 		}
-		if w.causes[0] == NoCauseSeen && len(got.Causes) != 1 {
-			t.Errorf("spike at %v s causes = %q; want only %q", got.T, got.Causes, NoCauseSeen)
+		if w.causes[0] == noCauseSeen && len(got.Causes) != 1 {
+			t.Errorf("spike at %v s causes = %q; want only %q", got.T, got.Causes, noCauseSeen)
 		}
 	}
 	// The restart at 10.3 s is not near any spike; the kill is not at 5 s.

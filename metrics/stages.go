@@ -108,7 +108,7 @@ type cpuLoad struct {
 // processes. Sharing the CPUs it judges the peaks: the generator's when it
 // used ≥ 90 % of a core, else the host's when all CPUs were ≥ 90 % busy.
 func saturation(l cpuLoad) (by, text string) {
-	if l.sets.Pinned() {
+	if l.sets.pinned() {
 		own := l.genMean / float64(max(l.genCPUs, 1))
 		switch {
 		case own >= generatorCPUSaturated:
@@ -149,12 +149,12 @@ func summarizeStages(h *Header, run *Run) ([]StageSummary, error) {
 			return nil, err
 		}
 	}
-	host := ReadingSeries(run, OwnerHost, "host_cpu_utilization_ratio")
-	gen := ReadingSeries(run, OwnerGenerator, "cpu_utilization_ratio")
-	genBusy := ReadingSeries(run, OwnerHost, "generator_cpus_busy_ratio")
-	svcBusy := ReadingSeries(run, OwnerHost, "services_cpus_busy_ratio")
+	host := readingSeries(run, OwnerHost, "host_cpu_utilization_ratio")
+	gen := readingSeries(run, OwnerGenerator, "cpu_utilization_ratio")
+	genBusy := readingSeries(run, OwnerHost, "generator_cpus_busy_ratio")
+	svcBusy := readingSeries(run, OwnerHost, "services_cpus_busy_ratio")
 	genCPUs := 0
-	if h.CPUSets.Pinned() {
+	if h.CPUSets.pinned() {
 		if set, err := affinity.Parse(h.CPUSets.Generator); err == nil {
 			genCPUs = len(set)
 		}
@@ -177,13 +177,13 @@ func summarizeStages(h *Header, run *Run) ([]StageSummary, error) {
 		}
 		l := cpuLoad{sets: h.CPUSets, genCPUs: genCPUs, genMean: orZero(gen.Mean(from, to)), genPeak: ss.GeneratorCPUPeak,
 			genBusy: orZero(genBusy.Mean(from, to)), svcBusy: orZero(svcBusy.Mean(from, to)), hostPeak: ss.HostCPUPeak}
-		if h.CPUSets.Pinned() {
+		if h.CPUSets.pinned() {
 			ss.GeneratorCPUsBusy, ss.ServicesCPUsBusy = l.genBusy, l.svcBusy
 		}
 		ss.SaturatedBy, ss.Saturated = saturation(l)
 		stageServices(run, svcNames, from, to, &ss)
 		if st.IdleConnections > 0 {
-			rss := ReadingSeries(run, st.Target, "rss_bytes")
+			rss := readingSeries(run, st.Target, "rss_bytes")
 			if before, peak := rss.Last(from), rss.Peak(from, to); !math.IsNaN(before) && !math.IsNaN(peak) {
 				ss.RSSPerConnBytes = max(peak-before, 0) / float64(st.IdleConnections)
 			}
@@ -206,10 +206,10 @@ func stageServices(run *Run, names []string, from, to float64, ss *StageSummary)
 	var cpu, wire float64
 	peaks := map[float64]float64{} // reading second → connections open, summed over services
 	for _, name := range names {
-		cpu += rateWithin(ReadingSeries(run, name, "cpu_seconds_total"), from, to)
-		wire += rateWithin(ReadingSeries(run, name, "net_received_bytes_total"), from, to)
-		wire += rateWithin(ReadingSeries(run, name, "net_sent_bytes_total"), from, to)
-		open := ReadingSeries(run, name, "connections_open")
+		cpu += rateWithin(readingSeries(run, name, "cpu_seconds_total"), from, to)
+		wire += rateWithin(readingSeries(run, name, "net_received_bytes_total"), from, to)
+		wire += rateWithin(readingSeries(run, name, "net_sent_bytes_total"), from, to)
+		open := readingSeries(run, name, "connections_open")
 		for i, t := range open.T {
 			if t > from && t <= to {
 				// Services are scraped one after another: a reading's second

@@ -67,12 +67,12 @@ func TestFaultWindowsTakeTheIntervalsWhoseMiddleIsInside(t *testing.T) {
 					run.Faults = append(run.Faults, FaultEvent{Name: f.name, Kind: f.kind, Event: "reverted", T: f.revert})
 				}
 			}
-			got, err := Impacts(&Header{Stages: []Stage{{ForS: 20, Rate: 100}}}, run, DefaultRecovery)
+			got, err := faultImpacts(&Header{Stages: []Stage{{ForS: 20, Rate: 100}}}, run, DefaultRecovery)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(got) != len(tt.want) {
-				t.Fatalf("Impacts() = %d faults; want %d", len(got), len(tt.want))
+				t.Fatalf("faultImpacts() = %d faults; want %d", len(got), len(tt.want))
 			}
 			for i, w := range tt.want {
 				fi := got[i]

@@ -503,7 +503,7 @@ func (s *schedule) work(ctx context.Context, id uint64) {
 // noteExhausted tells the record that a unique feeder ran out.
 func noteExhausted(notes func(any), request string, at time.Duration) {
 	if notes != nil {
-		notes(metrics.Note{Type: metrics.LineNote, T: at.Seconds(), Kind: metrics.NoteDataExhausted, Request: request,
+		notes(metrics.Note{T: at.Seconds(), Kind: metrics.NoteDataExhausted, Request: request,
 			Text: "data mode unique: every row was used once"})
 	}
 }

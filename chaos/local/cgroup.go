@@ -15,55 +15,7 @@ import (
 	"github.com/gauntletbench/gauntlet/chaos"
 )
 
-// Parameters of the cgroup limit kinds.
-type (
-	// CPULimitParams are the parameters of "cpu_limit": the service's process group may
-	// use at most Cores CPUs (CFS quota), e.g. 0.5.
-	CPULimitParams struct {
-		Service string  `yaml:"service"`
-		Cores   float64 `yaml:"cores"`
-	}
-	// MemoryLimitParams are the parameters of "memory_limit": the service's process group
-	// may allocate at most Bytes more (cgroup v1 leaves memory charged before the move where
-	// it was); beyond it the kernel reclaims and finally OOM-kills.
-	MemoryLimitParams struct {
-		Service string         `yaml:"service"`
-		Bytes   chaos.ByteSize `yaml:"bytes"`
-	}
-)
-
 const cfsPeriod = 100000 // µs
-
-func init() {
-	registerLimit("cpu_limit", "cpu", func(decode func(any) error) (string, map[int]map[string]string, error) {
-		var p CPULimitParams
-		if err := decode(&p); err != nil {
-			return "", nil, err
-		}
-		if p.Cores <= 0 {
-			return "", nil, fmt.Errorf("cpu_limit: cores must be > 0")
-		}
-		quota := max(int64(p.Cores*cfsPeriod), 1000)
-		return p.Service, map[int]map[string]string{
-			1: {"cpu.cfs_period_us": strconv.Itoa(cfsPeriod), "cpu.cfs_quota_us": strconv.FormatInt(quota, 10)},
-			2: {"cpu.max": fmt.Sprintf("%d %d", quota, cfsPeriod)},
-		}, nil
-	})
-	registerLimit("memory_limit", "memory", func(decode func(any) error) (string, map[int]map[string]string, error) {
-		var p MemoryLimitParams
-		if err := decode(&p); err != nil {
-			return "", nil, err
-		}
-		if p.Bytes <= 0 {
-			return "", nil, fmt.Errorf("memory_limit: bytes must be > 0")
-		}
-		b := strconv.FormatInt(int64(p.Bytes), 10)
-		return p.Service, map[int]map[string]string{
-			1: {"memory.limit_in_bytes": b},
-			2: {"memory.max": b},
-		}, nil
-	})
-}
 
 // limitSettings decodes a limit kind's parameters into its service and the files to
 // write in its cgroup, by cgroup version.
@@ -74,14 +26,11 @@ type limitSettings func(decode func(any) error) (service string, settings map[in
 // can limit is found when the fault is built for the run.
 func registerLimit(kind, controller string, parse limitSettings) {
 	chaos.Register(kind, func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
-		service, settings, err := parse(decode)
+		service, settings, err := parse.service(kind, decode)
 		if err != nil {
 			return nil, err
 		}
-		if service == "" {
-			return nil, fmt.Errorf("%s: missing service", kind)
-		}
-		h, err := FindCgroup(controller)
+		h, err := findCgroup(controller)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, err)
 		}
@@ -89,22 +38,29 @@ func registerLimit(kind, controller string, parse limitSettings) {
 		if err != nil {
 			return nil, err
 		}
-		return &Limit{processFault: processFault{processBase: processBase{kind: kind, Target: target, journal: env.Journal()}},
+		return &limit{processFault: processFault{processBase: processBase{kind: kind, Target: target, journal: env.Journal()}},
 			Hierarchy: h, Settings: settings[h.Version]}, nil
 	})
 	chaos.RegisterCheck(kind, func(env chaos.Env, decode func(any) error) error {
-		service, _, err := parse(decode)
+		service, _, err := parse.service(kind, decode)
 		if err != nil {
 			return err
-		}
-		if service == "" {
-			return fmt.Errorf("%s: missing service", kind)
 		}
 		_, err = limitTarget(env, kind, service)
 		return err
 	})
 }
 
+// service decodes the parameters of a fault of kind; a missing service is an error.
+func (parse limitSettings) service(kind string, decode func(any) error) (string, map[int]map[string]string, error) {
+	service, settings, err := parse(decode)
+	if err == nil && service == "" {
+		err = fmt.Errorf("%s: missing service", kind)
+	}
+	return service, settings, err
+}
+
+// limitTarget finds the process of service, which gauntlet must have started.
 func limitTarget(env chaos.Env, kind, service string) (chaos.ProcessTarget, error) {
 	target, ok := env.Process(service)
 	if !ok {
@@ -123,10 +79,10 @@ type Hierarchy struct {
 	Mount, Root string
 }
 
-// FindCgroup finds the hierarchy of controller ("cpu" or "memory"), preferring v1, and
+// findCgroup finds the hierarchy of controller ("cpu" or "memory"), preferring v1, and
 // checks that it is writable by making and removing a directory in this process's cgroup.
 // The error wraps chaos.ErrUnsupported and says what is missing.
-func FindCgroup(controller string) (Hierarchy, error) {
+func findCgroup(controller string) (Hierarchy, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return Hierarchy{}, fmt.Errorf("cgroups: %v: %w", err, chaos.ErrUnsupported)
@@ -227,9 +183,9 @@ func groupMembers(pgid int) []int {
 	return members
 }
 
-// Limit moves a service's process group into a new cgroup with a CPU or memory limit
+// limit moves a service's process group into a new cgroup with a CPU or memory limit
 // while injected; Revert moves the processes back and removes the cgroup.
-type Limit struct {
+type limit struct {
 	processFault
 	Hierarchy Hierarchy
 	// Settings are the files to write in the new cgroup, before the processes move in.
@@ -239,12 +195,12 @@ type Limit struct {
 }
 
 var (
-	_ chaos.Fault    = (*Limit)(nil)
-	_ chaos.Verifier = (*Limit)(nil)
+	_ chaos.Fault    = (*limit)(nil)
+	_ chaos.Verifier = (*limit)(nil)
 )
 
 // Inject creates the cgroup, writes the limit and moves the process group into it.
-func (f *Limit) Inject(ctx context.Context) error {
+func (f *limit) Inject(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cg != nil {
@@ -289,7 +245,7 @@ func (f *Limit) Inject(ctx context.Context) error {
 }
 
 // Verify reports whether the service's process is in the limit's cgroup.
-func (f *Limit) Verify(context.Context) error {
+func (f *limit) Verify(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cg == nil {
@@ -306,7 +262,7 @@ func (f *Limit) Verify(context.Context) error {
 }
 
 // Revert moves the processes back and removes the cgroup.
-func (f *Limit) Revert(context.Context) error {
+func (f *limit) Revert(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cg != nil {
@@ -318,9 +274,9 @@ func (f *Limit) Revert(context.Context) error {
 	return f.end()
 }
 
-// CgroupDir returns the cgroup directory of pid for controller, for tests and reports.
-func CgroupDir(controller string, pid int) (string, error) {
-	h, err := FindCgroup(controller)
+// cgroupDir returns the cgroup directory of pid for controller, for tests and reports.
+func cgroupDir(controller string, pid int) (string, error) {
+	h, err := findCgroup(controller)
 	if err != nil {
 		return "", err
 	}

@@ -7,9 +7,12 @@
 //     (optionally restart_after), pause (SIGSTOP/SIGCONT), terminate (SIGTERM), restart;
 //   - resource faults: cpu_stress and memory_stress as separate child processes
 //     (`<gauntlet> stress …`, see StressMain), and cpu_limit and memory_limit by moving a
-//     service into a new cgroup (v1 or v2, where writable; see FindCgroup).
+//     service into a new cgroup (v1 or v2, where writable; see findCgroup).
 //
-// Importing the package registers every kind with chaos.Register (blank import in main).
+// Each kind lives in a file of its own (latency.go, kill.go, cpustress.go, …) holding its
+// parameters, its fault or toxic and the init that registers it with chaos.Register;
+// what a kind is (where it acts, its Chaos Mesh counterpart) is in chaos/faultkind.
+// Importing the package registers every kind (blank import in main).
 //
 // # Wiring it into a run
 //

@@ -118,7 +118,7 @@ func startHelper(t *testing.T, name string) *Service {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := StartService(ctx, services.Spec{
+	s, err := startService(ctx, services.Spec{
 		Name:        name,
 		Command:     []string{os.Args[0]},
 		Env:         map[string]string{helperEnv: "serve", "HELPER_ADDR": "${addr}"},

@@ -21,8 +21,8 @@ var (
 // connection in step; beyond it the connection is closed instead.
 const drainLimit = 256 << 10
 
-// InjectedHeader marks responses the proxy made up itself; its value is the fault kind.
-const InjectedHeader = "X-Gauntlet-Fault"
+// injectedHeader marks responses the proxy made up itself; its value is the fault kind.
+const injectedHeader = "X-Gauntlet-Fault"
 
 // serveHTTPConn reads requests one after the other and forwards each.
 func (p *Proxy) serveHTTPConn(c *conn) {
@@ -389,7 +389,7 @@ func removeHopHeaders(h http.Header) {
 }
 
 // writeSimple writes a complete text/plain response; fault names the injecting fault for
-// InjectedHeader, "" for the proxy's own errors.
+// injectedHeader, "" for the proxy's own errors.
 func writeSimple(bw *bufio.Writer, status int, fault, body string, closing bool) error {
 	bw.WriteString("HTTP/1.1 ")
 	bw.WriteString(strconv.Itoa(status))
@@ -398,7 +398,7 @@ func writeSimple(bw *bufio.Writer, status int, fault, body string, closing bool)
 	bw.WriteString("\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ")
 	bw.WriteString(strconv.Itoa(len(body)))
 	if fault != "" {
-		bw.WriteString("\r\n" + InjectedHeader + ": ")
+		bw.WriteString("\r\n" + injectedHeader + ": ")
 		bw.WriteString(fault)
 	}
 	if closing {

@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"syscall"
@@ -11,73 +10,18 @@ import (
 	"github.com/gauntletbench/gauntlet/chaos"
 )
 
-// Parameters of the process fault kinds.
-type (
-	// KillParams are the parameters of "kill".
-	KillParams struct {
-		Service string `yaml:"service"`
-		// RestartAfter, if set, restarts the service this long after the kill.
-		RestartAfter time.Duration `yaml:"restart_after"`
-	}
-	// PauseParams are the parameters of "pause".
-	PauseParams struct {
-		Service string `yaml:"service"`
-	}
-	// TerminateParams are the parameters of "terminate".
-	TerminateParams struct {
-		Service string `yaml:"service"`
-		// Grace is how long Revert waits for the process to finish draining before it
-		// decides whether to restart it; default 10s.
-		Grace time.Duration `yaml:"grace"`
-	}
-	// RestartParams are the parameters of "restart".
-	RestartParams struct {
-		Service string `yaml:"service"`
-	}
-)
-
 // signalWait bounds the wait for a signal's effect (stopped, gone).
 const signalWait = 10 * time.Second
 
-func init() {
-	chaos.Register("kill", processFactory(func(p KillParams) (string, error) {
-		if p.RestartAfter < 0 {
-			return "", fmt.Errorf("restart_after must be >= 0")
-		}
-		return p.Service, nil
-	}, func(pb processBase, p KillParams) chaos.Fault {
-		return &Kill{processFault: processFault{processBase: pb}, RestartAfter: p.RestartAfter}
-	}))
-	chaos.Register("pause", processFactory(func(p PauseParams) (string, error) { return p.Service, nil },
-		func(pb processBase, _ PauseParams) chaos.Fault {
-			return &Pause{processFault: processFault{processBase: pb}}
-		}))
-	chaos.Register("terminate", processFactory(func(p TerminateParams) (string, error) {
-		if p.Grace < 0 {
-			return "", fmt.Errorf("grace must be >= 0")
-		}
-		return p.Service, nil
-	}, func(pb processBase, p TerminateParams) chaos.Fault {
-		g := p.Grace
-		if g == 0 {
-			g = 10 * time.Second
-		}
-		return &Terminate{processFault: processFault{processBase: pb}, Grace: g}
-	}))
-	chaos.Register("restart", processFactory(func(p RestartParams) (string, error) { return p.Service, nil },
-		func(pb processBase, _ RestartParams) chaos.Fault {
-			return &Restart{processFault: processFault{processBase: pb}}
-		}))
-}
-
-func processFactory[P any](check func(P) (string, error), build func(processBase, P) chaos.Fault) chaos.Factory {
+// processFactory returns the factory of a process kind: decode P, check it and name
+// its service, find the service's process, build the fault.
+func processFactory[P any](kind string, check func(P) (string, error), build func(processBase, P) chaos.Fault) chaos.Factory {
 	return func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
 		var params P
 		if err := decode(&params); err != nil {
 			return nil, err
 		}
 		service, err := check(params)
-		kind := kindOf(params)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, err)
 		}
@@ -90,20 +34,6 @@ func processFactory[P any](check func(P) (string, error), build func(processBase
 		}
 		return build(processBase{kind: kind, Target: target, journal: env.Journal()}, params), nil
 	}
-}
-
-func kindOf(p any) string {
-	switch p.(type) {
-	case KillParams:
-		return "kill"
-	case PauseParams:
-		return "pause"
-	case TerminateParams:
-		return "terminate"
-	case RestartParams:
-		return "restart"
-	}
-	return fmt.Sprintf("%T", p)
 }
 
 // processBase is what a factory resolved for a process kind.
@@ -215,244 +145,4 @@ func waitFor(ctx context.Context, limit time.Duration, cond func() bool) bool {
 		case <-ctx.Done():
 		}
 	}
-}
-
-// Kill sends SIGKILL to the service's process group; with RestartAfter it restarts the
-// service that long later. Revert makes sure the service runs again.
-type Kill struct {
-	processFault
-	RestartAfter time.Duration
-
-	victim     chaos.Proc
-	stop       chan struct{} // closed by Revert to cancel a pending restart
-	restarted  chan struct{} // closed when the restart goroutine ended
-	restartErr error
-}
-
-// Pause sends SIGSTOP to the service's process group; Revert sends SIGCONT, idempotently,
-// and does nothing if the process is gone.
-type Pause struct {
-	processFault
-	paused chaos.Proc
-}
-
-// Terminate sends SIGTERM to the service's process group (a graceful shutdown the engine
-// records as the service's failure). Revert waits up to Grace for it to exit and restarts
-// it if it is gone.
-type Terminate struct {
-	processFault
-	Grace  time.Duration
-	victim chaos.Proc
-}
-
-// Restart restarts the service (stop, start on the same port, wait ready). Revert makes
-// sure it runs.
-type Restart struct {
-	processFault
-	injected bool
-}
-
-var (
-	_ chaos.Fault    = (*Kill)(nil)
-	_ chaos.Fault    = (*Pause)(nil)
-	_ chaos.Fault    = (*Terminate)(nil)
-	_ chaos.Fault    = (*Restart)(nil)
-	_ chaos.Verifier = (*Kill)(nil)
-	_ chaos.Verifier = (*Pause)(nil)
-)
-
-// Inject kills the process group and returns once the process is gone.
-func (f *Kill) Inject(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.victim.PID != 0 {
-		return nil
-	}
-	proc, err := f.signal(ctx, syscall.SIGKILL)
-	if proc.PID != 0 {
-		f.victim = proc
-	}
-	if err != nil {
-		return err
-	}
-	// Wait until the target itself saw the exit, so that a Restart right after works.
-	if !waitFor(ctx, signalWait, func() bool { return !running(f.Target) || f.Target.PID() != proc.PID }) {
-		return f.errorf("pid %d still alive after SIGKILL", proc.PID)
-	}
-	if f.RestartAfter > 0 {
-		f.stop, f.restarted = make(chan struct{}), make(chan struct{})
-		go f.restartLater(context.WithoutCancel(ctx), f.stop, f.restarted)
-	}
-	return nil
-}
-
-func (f *Kill) restartLater(ctx context.Context, stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	t := time.NewTimer(f.RestartAfter)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-stop:
-		return
-	}
-	if !running(f.Target) {
-		f.restartErr = f.Target.Restart(ctx)
-	}
-}
-
-// Verify reports whether the killed process is gone.
-func (f *Kill) Verify(context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.victim.PID == 0 {
-		return f.errorf("not injected")
-	}
-	if f.victim.Same() {
-		return f.errorf("pid %d is still alive", f.victim.PID)
-	}
-	return nil
-}
-
-// Revert cancels a pending restart (or waits for one under way) and restarts the service
-// if it is not running.
-func (f *Kill) Revert(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var errs []error
-	if f.stop != nil {
-		close(f.stop)
-		select {
-		case <-f.restarted:
-		case <-ctx.Done():
-			return f.errorf("waiting for the restart under way: %w", ctx.Err())
-		}
-		if f.restartErr != nil && running(f.Target) {
-			f.restartErr = nil
-		}
-		f.stop, f.restarted = nil, nil
-	}
-	if f.victim.PID != 0 && !survives(f.Target, f.victim) {
-		if err := f.Target.Restart(ctx); err != nil {
-			errs = append(errs, f.errorf("restart: %w", err))
-		}
-	}
-	if len(errs) == 0 {
-		f.victim = chaos.Proc{}
-		errs = append(errs, f.end())
-	}
-	return errors.Join(errs...)
-}
-
-// Inject stops the process group and returns once the process is stopped.
-func (f *Pause) Inject(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.paused.PID != 0 {
-		return nil
-	}
-	if !running(f.Target) {
-		return f.errorf("not running")
-	}
-	proc, err := identify(f.Target)
-	if err != nil {
-		return f.errorf("%w", err)
-	}
-	if err := f.begin(ctx, chaos.Entry{Paused: []chaos.Proc{proc}}); err != nil {
-		return err
-	}
-	f.paused = proc
-	if err := proc.Signal(syscall.SIGSTOP); err != nil {
-		return f.errorf("SIGSTOP: %w", err)
-	}
-	if !waitFor(ctx, signalWait, func() bool { return chaos.ProcState(proc.PID) == 'T' || !proc.Same() }) {
-		return f.errorf("pid %d not stopped after SIGSTOP", proc.PID)
-	}
-	if !proc.Same() {
-		return f.errorf("pid %d exited", proc.PID)
-	}
-	return nil
-}
-
-// Verify reports whether the process is stopped.
-func (f *Pause) Verify(context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.paused.PID == 0 {
-		return f.errorf("not injected")
-	}
-	if s := chaos.ProcState(f.paused.PID); s != 'T' || !f.paused.Same() {
-		return f.errorf("pid %d is in state %q, not stopped", f.paused.PID, s)
-	}
-	return nil
-}
-
-// Revert sends SIGCONT if the paused process is still there.
-func (f *Pause) Revert(context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.paused.PID != 0 && f.paused.Same() {
-		if err := f.paused.Signal(syscall.SIGCONT); err != nil {
-			return f.errorf("SIGCONT: %w", err)
-		}
-	}
-	f.paused = chaos.Proc{}
-	return f.end()
-}
-
-// Inject sends SIGTERM to the process group.
-func (f *Terminate) Inject(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.victim.PID != 0 {
-		return nil
-	}
-	proc, err := f.signal(ctx, syscall.SIGTERM)
-	if proc.PID != 0 {
-		f.victim = proc
-	}
-	return err
-}
-
-// Revert waits up to Grace for the terminated process to exit and restarts the service
-// if it is not running. A process that ignored SIGTERM is left alone.
-func (f *Terminate) Revert(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.victim.PID != 0 {
-		waitFor(ctx, f.Grace, func() bool { return !survives(f.Target, f.victim) })
-		if !survives(f.Target, f.victim) {
-			if err := f.Target.Restart(ctx); err != nil {
-				return f.errorf("restart: %w", err)
-			}
-		}
-	}
-	f.victim = chaos.Proc{}
-	return f.end()
-}
-
-// Inject restarts the service and returns once it is ready again.
-func (f *Restart) Inject(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.begin(ctx, chaos.Entry{}); err != nil {
-		return err
-	}
-	f.injected = true
-	if err := f.Target.Restart(ctx); err != nil {
-		return f.errorf("%w", err)
-	}
-	return nil
-}
-
-// Revert restarts the service if it is not running (a failed restart).
-func (f *Restart) Revert(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.injected && !running(f.Target) {
-		if err := f.Target.Restart(ctx); err != nil {
-			return f.errorf("%w", err)
-		}
-	}
-	f.injected = false
-	return f.end()
 }

@@ -157,7 +157,7 @@ func TestStressFaultsConform(t *testing.T) {
 				t.Fatal(err)
 			}
 			chaostest.Run(t, func(t *testing.T) (chaos.Fault, chaostest.Probe) {
-				f := chaostest.MustNew(t, tt.kind, env(j, nil), tt.params).(*Stress)
+				f := chaostest.MustNew(t, tt.kind, env(j, nil), tt.params).(*stress)
 				var last int
 				return f, chaostest.Probe{
 					InEffect: func() error {
@@ -216,7 +216,7 @@ func TestStressMainArgs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	var out strings.Builder
-	if err := StressMain(ctx, []string{"cpu", "--workers", "1", "--load", "10"}, &out); err != nil || !strings.Contains(out.String(), StressReady) {
+	if err := StressMain(ctx, []string{"cpu", "--workers", "1", "--load", "10"}, &out); err != nil || !strings.Contains(out.String(), stressReady) {
 		t.Errorf("StressMain(cpu) = %v, printed %q", err, out.String())
 	}
 }
@@ -236,13 +236,13 @@ func TestCgroupLimitsConform(t *testing.T) {
 	} {
 		t.Run(tt.kind, func(t *testing.T) {
 			t.Parallel()
-			h, err := FindCgroup(tt.controller)
+			h, err := findCgroup(tt.controller)
 			if err != nil {
 				t.Skipf("cgroup limits unavailable here: %v", err)
 			}
 			s := startHelper(t, "svc")
 			inCgroup := func() error {
-				dir, err := CgroupDir(tt.controller, s.PID())
+				dir, err := cgroupDir(tt.controller, s.PID())
 				if err != nil {
 					return err
 				}
@@ -289,7 +289,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 	}
 	e := env(j, []*Proxy{p}, s)
 	pause := chaostest.MustNew(t, "pause", e, "{service: svc}")
-	stress := chaostest.MustNew(t, "cpu_stress", e, "{workers: 1, load: 10}").(*Stress)
+	stress := chaostest.MustNew(t, "cpu_stress", e, "{workers: 1, load: 10}").(*stress)
 	latency := chaostest.MustNew(t, "latency", e, "{service: api, delay: 10ms}")
 	for _, f := range []chaos.Fault{pause, stress, latency} {
 		if err := f.Inject(t.Context()); err != nil {

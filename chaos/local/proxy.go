@@ -86,12 +86,12 @@ type attached struct {
 // atomic load. active is false when nothing is attached.
 type state struct {
 	active     bool
-	latency    [2][]*Latency // by dirIndex
+	latency    [2][]*latency // by dirIndex
 	bandwidth  [2][]*bucket
 	reset      bool
 	blackhole  bool
-	httpErrors []*HTTPError
-	httpDelays []*HTTPDelay
+	httpErrors []*httpError
+	httpDelays []*httpDelay
 	slowClose  time.Duration
 	// detached is closed when a toxic is detached from this snapshot, waking requests
 	// that sleep or hang because of it.
@@ -160,7 +160,7 @@ func (p *Proxy) Stats() Stats {
 	return Stats{Connections: p.nConns.Load(), Requests: p.nRequests.Load(), Disrupted: p.nDisrupted.Load(), Open: open}
 }
 
-// Attach adds t and returns its id for Detach once it is in effect: a Reset has reset
+// Attach adds t and returns its id for Detach once it is in effect: a reset has reset
 // every open connection by then. HTTP-only toxics on a TCP proxy, invalid values and a
 // closed proxy are errors.
 func (p *Proxy) Attach(t Toxic) (uint64, error) {
@@ -178,7 +178,7 @@ func (p *Proxy) Attach(t Toxic) (uint64, error) {
 	old := p.state.Load()
 	p.state.Store(p.build(old.detached))
 	var victims []*conn
-	if _, isReset := t.(*Reset); isReset {
+	if _, isReset := t.(*reset); isReset {
 		for c := range p.conns {
 			victims = append(victims, c)
 		}
@@ -261,88 +261,22 @@ func (p *Proxy) Close() error {
 
 // prepare validates t and sets up its generator or buckets.
 func (p *Proxy) prepare(t Toxic) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("proxy %s: "+format, append([]any{p.name}, args...)...)
+	if t == nil {
+		return p.errorf("nil toxic")
 	}
-	switch t := t.(type) {
-	case *Latency:
-		if t.Delay < 0 || t.Jitter < 0 {
-			return bad("latency: negative delay or jitter")
-		}
-		if t.Direction&Both == 0 {
-			t.Direction = Downstream
-		}
-		t.rng.init(t.Seed, 1)
-	case *Bandwidth:
-		if t.BytesPerSecond <= 0 {
-			return bad("bandwidth: bytes per second must be > 0")
-		}
-		if t.Direction&Both == 0 {
-			t.Direction = Downstream
-		}
-		for i, d := range []Direction{Upstream, Downstream} {
-			if t.Direction&d != 0 {
-				t.bucket[i] = newBucket(t.BytesPerSecond)
-			}
-		}
-	case *HTTPError:
-		if p.mode != HTTP {
-			return bad("http_error needs a proxy in http mode")
-		}
-		if t.Status < 100 || t.Status > 599 || t.Rate < 0 || t.Rate > 1 {
-			return bad("http_error: status must be 100–599 and rate 0–1")
-		}
-		t.rng.init(t.Seed, 2)
-	case *HTTPDelay:
-		if p.mode != HTTP {
-			return bad("http_delay needs a proxy in http mode")
-		}
-		if t.Delay < 0 || t.Rate < 0 || t.Rate > 1 {
-			return bad("http_delay: delay must be >= 0 and rate 0–1")
-		}
-		t.rng.init(t.Seed, 3)
-	case *SlowClose:
-		if t.Delay < 0 {
-			return bad("slow_close: negative delay")
-		}
-	case *Reset, *Blackhole:
-	case nil:
-		return bad("nil toxic")
-	default:
-		return bad("unknown toxic %T", t)
-	}
-	return nil
+	return t.prepare(p)
+}
+
+// errorf returns an error about the proxy.
+func (p *Proxy) errorf(format string, args ...any) error {
+	return fmt.Errorf("proxy %s: "+format, append([]any{p.name}, args...)...)
 }
 
 // build makes the snapshot of p.toxics; p.mu is held.
 func (p *Proxy) build(detached chan struct{}) *state {
 	s := &state{active: len(p.toxics) > 0, detached: detached}
 	for _, a := range p.toxics {
-		switch t := a.t.(type) {
-		case *Latency:
-			if t.Direction&Upstream != 0 {
-				s.latency[up] = append(s.latency[up], t)
-			}
-			if t.Direction&Downstream != 0 {
-				s.latency[down] = append(s.latency[down], t)
-			}
-		case *Bandwidth:
-			for i, b := range t.bucket {
-				if b != nil {
-					s.bandwidth[i] = append(s.bandwidth[i], b)
-				}
-			}
-		case *Reset:
-			s.reset = true
-		case *Blackhole:
-			s.blackhole = true
-		case *HTTPError:
-			s.httpErrors = append(s.httpErrors, t)
-		case *HTTPDelay:
-			s.httpDelays = append(s.httpDelays, t)
-		case *SlowClose:
-			s.slowClose = max(s.slowClose, t.Delay)
-		}
+		a.t.apply(s)
 	}
 	return s
 }

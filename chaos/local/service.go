@@ -36,8 +36,8 @@ func NewService(spec services.Spec, p *services.Process, emit func(services.Even
 	return &Service{spec: spec, emit: emit, current: p}
 }
 
-// StartService starts spec with services.Start and wraps the process.
-func StartService(ctx context.Context, spec services.Spec, emit func(services.Event)) (*Service, error) {
+// startService starts spec with services.Start and wraps the process.
+func startService(ctx context.Context, spec services.Spec, emit func(services.Event)) (*Service, error) {
 	p, err := services.Start(ctx, spec, emit)
 	if err != nil {
 		return nil, err

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,14 +19,14 @@ import (
 	"github.com/gauntletbench/gauntlet/chaos"
 )
 
-// StressReady is the line a stress child prints on stdout once its load is running.
-const StressReady = "gauntlet-stress: ready"
+// stressReady is the line a stress child prints on stdout once its load is running.
+const stressReady = "gauntlet-stress: ready"
 
 // stressStartLimit bounds how long a stress child may take to report ready.
 const stressStartLimit = 15 * time.Second
 
 // StressMain runs a stress child: args are what follows "stress" on its command line,
-// "cpu --workers N --load PCT" or "memory --bytes SIZE". It prints StressReady to out
+// "cpu --workers N --load PCT" or "memory --bytes SIZE". It prints stressReady to out
 // once the load runs and returns when ctx is done or the parent process dies (the child
 // polls for being orphaned, so a SIGKILLed gauntlet leaves no stress behind). The CLI's
 // hidden `gauntlet stress` command calls it with its arguments untouched
@@ -46,7 +45,7 @@ func StressMain(ctx context.Context, args []string, out io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go watchParent(ctx, cancel)
-	ready := func() { fmt.Fprintln(out, StressReady) }
+	ready := func() { fmt.Fprintln(out, stressReady) }
 	switch args[0] {
 	case "cpu":
 		workers := fs.Int("workers", 1, "busy workers (one OS thread each)")
@@ -54,14 +53,14 @@ func StressMain(ctx context.Context, args []string, out io.Writer) error {
 		if err := fs.Parse(args[1:]); err != nil {
 			return fmt.Errorf("stress cpu: %w", err)
 		}
-		return RunCPUStress(ctx, *workers, *load, ready)
+		return runCPUStress(ctx, *workers, *load, ready)
 	case "memory":
 		var size chaos.ByteSize
 		fs.TextVar(&size, "bytes", chaos.ByteSize(0), "bytes to allocate and touch, e.g. 256MiB")
 		if err := fs.Parse(args[1:]); err != nil {
 			return fmt.Errorf("stress memory: %w", err)
 		}
-		return RunMemoryStress(ctx, int64(size), ready)
+		return runMemoryStress(ctx, int64(size), ready)
 	}
 	return fmt.Errorf("stress: unknown kind %q (want cpu or memory)", args[0])
 }
@@ -87,9 +86,9 @@ func watchParent(ctx context.Context, cancel context.CancelFunc) {
 // stressPeriod is the duty cycle of a CPU worker.
 const stressPeriod = 100 * time.Millisecond
 
-// RunCPUStress keeps workers OS threads busy loadPct percent of the time (in 100 ms duty
+// runCPUStress keeps workers OS threads busy loadPct percent of the time (in 100 ms duty
 // cycles) until ctx is done. ready, if not nil, is called once the workers run.
-func RunCPUStress(ctx context.Context, workers, loadPct int, ready func()) error {
+func runCPUStress(ctx context.Context, workers, loadPct int, ready func()) error {
 	if workers < 1 || loadPct < 1 || loadPct > 100 {
 		return fmt.Errorf("stress cpu: workers must be >= 1 and load 1–100, got %d and %d", workers, loadPct)
 	}
@@ -124,9 +123,9 @@ func RunCPUStress(ctx context.Context, workers, loadPct int, ready func()) error
 	return nil
 }
 
-// RunMemoryStress allocates size bytes, writes to every page so they are resident, and
+// runMemoryStress allocates size bytes, writes to every page so they are resident, and
 // holds them until ctx is done. ready, if not nil, is called once every page is touched.
-func RunMemoryStress(ctx context.Context, size int64, ready func()) error {
+func runMemoryStress(ctx context.Context, size int64, ready func()) error {
 	if size <= 0 {
 		return fmt.Errorf("stress memory: bytes must be > 0, got %d", size)
 	}
@@ -143,54 +142,10 @@ func RunMemoryStress(ctx context.Context, size int64, ready func()) error {
 	return nil
 }
 
-// Parameters of the resource fault kinds. They act on the host, not on a service.
-type (
-	// CPUStressParams are the parameters of "cpu_stress".
-	CPUStressParams struct {
-		// Workers is the number of busy threads; default 1.
-		Workers int `yaml:"workers"`
-		// Load is the percentage of each worker's time spent busy, 1–100; default 100.
-		Load int `yaml:"load"`
-	}
-	// MemoryStressParams are the parameters of "memory_stress".
-	MemoryStressParams struct {
-		Bytes chaos.ByteSize `yaml:"bytes"`
-	}
-)
-
-func init() {
-	chaos.Register("cpu_stress", func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
-		p := CPUStressParams{}
-		if err := decode(&p); err != nil {
-			return nil, err
-		}
-		if p.Workers == 0 {
-			p.Workers = 1
-		}
-		if p.Load == 0 {
-			p.Load = 100
-		}
-		if p.Workers < 1 || p.Load < 1 || p.Load > 100 {
-			return nil, fmt.Errorf("cpu_stress: workers must be >= 1 and load 1–100")
-		}
-		return NewStress("cpu_stress", env.Journal(), "cpu", "--workers", strconv.Itoa(p.Workers), "--load", strconv.Itoa(p.Load)), nil
-	})
-	chaos.Register("memory_stress", func(env chaos.Env, decode func(any) error) (chaos.Fault, error) {
-		var p MemoryStressParams
-		if err := decode(&p); err != nil {
-			return nil, err
-		}
-		if p.Bytes <= 0 {
-			return nil, fmt.Errorf("memory_stress: bytes must be > 0")
-		}
-		return NewStress("memory_stress", env.Journal(), "memory", "--bytes", strconv.FormatInt(int64(p.Bytes), 10)), nil
-	})
-}
-
-// Stress runs a stress child process, `<this executable> stress ARGS…`, while injected.
+// stress runs a stress child process, `<this executable> stress ARGS…`, while injected.
 // The child leads its own process group, gets SIGKILL if gauntlet's thread that started
 // it dies (Pdeathsig) and exits by itself when orphaned.
-type Stress struct {
+type stress struct {
 	Kind string
 	Args []string // after the executable, starting with "stress"
 
@@ -203,17 +158,17 @@ type Stress struct {
 }
 
 var (
-	_ chaos.Fault    = (*Stress)(nil)
-	_ chaos.Verifier = (*Stress)(nil)
+	_ chaos.Fault    = (*stress)(nil)
+	_ chaos.Verifier = (*stress)(nil)
 )
 
-// NewStress returns a stress fault running the child with args after "stress".
-func NewStress(kind string, journal *chaos.Journal, args ...string) *Stress {
-	return &Stress{Kind: kind, Args: append([]string{"stress"}, args...), journal: journal}
+// newStress returns a stress fault running the child with args after "stress".
+func newStress(kind string, journal *chaos.Journal, args ...string) *stress {
+	return &stress{Kind: kind, Args: append([]string{"stress"}, args...), journal: journal}
 }
 
 // PID returns the child's pid while injected, else 0.
-func (f *Stress) PID() int {
+func (f *stress) PID() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cmd == nil {
@@ -223,7 +178,7 @@ func (f *Stress) PID() int {
 }
 
 // Inject starts the child and returns once it reported that its load runs.
-func (f *Stress) Inject(ctx context.Context) error {
+func (f *stress) Inject(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", f.Kind, err)
 	}
@@ -279,7 +234,7 @@ func (f *Stress) Inject(ctx context.Context) error {
 	defer timer.Stop()
 	select {
 	case s := <-line:
-		if s == StressReady {
+		if s == stressReady {
 			return nil
 		}
 		<-f.exited // stdout closed without the ready line: the child is exiting
@@ -294,7 +249,7 @@ func (f *Stress) Inject(ctx context.Context) error {
 }
 
 // Verify reports whether the child runs.
-func (f *Stress) Verify(context.Context) error {
+func (f *stress) Verify(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cmd == nil {
@@ -309,7 +264,7 @@ func (f *Stress) Verify(context.Context) error {
 }
 
 // Revert kills the child's process group and waits for it.
-func (f *Stress) Revert(ctx context.Context) error {
+func (f *stress) Revert(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cmd != nil {
@@ -329,7 +284,7 @@ func (f *Stress) Revert(ctx context.Context) error {
 }
 
 // String describes the fault.
-func (f *Stress) String() string { return f.Kind + " (" + strings.Join(f.Args, " ") + ")" }
+func (f *stress) String() string { return f.Kind + " (" + strings.Join(f.Args, " ") + ")" }
 
 // tail keeps the last max bytes written to it.
 type tail struct {

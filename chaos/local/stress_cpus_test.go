@@ -28,8 +28,8 @@ func TestStressChildLeavesTheGeneratorsCPUs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || strings.TrimSpace(line) != StressReady {
-		t.Fatalf("stress child said %q, %v; want %q", line, err, StressReady)
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || strings.TrimSpace(line) != stressReady {
+		t.Fatalf("stress child said %q, %v; want %q", line, err, stressReady)
 	}
 	lists, err := affinity.Threads(cmd.Process.Pid)
 	if err != nil || len(lists) == 0 {

@@ -2,7 +2,6 @@ package local
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -20,8 +19,8 @@ const (
 	Both = Upstream | Downstream
 )
 
-// ParseDirection parses "upstream", "downstream", "both"; "" is Downstream.
-func ParseDirection(s string) (Direction, error) {
+// parseDirection parses "upstream", "downstream", "both"; "" is Downstream.
+func parseDirection(s string) (Direction, error) {
 	switch s {
 	case "", "downstream":
 		return Downstream, nil
@@ -45,72 +44,16 @@ func (d Direction) String() string {
 	return fmt.Sprintf("Direction(%d)", uint8(d))
 }
 
-// Toxic is a disturbance attached to a Proxy: one of *Latency, *Bandwidth, *Reset,
-// *Blackhole, *HTTPError, *HTTPDelay, *SlowClose. A toxic value may be attached to one
-// proxy at a time and must not be modified while attached.
-type Toxic interface{ toxic() }
-
-// Latency delays traffic: each HTTP request (HTTP mode) or each chunk read from the socket
-// (TCP mode) waits Delay plus a random deviation, in Direction. Jitter is the half-width of
-// a uniform deviation, or the standard deviation of a normal one; delays never go below 0.
-type Latency struct {
-	Delay, Jitter time.Duration
-	// Normal selects the normal distribution instead of uniform.
-	Normal    bool
-	Direction Direction
-	Seed      uint64
-	rng       lockedRand
+// Toxic is a disturbance attached to a Proxy: one of *latency, *bandwidth, *reset,
+// *blackhole, *httpError, *httpDelay, *slowClose, each defined in its kind's file. A
+// toxic value may be attached to one proxy at a time and must not be modified while
+// attached.
+type Toxic interface {
+	// prepare validates the toxic for proxy p and sets up its generator or buckets.
+	prepare(p *Proxy) error
+	// apply adds the toxic to s, the snapshot the proxy's connections read.
+	apply(s *state)
 }
-
-// Bandwidth limits the proxy's throughput in Direction to BytesPerSecond, shared by all
-// its connections (a token bucket with a burst of a tenth of a second).
-type Bandwidth struct {
-	BytesPerSecond int64
-	Direction      Direction
-	bucket         [2]*bucket // per direction: 0 upstream, 1 downstream
-}
-
-// Reset sends a TCP RST (SO_LINGER 0, then close) on every existing connection when
-// attached and on every new connection while attached.
-type Reset struct{}
-
-// Blackhole accepts connections and reads and discards what clients send, never
-// answering, until detached; responses in flight are discarded too. In HTTP mode a
-// swallowed request is lost: its connection is closed when the blackhole is detached.
-type Blackhole struct{}
-
-// HTTPError answers a fraction Rate (0–1) of requests with Status and a body saying the
-// error was injected, without forwarding them. The draw is per request from a generator
-// seeded with Seed, so keep-alive connections see the rate too. HTTP mode only.
-type HTTPError struct {
-	Status int
-	Rate   float64
-	Seed   uint64
-	rng    lockedRand
-}
-
-// HTTPDelay delays a fraction Rate (0–1) of requests by Delay before forwarding them.
-// HTTP mode only.
-type HTTPDelay struct {
-	Delay time.Duration
-	Rate  float64
-	Seed  uint64
-	rng   lockedRand
-}
-
-// SlowClose waits Delay before the proxy closes a connection (after the other side
-// closed, or after a response marked Connection: close).
-type SlowClose struct {
-	Delay time.Duration
-}
-
-func (*Latency) toxic()   {}
-func (*Bandwidth) toxic() {}
-func (*Reset) toxic()     {}
-func (*Blackhole) toxic() {}
-func (*HTTPError) toxic() {}
-func (*HTTPDelay) toxic() {}
-func (*SlowClose) toxic() {}
 
 // lockedRand is a seeded generator safe for concurrent use.
 type lockedRand struct {
@@ -132,20 +75,6 @@ func (r *lockedRand) normFloat64() float64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.rng.NormFloat64()
-}
-
-// draw returns the delay for one request or chunk.
-func (l *Latency) draw() time.Duration {
-	if l.Jitter <= 0 {
-		return l.Delay
-	}
-	var dev float64
-	if l.Normal {
-		dev = l.rng.normFloat64() * float64(l.Jitter)
-	} else {
-		dev = (2*l.rng.float64() - 1) * float64(l.Jitter)
-	}
-	return time.Duration(math.Max(0, float64(l.Delay)+dev))
 }
 
 // hit reports whether this request is one of the Rate fraction.

@@ -15,9 +15,9 @@ import (
 	"github.com/gauntletbench/gauntlet/chaos/faultkind"
 )
 
-// everyFaultScenario is a valid scenario with one fault of every kind, each with its
-// descriptor's example parameters: on a local service, on the host, or on a Kubernetes
-// service for the kinds only Chaos Mesh provides.
+// everyFaultScenario is a valid scenario with a fault of every kind, each with its
+// descriptor's example parameters: on a local service (or the host) where gauntlet
+// provides the kind, and on a Kubernetes service where Chaos Mesh does.
 func everyFaultScenario() string {
 	var b strings.Builder
 	b.WriteString(`allow_remote: true
@@ -28,16 +28,24 @@ load: {stages: [{for: 10s, rate: 10}]}
 requests: [{url: "${api}/ping"}]
 faults:
 `)
+	fault := func(kind, service, example string) {
+		params := strings.TrimSuffix(strings.TrimPrefix(example, "{"), "}")
+		if service != "" {
+			params = strings.TrimSuffix("service: "+service+", "+params, ", ")
+		}
+		fmt.Fprintf(&b, "  - {at: 1s, for: 1s, %s: {%s}}\n", kind, params)
+	}
 	for _, k := range faultkind.All() {
-		params := strings.TrimSuffix(strings.TrimPrefix(k.Example, "{"), "}")
 		switch k.Where {
 		case faultkind.Host:
+			fault(k.Name, "", k.Example)
 		case faultkind.Cluster:
-			params = strings.TrimSuffix("service: cart, "+params, ", ")
 		default:
-			params = strings.TrimSuffix("service: api, "+params, ", ")
+			fault(k.Name, "api", k.Example)
 		}
-		fmt.Fprintf(&b, "  - {at: 1s, for: 1s, %s: {%s}}\n", k.Name, params)
+		if k.ChaosMesh != "" {
+			fault(k.Name, "cart", k.Example)
+		}
 	}
 	return b.String()
 }
@@ -77,6 +85,12 @@ func TestValidateOpensNoSocket(t *testing.T) {
 	}
 
 	path := writeFile(t, "every-fault.yaml", everyFaultScenario())
+	mapped := 0
+	for _, k := range faultkind.All() {
+		if k.ChaosMesh != "" {
+			mapped++
+		}
+	}
 	if code, _, stderr := gauntlet(t, "validate", path); code != 0 {
 		t.Fatalf("validate %s: exit %d\n%s", path, code, stderr)
 	}
@@ -84,6 +98,11 @@ func TestValidateOpensNoSocket(t *testing.T) {
 		out, err := noPorts(ctx, append([]string{filepath.Join(binDir, "gauntlet-kube")}, args...)...).CombinedOutput()
 		if err != nil {
 			t.Errorf("%v where no socket gets a port: %v\n%s", args, err, out)
+		}
+		if args[0] == "chaos" {
+			if got, want := strings.Count(string(out), "\nkind: "), mapped; got != want {
+				t.Errorf("%v printed %d objects; want %d, one per kind Chaos Mesh provides\n%s", args, got, want, out)
+			}
 		}
 	}
 }
