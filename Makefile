@@ -81,10 +81,13 @@ run:
 	@$(MAKE) --no-print-directory build-baseline-go
 	./bin/gauntlet run $(SCENARIO) || [ $$? -eq 3 ]
 
+# go vet compiles what it checks, tests included; with -race it compiles them
+# as make test's -race step does, which then finds them built (a -race vet
+# reads the files a race build reads: race_on_test.go, not race_off_test.go).
 check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
-	$(GO) vet ./...
+	CGO_ENABLED=1 $(GO) vet -race ./...
 	$(GO) vet -tags kubernetes ./cmd/gauntlet
 
 # -race needs cgo; tests build the binaries they run themselves. The two

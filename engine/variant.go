@@ -55,8 +55,9 @@ func (e *engine) runVariant(ctx context.Context, variant string) (err error) {
 	runErr, revertErr, aborted := e.drive(ctx, runCtx, crash, variant, l, t0)
 	prober.stop(context.WithoutCancel(ctx))
 	err = end(outcome(ctx, runCtx, runErr, revertErr, aborted))
-	if revertErr != nil && (err == nil || errors.Is(err, ErrInterrupted)) {
-		// A fault left in effect outweighs an interruption.
+	if revertErr != nil && errors.Is(err, ErrInterrupted) {
+		// The record says the run was interrupted; the caller must still
+		// learn that a fault stayed in effect.
 		err = revertErr
 	}
 	return err

@@ -101,15 +101,15 @@ type CPUSets struct {
 	Shared    string `json:"shared,omitempty"`
 }
 
-// Pinned reports whether the generator and the services ran apart.
-func (c *CPUSets) Pinned() bool { return c != nil && c.Generator != "" && c.Services != "" }
+// pinned reports whether the generator and the services ran apart.
+func (c *CPUSets) pinned() bool { return c != nil && c.Generator != "" && c.Services != "" }
 
 // String says in words where the generator and the services ran.
 func (c *CPUSets) String() string {
 	switch {
 	case c == nil:
 		return ""
-	case c.Pinned():
+	case c.pinned():
 		return "generator on CPU " + c.Generator + ", services on CPU " + c.Services
 	}
 	return "generator and services share the CPUs (" + c.Shared + ")"

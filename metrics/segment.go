@@ -51,9 +51,9 @@ func (s Segment) Share(c int64) int64 {
 	return c*i/n - c*(i-1)/n
 }
 
-// Fraction is the segment's share of an arrival rate, 1/n; 1 for the whole
+// fraction is the segment's share of an arrival rate, 1/n; 1 for the whole
 // load and for nil.
-func (s *Segment) Fraction() float64 {
+func (s *Segment) fraction() float64 {
 	if s == nil || s.Whole() {
 		return 1
 	}

@@ -108,7 +108,7 @@ type cpuLoad struct {
 // processes. Sharing the CPUs it judges the peaks: the generator's when it
 // used ≥ 90 % of a core, else the host's when all CPUs were ≥ 90 % busy.
 func saturation(l cpuLoad) (by, text string) {
-	if l.sets.Pinned() {
+	if l.sets.pinned() {
 		own := l.genMean / float64(max(l.genCPUs, 1))
 		switch {
 		case own >= generatorCPUSaturated:
@@ -154,7 +154,7 @@ func summarizeStages(h *Header, run *Run) ([]StageSummary, error) {
 	genBusy := readingSeries(run, OwnerHost, "generator_cpus_busy_ratio")
 	svcBusy := readingSeries(run, OwnerHost, "services_cpus_busy_ratio")
 	genCPUs := 0
-	if h.CPUSets.Pinned() {
+	if h.CPUSets.pinned() {
 		if set, err := affinity.Parse(h.CPUSets.Generator); err == nil {
 			genCPUs = len(set)
 		}
@@ -177,7 +177,7 @@ func summarizeStages(h *Header, run *Run) ([]StageSummary, error) {
 		}
 		l := cpuLoad{sets: h.CPUSets, genCPUs: genCPUs, genMean: orZero(gen.Mean(from, to)), genPeak: ss.GeneratorCPUPeak,
 			genBusy: orZero(genBusy.Mean(from, to)), svcBusy: orZero(svcBusy.Mean(from, to)), hostPeak: ss.HostCPUPeak}
-		if h.CPUSets.Pinned() {
+		if h.CPUSets.pinned() {
 			ss.GeneratorCPUsBusy, ss.ServicesCPUsBusy = l.genBusy, l.svcBusy
 		}
 		ss.SaturatedBy, ss.Saturated = saturation(l)

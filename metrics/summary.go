@@ -396,7 +396,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 		})
 	}
 	if planS > 0 {
-		rs.PlannedRPS = planHits / planS * h.Segment.Fraction()
+		rs.PlannedRPS = planHits / planS * h.Segment.fraction()
 	}
 	serviceResources(run, from, to, allRequests, rs.Services)
 	rc := DefaultRecovery

@@ -43,7 +43,6 @@ type Search struct {
 	Pause time.Duration
 
 	notes   func(line any)
-	figures metrics.ProbeFigures // of the last probe
 	probing atomic.Pointer[Open] // the probe running, for InFlight
 }
 
@@ -90,7 +89,7 @@ func (s *Search) Run(ctx context.Context, out *metrics.Sink) error {
 			s.stopped(metrics.SearchInterrupted)
 			return nil
 		}
-		p, exhausted := s.probe(ctx, k, rate, out)
+		p, f, exhausted := s.probe(ctx, k, rate, out)
 		s.note(p)
 		switch {
 		case p.Interrupted:
@@ -101,8 +100,8 @@ func (s *Search) Run(ctx context.Context, out *metrics.Sink) error {
 			return nil
 		}
 		next = time.Now().Add(pause)
-		pass, gen, _ := s.Plan.Judge(s.figures)
-		if !pass && retries < s.Plan.Retries && s.figures.P50.Seconds()*1000 <= s.Plan.SLOP99Ms {
+		pass, gen, _ := s.Plan.Judge(f)
+		if !pass && retries < s.Plan.Retries && f.P50.Seconds()*1000 <= s.Plan.SLOP99Ms {
 			// One stall on a shared machine (of the target or of the
 			// generator) should not decide the search: when only the tail
 			// missed, probe the same rate again; it counts as bad only if
@@ -120,9 +119,10 @@ func (s *Search) Run(ctx context.Context, out *metrics.Sink) error {
 	}
 }
 
-// probe runs probe k at rate and returns its record line, and whether a
-// unique data feeder ran out; s.figures holds what it measured.
-func (s *Search) probe(ctx context.Context, k int, rate float64, out *metrics.Sink) (_ metrics.Probe, exhausted bool) {
+// probe runs probe k at rate and returns its record line, what it
+// measured, and whether a unique data feeder ran out.
+func (s *Search) probe(ctx context.Context, k int, rate float64,
+	out *metrics.Sink) (_ metrics.Probe, _ metrics.ProbeFigures, exhausted bool) {
 	warm := s.Plan.WarmupS
 	stages := []metrics.Stage{{ForS: s.Plan.ProbeS - warm, Rate: rate}}
 	if warm > 0 {
@@ -170,10 +170,9 @@ func (s *Search) probe(ctx context.Context, k int, rate float64, out *metrics.Si
 		f.GeneratorCPU = (processCPU() - cpu0).Seconds() / wall
 	}
 	f.InFlightCapped = run.capped.Load()
-	s.figures = f
 	return metrics.Probe{Index: k, OfferedRPS: rate, StartS: shift.Seconds(), WarmupS: warm,
 		ForS: s.Plan.ProbeS, WarmupStage: 2 * k, Stage: 2*k + 1, GeneratorCPU: round3(f.GeneratorCPU),
-		InFlightCapped: f.InFlightCapped, Interrupted: ctx.Err() != nil}, run.exhausted.Load()
+		InFlightCapped: f.InFlightCapped, Interrupted: ctx.Err() != nil}, f, run.exhausted.Load()
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
