@@ -99,13 +99,14 @@ KUBE_PKGS := ./chaos/chaosmesh ./kube
 # Figures a -race build cannot measure, tested without it, one package at a
 # time so that none measures while another keeps the CPUs busy: the capacity
 # search's accuracy, the open model's schedule lag, the gate's error rates
-# over 300 trials.
-NORACE_TESTS := TestSearchFindsKnownCapacity|TestOpenKeepsTheSchedule|TestOpenLatencyIsLagPlusServiceTimeThroughAStall|TestRegressErrorRates
+# over 300 trials, a fault's measured impact and time to recover, and the gate
+# on real runs.
+NORACE_TESTS := TestSearchFindsKnownCapacity|TestOpenKeepsTheSchedule|TestOpenLatencyIsLagPlusServiceTimeThroughAStall|TestRegressErrorRates|TestFaultImpactIsMeasured|TestGateOnRealRuns
 
 test: tools-test build check
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 9m $$($(GO) list ./... | grep -v -e /chaos/chaosmesh -e /kube$$)
 	$(GO) test -count=1 -timeout 5m $(KUBE_PKGS)
-	$(GO) test -count=1 -p 1 -timeout 9m -run '^($(NORACE_TESTS))$$' ./engine ./runners ./gates
+	$(GO) test -count=1 -p 1 -timeout 9m -run '^($(NORACE_TESTS))$$' ./engine ./runners ./gates ./cmd/gauntlet
 
 # Plant known bugs in the measurement core one at a time and run the tests
 # that must catch each (scripts/mutants); fails when one goes uncaught.

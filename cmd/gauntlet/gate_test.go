@@ -93,10 +93,11 @@ func verdictOf(d gates.Decision, metric string) string {
 
 // TestGateOnRealRuns runs the Go micro baseline for real: an unchanged
 // handler passes, a handler 25% slower (/sleep?ms=5 against ms=4) regresses
-// on latency. GAUNTLET_GATE_REPEATS repeats it (the report quotes 10).
+// on latency. GAUNTLET_GATE_REPEATS repeats it (the report quotes 10). make
+// test runs it without -race, with no other test package running.
 func TestGateOnRealRuns(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs real load")
+	if raceEnabled || testing.Short() {
+		t.Skip("compares real runs' latency: run without -race and -short (make test does)")
 	}
 	// Not parallel: the two sides of a comparison should see the same machine.
 	repeats := 1
