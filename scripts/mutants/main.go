@@ -92,9 +92,13 @@ var mutants = []mutant{
 		to:   "a.lag.Record(res.Latency())",
 		pkg:  "./metrics", tests: []string{"TestSummaryPercentilesOfAKnownDistribution"}},
 	{id: "rps-over-a-longer-window", file: "metrics/summary.go",
-		from: "RPS: perSecond(total.requests, dur)",
-		to:   "RPS: perSecond(total.requests, dur+1)",
+		from: "RPS: perSecond(total.requests, perS)",
+		to:   "RPS: perSecond(total.requests, perS+1)",
 		pkg:  "./metrics", tests: []string{"TestSummarizeExcludesWarmupAndCounts"}},
+	{id: "rate-over-the-plan-when-sent-late", file: "metrics/summary.go",
+		from: "if spill := total.sentUntil - to; spill > 0 {",
+		to:   "if spill := 0.0; spill > 0 {",
+		pkg:  "./metrics", tests: []string{"TestRateIsOverTheTimeTheRequestsTookToSend"}},
 	{id: "ramp-twice-as-steep", file: "runners/pacer.go",
 		from: "a := (st.Rate - p.r0[i]) / (2 * st.ForS)",
 		to:   "a := (st.Rate - p.r0[i]) / st.ForS",
@@ -119,7 +123,7 @@ var mutants = []mutant{
 		from: "if hit(&e.rng, e.Rate) {",
 		to:   "if hit(&e.rng, e.Rate/2) {",
 		pkg:  "./chaos/local", tests: []string{"TestHTTPFaultShares"}},
-	{id: "recorder-unguarded", file: "engine/engine.go",
+	{id: "recorder-unguarded", file: "engine/variant.go",
 		from: `runners.Guard("recorder", crash, func() { err = rec.Consume(results, loadDone) })`,
 		to:   `err = rec.Consume(results, loadDone)`,
 		pkg:  "./engine", tests: []string{"TestPanicStopsTheRunAndCleansUp"}},
@@ -160,14 +164,8 @@ func run(only string, keep bool) error {
 			return fmt.Errorf("-only %s: unknown mutant id", only)
 		}
 	}
-	for _, m := range todo {
-		src, err := os.ReadFile(m.file)
-		if err != nil {
-			return fmt.Errorf("%s: %w", m.id, err)
-		}
-		if n := bytes.Count(src, []byte(m.from)); n != 1 {
-			return fmt.Errorf("%s: %s has its snippet %d times, want exactly once: update the row for the code as it is now\n  snippet: %q", m.id, m.file, n, m.from)
-		}
+	if err := checkSnippets(todo, "."); err != nil {
+		return err
 	}
 	dir, err := copyTree()
 	if err != nil {
@@ -230,6 +228,21 @@ func run(only string, keep bool) error {
 
 // copyTree copies the files git tracks (with their working-tree changes) and
 // untracked, not ignored ones into a scratch folder.
+// checkSnippets makes sure each mutant's snippet is in its file (under root)
+// exactly once, so that the mutant plants the bug it names.
+func checkSnippets(ms []mutant, root string) error {
+	for _, m := range ms {
+		src, err := os.ReadFile(filepath.Join(root, m.file))
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.id, err)
+		}
+		if n := bytes.Count(src, []byte(m.from)); n != 1 {
+			return fmt.Errorf("%s: %s has its snippet %d times, want exactly once: update the row for the code as it is now\n  snippet: %q", m.id, m.file, n, m.from)
+		}
+	}
+	return nil
+}
+
 func copyTree() (string, error) {
 	out, err := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
 	if err != nil {
