@@ -43,6 +43,7 @@ func TestLatencyOnTheGRPCInventoryHop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the order chain twice")
 	}
+	t.Parallel()
 	path := writeFile(t, "grpc-hop.yaml", grpcHopScenario)
 	code, out, stderr := gauntlet(t, "run", path, "--output", "json", "--out", t.TempDir())
 	if code != exitOK {
