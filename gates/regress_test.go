@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -224,10 +223,6 @@ func TestRegressErrorRates(t *testing.T) {
 		t.Skip("statistical trials: run without -race and -short")
 	}
 	t.Parallel()
-	// Each trial writes and decodes a few hundred interval histograms, a
-	// large allocation each, soon garbage: collecting at the default pace
-	// took more than half of the test's time. What stays live is small.
-	defer debug.SetGCPercent(debug.SetGCPercent(800))
 	trials := 300
 	if v, err := strconv.Atoi(os.Getenv("GAUNTLET_TRIALS")); err == nil && v > 0 {
 		trials = v
