@@ -21,7 +21,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -288,6 +290,21 @@ func copyFile(from, to string) error {
 	return out.Close()
 }
 
+// killMarked kills every process whose environment holds mark (on Linux,
+// read from /proc; elsewhere nothing is found).
+func killMarked(mark string) {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		env, err := os.ReadFile(filepath.Join(d, "environ"))
+		if err != nil || !slices.ContainsFunc(bytes.Split(env, []byte{0}), func(v []byte) bool { return string(v) == mark }) {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(d)); err == nil && pid != os.Getpid() {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
 var failLine = regexp.MustCompile(`^\s*--- FAIL: (\S+)`)
 
 // crashLine starts the report of a panic that killed the test binary.
@@ -300,8 +317,13 @@ var crashLine = regexp.MustCompile(`^panic: `)
 func goTest(dir, pkg string, tests []string) (failed []string, problem string) {
 	cmd := exec.Command("go", "test", "-count=1", "-v", "-run", "^("+strings.Join(tests, "|")+")$", pkg)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	// A mutant that removes a panic guard kills the test binary mid-run, and
+	// the services its test started live on: they inherit this mark in their
+	// environment, and are stopped by it once the run is over.
+	mark := fmt.Sprintf("GAUNTLET_MUTANTS_RUN=%d-%d", os.Getpid(), time.Now().UnixNano())
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", mark)
 	out, err := cmd.CombinedOutput()
+	killMarked(mark)
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	crashed := false
 	for sc.Scan() {
