@@ -271,12 +271,7 @@ func TestTerminateDrainsAcceptedRequests(t *testing.T) {
 func TestFullLinkTagCoverage(t *testing.T) {
 	t.Parallel()
 	path := writeFile(t, "chain.yaml", `name: chain
-services:
-  gateway:   {baseline: gateway, depends_on: [order]}
-  order:     {baseline: order, depends_on: [inventory, payment]}
-  inventory: {baseline: inventory}
-  payment:   {baseline: payment}
-load:
+`+orderChain+`load:
   stages:
     - {for: 3s, rate: 100}
   tag: {value: "run-${run_id}"}

@@ -9,12 +9,7 @@ import (
 // a second with 200 ms of latency on the inventory hop for 3 of its 7 seconds.
 const grpcHopScenario = `name: grpc-hop
 variants: [go, go-grpc]
-services:
-  gateway:   {baseline: gateway, depends_on: [order]}
-  order:     {baseline: order, depends_on: [inventory, payment]}
-  inventory: {baseline: inventory}
-  payment:   {baseline: payment}
-load:
+` + orderChain + `load:
   stages: [{for: 7s, rate: 100}]
   timeout: 3s
   seed: 7

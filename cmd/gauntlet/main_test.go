@@ -20,6 +20,15 @@ import (
 	"github.com/gauntletbench/gauntlet/services"
 )
 
+// orderChain is the services block of scenarios that start the reference
+// order chain: gateway → order → inventory and payment.
+const orderChain = `services:
+  gateway:   {baseline: gateway, depends_on: [order]}
+  order:     {baseline: order, depends_on: [inventory, payment]}
+  inventory: {baseline: inventory}
+  payment:   {baseline: payment}
+`
+
 // binDir holds the gauntlet and baseline binaries built once for all tests.
 var binDir string
 

@@ -22,12 +22,7 @@ import (
 // checked against.
 const outageScenario = `name: outage
 variants: [%s]
-services:
-  gateway:   {baseline: gateway, depends_on: [order]}
-  order:     {baseline: order, depends_on: [inventory, payment]}
-  inventory: {baseline: inventory}
-  payment:   {baseline: payment}
-load:
+` + orderChain + `load:
   stages:
     - {for: 8s, rate: 40}
   timeout: 2s
