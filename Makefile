@@ -14,7 +14,7 @@ SCENARIO ?= go-jvm-python
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build build-go build-gauntlet build-baseline-go build-std build-jvm build-python kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean proto
+.PHONY: test-prep fmt vet race-build all build build-go build-gauntlet build-baseline-go build-std build-jvm build-python kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean proto
 
 all: build
 
@@ -88,16 +88,25 @@ run:
 KUBE_PKGS := ./chaos/chaosmesh ./kube
 RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /chaos/chaosmesh -e /kube$$)
 
-# go vet compiles what it checks, tests included: the packages make test runs
-# with -race are vetted with -race, so that its -race step finds them compiled
-# (and skips go test's own vet, a subset of this one); the Kubernetes packages
-# without it, as their tests and bin/gauntlet-kube build them.
-check:
+# go vet compiles every dependency of what it checks and type-checks it a
+# second time for its facts: one run over every package (the Kubernetes ones
+# with the tag that links them) does that once, and after the builds, so that
+# it finds them compiled. cmd/gauntlet's files for a build without the tag are
+# vetted on their own.
+check: fmt vet
+
+fmt:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
-	CGO_ENABLED=1 $(GO) vet -race $(RACE_PKGS)
-	$(GO) vet $(KUBE_PKGS)
-	$(GO) vet -tags kubernetes ./cmd/gauntlet
+
+vet: build-go kube
+	$(GO) vet -tags kubernetes ./...
+	$(GO) vet ./cmd/gauntlet
+
+# The -race build of every package make test runs with -race, compiled while
+# the other preparations run, so that the test step finds it done.
+race-build:
+	CGO_ENABLED=1 $(GO) build -race $(RACE_PKGS)
 
 # Figures a -race build cannot measure, tested without it, one package at a
 # time so that none measures while another keeps the CPUs busy: the capacity
@@ -107,13 +116,19 @@ check:
 # packages' tests.
 NORACE_TESTS := TestSearchFindsKnownCapacity|TestOpenKeepsTheSchedule|TestOpenLatencyIsLagPlusServiceTimeThroughAStall|TestFaultImpactIsMeasured|TestGateOnRealRuns
 
-test: tools-test build check
+# make test prepares in parallel (the tools, the builds, vet and the -race
+# build: compiling leaves a CPU idle at times, installing packages and
+# linking more so), then tests one step at a time.
+test:
+	@$(MAKE) --no-print-directory -j4 test-prep
 	CGO_ENABLED=1 $(GO) test -race -vet=off -count=1 -timeout 9m $(RACE_PKGS)
 	@echo '$(GO) test -vet=off -count=1 -timeout 5m $(KUBE_PKGS) & $(GO) test -count=1 -run ^TestRegressErrorRates$$ ./gates'
 	@$(GO) test -vet=off -count=1 -timeout 5m $(KUBE_PKGS) & kube=$$!; \
 	$(GO) test -count=1 -timeout 5m -run '^TestRegressErrorRates$$' ./gates; gates=$$?; \
 	wait $$kube && [ $$gates -eq 0 ]
 	$(GO) test -count=1 -p 1 -timeout 9m -run '^($(NORACE_TESTS))$$' ./engine ./runners ./cmd/gauntlet
+
+test-prep: tools-test build check race-build
 
 # Plant known bugs in the measurement core one at a time and run the tests
 # that must catch each (scripts/mutants); fails when one goes uncaught.

@@ -38,6 +38,12 @@ if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; fi
 fi
 if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || [ -n "$sudo" ]; }; then
+  # make runs two of these at once (make test prepares in parallel): one
+  # installs while the other waits, rather than failing on apt's lock.
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"${TMPDIR:-/tmp}/gauntlet-ensure-tools.lock"
+    flock 9
+  fi
   echo "ensure-tools: installing ${need_pkgs[*]} from Debian packages" >&2
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq >/dev/null
