@@ -106,7 +106,7 @@ vet: build-go kube
 # The -race build of every package make test runs with -race, compiled while
 # the other preparations run, so that the test step finds it done.
 race-build:
-	CGO_ENABLED=1 $(GO) build -race $(RACE_PKGS)
+	CGO_ENABLED=1 $(GO) build -race $$($(GO) list -f '{{if .GoFiles}}{{.ImportPath}}{{end}}' $(RACE_PKGS))
 
 # Figures a -race build cannot measure, tested without it, one package at a
 # time so that none measures while another keeps the CPUs busy: the capacity
