@@ -14,7 +14,7 @@ SCENARIO ?= go-jvm-python
 
 export CGO_ENABLED ?= 0
 
-.PHONY: test-prep fmt vet race-build all build build-go build-gauntlet build-baseline-go build-std build-jvm build-python kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean proto
+.PHONY: test-prep test-kube-unit test-gate-trials fmt vet race-build all build build-go build-gauntlet build-baseline-go build-std build-jvm build-python kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean proto
 
 all: build
 
@@ -86,7 +86,7 @@ run:
 # controller-runtime and the Chaos Mesh API costs 4 minutes of a cold build on
 # two cores; `make test-race-kube` runs them with it.
 KUBE_PKGS := ./chaos/chaosmesh ./kube
-RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /chaos/chaosmesh -e /kube$$)
+RACE_PKGS = ./cmd/gauntlet $(shell $(GO) list ./... | grep -v -e /chaos/chaosmesh -e /kube$$ -e /cmd/gauntlet$$)
 
 # go vet compiles every dependency of what it checks and type-checks it a
 # second time for its facts: one run over every package (the Kubernetes ones
@@ -111,24 +111,29 @@ race-build:
 # Figures a -race build cannot measure, tested without it, one package at a
 # time so that none measures while another keeps the CPUs busy: the capacity
 # search's accuracy, the open model's schedule lag, a fault's measured impact
-# and time to recover, and the gate on real runs. The gate's error rates over
-# 300 synthetic trials measure no time: they run beside the Kubernetes
-# packages' tests.
-NORACE_TESTS := TestSearchFindsKnownCapacity|TestOpenKeepsTheSchedule|TestOpenLatencyIsLagPlusServiceTimeThroughAStall|TestFaultImpactIsMeasured|TestGateOnRealRuns
+# and time to recover, and the gate on real runs. With them, the tests that
+# render whole reports: drawing charts is one goroutine's work, which -race
+# makes 15 times slower.
+NORACE_TESTS := TestSearchFindsKnownCapacity|TestOpenKeepsTheSchedule|TestOpenLatencyIsLagPlusServiceTimeThroughAStall|TestFaultImpactIsMeasured|TestGateOnRealRuns|TestHTMLInBrowser|TestHTMLDeterministic|TestHTMLSelfContained|TestCompareHTML|TestCompareTextGolden|TestWriteSampleReport
 
-# make test prepares in parallel (the tools, the builds, vet and the -race
-# build: compiling leaves a CPU idle at times, installing packages and
-# linking more so), then tests one step at a time.
+# make test prepares in parallel, its CPUs busy throughout: the tools, the
+# builds, vet, the -race build, and the tests that measure no time and need
+# no -race (the Kubernetes packages' unit tests, the gate's error rates over
+# 300 synthetic trials). Then the -race tests, the longest-running package
+# first, and the figures above. go vet has checked every package by then, so
+# go test's own vet is off.
 test:
 	@$(MAKE) --no-print-directory -j4 test-prep
 	CGO_ENABLED=1 $(GO) test -race -vet=off -count=1 -timeout 9m $(RACE_PKGS)
-	@echo '$(GO) test -vet=off -count=1 -timeout 5m $(KUBE_PKGS) & $(GO) test -count=1 -run ^TestRegressErrorRates$$ ./gates'
-	@$(GO) test -vet=off -count=1 -timeout 5m $(KUBE_PKGS) & kube=$$!; \
-	$(GO) test -count=1 -timeout 5m -run '^TestRegressErrorRates$$' ./gates; gates=$$?; \
-	wait $$kube && [ $$gates -eq 0 ]
-	$(GO) test -count=1 -p 1 -timeout 9m -run '^($(NORACE_TESTS))$$' ./engine ./runners ./cmd/gauntlet
+	$(GO) test -vet=off -count=1 -p 1 -timeout 9m -run '^($(NORACE_TESTS))$$' ./engine ./runners ./cmd/gauntlet ./reports
 
-test-prep: tools-test build check race-build
+test-prep: tools-test build check race-build test-kube-unit test-gate-trials
+
+test-kube-unit: kube
+	$(GO) test -vet=off -count=1 -timeout 5m $(KUBE_PKGS)
+
+test-gate-trials: build-go
+	$(GO) test -vet=off -count=1 -timeout 5m -run '^TestRegressErrorRates$$' ./gates
 
 # Plant known bugs in the measurement core one at a time and run the tests
 # that must catch each (scripts/mutants); fails when one goes uncaught.

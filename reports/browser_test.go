@@ -174,6 +174,7 @@ func openInBrowser(t *testing.T, bin, path string) browserPage {
 // errors, asks for nothing but itself, and draws its charts. It saves a
 // full-page screenshot to testdata/out/report.png for people to look at.
 func TestHTMLInBrowser(t *testing.T) {
+	skipUnderRace(t)
 	bin := needChromium(t)
 	out := renderHTML(t, fullFixture)
 	page := filepath.Join(t.TempDir(), "report.html")

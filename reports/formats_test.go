@@ -138,6 +138,7 @@ func sides(t *testing.T) (Side, Side) {
 
 func TestCompareTextGolden(t *testing.T) {
 	t.Parallel()
+	skipUnderRace(t)
 	a, b := sides(t)
 	var buf bytes.Buffer
 	if err := CompareText(&buf, a, b); err != nil {
@@ -148,6 +149,7 @@ func TestCompareTextGolden(t *testing.T) {
 
 func TestCompareHTML(t *testing.T) {
 	t.Parallel()
+	skipUnderRace(t)
 	a, b := sides(t)
 	var one, two bytes.Buffer
 	if err := CompareHTML(&one, a, b); err != nil {

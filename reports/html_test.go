@@ -31,6 +31,7 @@ func renderHTML(t testing.TB, f fixture) []byte {
 
 func TestHTMLDeterministic(t *testing.T) {
 	t.Parallel()
+	skipUnderRace(t)
 	rec := fullFixture.write(t, t.TempDir())
 	var a, b bytes.Buffer
 	if err := HTML(&a, rec, summary(t, rec)); err != nil {
@@ -115,6 +116,7 @@ func TestHTMLSections(t *testing.T) {
 // page: no URLs in src/href other than fragments, no @import, no url().
 func TestHTMLSelfContained(t *testing.T) {
 	t.Parallel()
+	skipUnderRace(t)
 	out := string(renderHTML(t, fullFixture))
 	// XML namespace names are identifiers, never fetched.
 	out = strings.NewReplacer(`xmlns="http://www.w3.org/2000/svg"`, "", `xmlns:xlink="http://www.w3.org/1999/xlink"`, "").Replace(out)
@@ -135,6 +137,7 @@ func TestHTMLSelfContained(t *testing.T) {
 // TestWriteSampleReport writes the full fixture's report to
 // testdata/out/report.html for people and for the browser test.
 func TestWriteSampleReport(t *testing.T) {
+	skipUnderRace(t)
 	out := renderHTML(t, fullFixture)
 	dir := filepath.Join("testdata", "out")
 	must(t, os.MkdirAll(dir, 0o755))
@@ -189,4 +192,16 @@ func TestRenderRecordFile(t *testing.T) {
 	must(t, os.MkdirAll(filepath.Dir(out), 0o755))
 	must(t, os.WriteFile(out, buf.Bytes(), 0o644))
 	t.Logf("wrote %s (%d bytes)", out, buf.Len())
+}
+
+// skipUnderRace skips a test that renders whole reports when built with
+// -race: drawing charts is one goroutine's work (a series is split over
+// goroutines only from 120 intervals, which no such test reaches), and the
+// race detector makes it 15 times slower. make test runs these tests in its
+// step without -race.
+func skipUnderRace(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("renders whole reports; run without -race")
+	}
 }

@@ -1,0 +1,6 @@
+//go:build race
+
+package reports
+
+// raceEnabled reports a -race build (see skipUnderRace).
+const raceEnabled = true
