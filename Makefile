@@ -14,7 +14,7 @@ SCENARIO ?= go-jvm-python
 
 export CGO_ENABLED ?= 0
 
-.PHONY: test-prep test-kube-unit test-gate-trials fmt vet vet-light race-build all build build-go build-gauntlet build-baseline-go build-std build-jvm build-python kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean proto
+.PHONY: test-prep fmt vet vet-light race-build all build build-go build-gauntlet build-baseline-go build-std build-jvm build-python kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean proto
 
 all: build
 
@@ -119,23 +119,21 @@ race-build:
 NORACE_TESTS := TestSearchFindsKnownCapacity|TestOpenKeepsTheSchedule|TestOpenLatencyIsLagPlusServiceTimeThroughAStall|TestFaultImpactIsMeasured|TestGateOnRealRuns|TestHTMLInBrowser|TestHTMLDeterministic|TestHTMLSelfContained|TestCompareHTML|TestCompareTextGolden|TestWriteSampleReport
 
 # make test prepares in parallel, its CPUs busy throughout: the tools, the
-# builds, vet, the -race build, and the tests that measure no time and need
-# no -race (the Kubernetes packages' unit tests, the gate's error rates over
-# 300 synthetic trials). Then the -race tests, the longest-running package
-# first, and the figures above. go vet has checked every package by then, so
-# go test's own vet is off.
+# builds, vet and the -race build. Then the -race tests, the longest-running
+# package first; then, side by side, the Kubernetes packages' unit tests and
+# the gate's error rates over 300 synthetic trials (they measure no time and
+# need no -race); last, the figures above. go vet has checked every package
+# by then, so go test's own vet is off.
 test:
 	@$(MAKE) --no-print-directory -j4 test-prep
 	CGO_ENABLED=1 $(GO) test -race -vet=off -count=1 -timeout 9m $(RACE_PKGS)
+	@echo '$(GO) test -vet=off -count=1 -timeout 5m $(KUBE_PKGS) & $(GO) test -vet=off -count=1 -run ^TestRegressErrorRates$$ ./gates'
+	@$(GO) test -vet=off -count=1 -timeout 5m $(KUBE_PKGS) & kube=$$!; \
+	$(GO) test -vet=off -count=1 -timeout 5m -run '^TestRegressErrorRates$$' ./gates; gates=$$?; \
+	wait $$kube && [ $$gates -eq 0 ]
 	$(GO) test -vet=off -count=1 -p 1 -timeout 9m -run '^($(NORACE_TESTS))$$' ./engine ./runners ./cmd/gauntlet ./reports
 
-test-prep: tools-test build check race-build test-kube-unit test-gate-trials
-
-test-kube-unit: kube
-	$(GO) test -vet=off -count=1 -timeout 5m $(KUBE_PKGS)
-
-test-gate-trials: build-go
-	$(GO) test -vet=off -count=1 -timeout 5m -run '^TestRegressErrorRates$$' ./gates
+test-prep: tools-test build check race-build
 
 # Plant known bugs in the measurement core one at a time and run the tests
 # that must catch each (scripts/mutants); fails when one goes uncaught.
