@@ -35,6 +35,7 @@ MEM_DURATION=${MEM_DURATION:-120} # s, scenario d
 MEM_RATE=${MEM_RATE:-5000}
 B_RATE=${B_RATE:-10000}
 LADDER=${LADDER:-"10000 20000 30000 40000 50000"}
+FORTIO_LADDER=${FORTIO_LADDER-$LADDER} # fortio at the same rates: what another generator sends to this target
 CO_RATE=${CO_RATE:-1000}
 CO_STALL_AT=${CO_STALL_AT:-4}     # s after the generator starts
 CO_STALL_FOR=${CO_STALL_FOR:-1}   # s
@@ -527,13 +528,16 @@ for rep in $(seq "$REPS"); do
 	for s in $SCENARIOS; do
 		case $s in
 		a)
-			log "a: max throughput, /ping, ${DURATION}s: closed c50 (wrk, gauntlet, fortio, vegeta), gauntlet open ladder"
+			log "a: max throughput, /ping, ${DURATION}s: closed c50 (wrk, gauntlet, fortio, vegeta), gauntlet and fortio open ladders"
 			one a wrk 0 "$rep" "$DURATION" 0 -- run_wrk /ping 50 "$DURATION"
 			one a gauntlet-closed 0 "$rep" "$DURATION" 0 -- run_gauntlet_closed /ping 50 "$DURATION"
 			one a fortio 0 "$rep" "$DURATION" 0 -- run_fortio /ping 50 0 "$DURATION"
 			one a vegeta 0 "$rep" "$DURATION" 0 -- run_vegeta /ping 0 "$DURATION" -workers=50 -max-workers=50
 			for r in $LADDER; do
 				one a gauntlet "$r" "$rep" "$DURATION" 0 -- run_gauntlet /ping "$r" "$DURATION" 1000
+			done
+			for r in $FORTIO_LADDER; do
+				one a fortio "$r" "$rep" "$DURATION" 0 -- run_fortio /ping 50 "$r" "$DURATION"
 			done
 			;;
 		b)
