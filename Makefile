@@ -113,10 +113,10 @@ race-build:
 # Figures a -race build cannot measure, tested without it, one package at a
 # time so that none measures while another keeps the CPUs busy: the capacity
 # search's accuracy, the open model's schedule lag, a fault's measured impact
-# and time to recover, and the gate on real runs. With them, the tests that
-# render whole reports: drawing charts is one goroutine's work, which -race
-# makes 15 times slower.
-NORACE_TESTS := TestSearchFindsKnownCapacity|TestOpenKeepsTheSchedule|TestOpenLatencyIsLagPlusServiceTimeThroughAStall|TestFaultImpactIsMeasured|TestGateOnRealRuns|TestHTMLInBrowser|TestHTMLDeterministic|TestHTMLSelfContained|TestCompareHTML|TestCompareTextGolden|TestWriteSampleReport
+# and time to recover, the second a pause's stall lands in, and the gate on
+# real runs. With them, the tests that render whole reports: drawing charts
+# is one goroutine's work, which -race makes 15 times slower.
+NORACE_TESTS := TestSearchFindsKnownCapacity|TestOpenKeepsTheSchedule|TestOpenLatencyIsLagPlusServiceTimeThroughAStall|TestFaultImpactIsMeasured|TestPauseShowsInItsWindow|TestGateOnRealRuns|TestHTMLInBrowser|TestHTMLDeterministic|TestHTMLSelfContained|TestCompareHTML|TestCompareTextGolden|TestWriteSampleReport
 
 # make test prepares in parallel, its CPUs busy throughout: the tools, the
 # builds, vet and the -race build. Then the -race tests, the longest-running
