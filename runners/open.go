@@ -3,6 +3,7 @@ package runners
 import (
 	"cmp"
 	"context"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"sync"
@@ -66,6 +67,19 @@ func (o *Open) SetNotes(fn func(line any)) { o.notes = fn }
 const (
 	superviseEvery = 10 * time.Millisecond
 	spawnBatch     = 64
+)
+
+// While the generator keeps more than busyShare of its CPUs busy, the
+// supervisor adds at most spawnBusy workers per check. Workers it adds then
+// would not be waiting for a slow target but queueing for the generator's
+// own CPU, each dialling a connection of its own: at the start of a run,
+// when the first requests pay for their connections, adding workers
+// spawnBatch at a time grew the pool to hundreds and stalled the first
+// tenth of a second. A stalled target leaves the generator idle, so the
+// pool still grows at full speed for it.
+const (
+	busyShare = 0.5
+	spawnBusy = 4
 )
 
 // spareWorkers is how many workers the open model keeps free (waiting for
@@ -145,6 +159,7 @@ func (s *schedule) supervise(ctx context.Context, workersDone <-chan struct{}) {
 	tick := time.NewTicker(superviseEvery)
 	defer tick.Stop()
 	trimAt := time.Now().Add(trimEvery)
+	load := newCPUShare()
 	for {
 		select {
 		case <-ctx.Done():
@@ -165,7 +180,7 @@ func (s *schedule) supervise(ctx context.Context, workersDone <-chan struct{}) {
 				// A check that ran late found the generator behind, its
 				// run queue full: workers added now would only queue and
 				// take memory (see topUpLate).
-				s.backfill(now)
+				s.backfill(now, spawnLimit(load.since(now)))
 			}
 		}
 	}
@@ -270,12 +285,12 @@ func (s *schedule) spawn() bool {
 
 // backfill adds a worker for each request due by now and not claimed,
 // beyond what the free workers (those not in a request) will take, at most
-// spawnBatch: a generator that is itself behind, its workers free but not
-// yet run, gains nothing from more of them.
-func (s *schedule) backfill(now time.Time) {
+// batch: a generator that is itself behind, its workers free but not yet
+// run, gains nothing from more of them.
+func (s *schedule) backfill(now time.Time, batch int) {
 	k := s.next.Load()
 	n := 0
-	for ; n < spawnBatch && k+uint64(n) < s.total; n++ {
+	for ; n < batch && k+uint64(n) < s.total; n++ {
 		if at, _ := s.o.Pacer.At(k + uint64(n)); s.o.Start.Add(at).After(now) {
 			break
 		}
@@ -506,4 +521,35 @@ func noteExhausted(notes func(any), request string, at time.Duration) {
 		notes(metrics.Note{T: at.Seconds(), Kind: metrics.NoteDataExhausted, Request: request,
 			Text: "data mode unique: every row was used once"})
 	}
+}
+
+// spawnLimit is how many workers one check may add while the generator
+// uses share of its CPUs.
+func spawnLimit(share float64) int {
+	if share > busyShare {
+		return spawnBusy
+	}
+	return spawnBatch
+}
+
+// cpuShare measures the share of its CPUs (GOMAXPROCS) the process used
+// between two calls of since.
+type cpuShare struct {
+	at  time.Time
+	cpu time.Duration
+}
+
+func newCPUShare() *cpuShare { return &cpuShare{at: time.Now(), cpu: processCPU()} }
+
+// since returns the share used from the last call until now (0 where the
+// process's CPU time is unknown).
+func (c *cpuShare) since(now time.Time) float64 {
+	cpu := processCPU()
+	wall := now.Sub(c.at)
+	used := cpu - c.cpu
+	c.at, c.cpu = now, cpu
+	if wall <= 0 {
+		return 0
+	}
+	return used.Seconds() / (wall.Seconds() * float64(runtime.GOMAXPROCS(0)))
 }

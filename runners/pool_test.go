@@ -1,10 +1,15 @@
 package runners
 
 import (
+	"context"
 	"math"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gauntletbench/gauntlet/metrics"
 )
 
 // TestPoolReleasesMemoryAfterABurst checks when the pool hands a burst's memory back:
@@ -116,6 +121,58 @@ func TestPoolGrowsUpToItsLimit(t *testing.T) {
 	p.trim() // no worker was busy
 	if !p.surplus() || p.keep.Load() != minWorkers {
 		t.Errorf("after an idle trim keep = %d, surplus %v; want %d and true", p.keep.Load(), p.surplus(), minWorkers)
+	}
+}
+
+// A check adds a worker for each request due and not claimed, at most
+// spawnBatch while the generator's CPUs are mostly idle (a stalled target
+// keeps them so) and spawnBusy while they are busy: at the start of a run,
+// a pool grown 64 workers at a time, each dialling its own connection,
+// stalled the generator for a tenth of a second.
+func TestBackfillAddsFewWorkersWhileTheGeneratorIsBusy(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		share float64
+		want  int64
+	}{{0, spawnBatch}, {0.3, spawnBatch}, {busyShare, spawnBatch}, {0.8, spawnBusy}, {1.5, spawnBusy}} {
+		o := newOpen(t, "http://127.0.0.1:1/", []metrics.Stage{{ForS: 10, Rate: 100_000}})
+		o.Start = time.Now().Add(-time.Second) // 100,000 requests due, none claimed
+		ctx, stop := context.WithCancelCause(context.Background())
+		stop(nil) // the workers added return at once
+		s := o.newSchedule(ctx, stop, metrics.NewSink())
+		s.backfill(time.Now(), spawnLimit(tt.share))
+		s.wg.Wait()
+		if got := s.pool.live.Load(); got != tt.want {
+			t.Errorf("generator at %.0f%% of its CPUs: a check added %d workers; want %d", 100*tt.share, got, tt.want)
+		}
+	}
+}
+
+// cpuShare reads the share of the process's CPUs used between two calls:
+// 200 ms of sleep reads as idle, a goroutine spinning on every CPU for
+// 200 ms as busy. Not parallel, so that the package's other tests are not
+// running; the bounds leave room for other processes on the machine.
+func TestCPUShareTellsBusyFromIdle(t *testing.T) {
+	if processCPU() == 0 {
+		t.Skip("no process CPU time on this platform")
+	}
+	c := newCPUShare()
+	time.Sleep(200 * time.Millisecond)
+	idle := c.since(time.Now())
+	if idle > 0.2 {
+		t.Errorf("share after sleeping %.2f; want at most 0.2", idle)
+	}
+	var wg sync.WaitGroup
+	end := time.Now().Add(200 * time.Millisecond)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for time.Now().Before(end) {
+			}
+		})
+	}
+	wg.Wait()
+	if busy := c.since(time.Now()); busy < 0.3 || busy <= idle {
+		t.Errorf("share after spinning on every CPU %.2f (after sleeping %.2f); want at least 0.3 and more", busy, idle)
 	}
 }
 
