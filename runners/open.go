@@ -159,7 +159,7 @@ func (s *schedule) supervise(ctx context.Context, workersDone <-chan struct{}) {
 	tick := time.NewTicker(superviseEvery)
 	defer tick.Stop()
 	trimAt := time.Now().Add(trimEvery)
-	load := newCPUShare()
+	load := newCPUMeter(processCPU)
 	for {
 		select {
 		case <-ctx.Done():
@@ -180,7 +180,7 @@ func (s *schedule) supervise(ctx context.Context, workersDone <-chan struct{}) {
 				// A check that ran late found the generator behind, its
 				// run queue full: workers added now would only queue and
 				// take memory (see topUpLate).
-				s.backfill(now, spawnLimit(load.since(now)))
+				s.backfill(now, spawnLimit(load.cores(now)/float64(runtime.GOMAXPROCS(0))))
 			}
 		}
 	}
@@ -530,26 +530,4 @@ func spawnLimit(share float64) int {
 		return spawnBusy
 	}
 	return spawnBatch
-}
-
-// cpuShare measures the share of its CPUs (GOMAXPROCS) the process used
-// between two calls of since.
-type cpuShare struct {
-	at  time.Time
-	cpu time.Duration
-}
-
-func newCPUShare() *cpuShare { return &cpuShare{at: time.Now(), cpu: processCPU()} }
-
-// since returns the share used from the last call until now (0 where the
-// process's CPU time is unknown).
-func (c *cpuShare) since(now time.Time) float64 {
-	cpu := processCPU()
-	wall := now.Sub(c.at)
-	used := cpu - c.cpu
-	c.at, c.cpu = now, cpu
-	if wall <= 0 {
-		return 0
-	}
-	return used.Seconds() / (wall.Seconds() * float64(runtime.GOMAXPROCS(0)))
 }

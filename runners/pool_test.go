@@ -3,8 +3,6 @@ package runners
 import (
 	"context"
 	"math"
-	"runtime"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,31 +146,27 @@ func TestBackfillAddsFewWorkersWhileTheGeneratorIsBusy(t *testing.T) {
 	}
 }
 
-// cpuShare reads the share of the process's CPUs used between two calls:
-// 200 ms of sleep reads as idle, a goroutine spinning on every CPU for
-// 200 ms as busy. Not parallel, so that the package's other tests are not
-// running; the bounds leave room for other processes on the machine.
-func TestCPUShareTellsBusyFromIdle(t *testing.T) {
-	if processCPU() == 0 {
-		t.Skip("no process CPU time on this platform")
-	}
-	c := newCPUShare()
-	time.Sleep(200 * time.Millisecond)
-	idle := c.since(time.Now())
-	if idle > 0.2 {
-		t.Errorf("share after sleeping %.2f; want at most 0.2", idle)
-	}
-	var wg sync.WaitGroup
-	end := time.Now().Add(200 * time.Millisecond)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for time.Now().Before(end) {
-			}
-		})
-	}
-	wg.Wait()
-	if busy := c.since(time.Now()); busy < 0.3 || busy <= idle {
-		t.Errorf("share after spinning on every CPU %.2f (after sleeping %.2f); want at least 0.3 and more", busy, idle)
+// cpuMeter divides the CPU time used between two readings by the wall
+// time between them.
+func TestCPUMeterCountsCoresUsed(t *testing.T) {
+	t.Parallel()
+	var cpu time.Duration
+	m := newCPUMeter(func() time.Duration { return cpu })
+	start := m.at
+	for _, tt := range []struct {
+		wall, used time.Duration
+		want       float64
+	}{
+		{100 * time.Millisecond, 0, 0},                       // idle
+		{100 * time.Millisecond, 50 * time.Millisecond, 0.5}, // half a CPU
+		{10 * time.Millisecond, 20 * time.Millisecond, 2},    // two CPUs
+		{0, time.Millisecond, 0},                             // no time passed
+	} {
+		cpu += tt.used
+		start = start.Add(tt.wall)
+		if got := m.cores(start); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("%v of CPU in %v: %.3f cores; want %.3f", tt.used, tt.wall, got, tt.want)
+		}
 	}
 }
 

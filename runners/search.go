@@ -162,13 +162,10 @@ func (s *Search) probe(ctx context.Context, k int, rate float64,
 			svc.Record(r.ServiceTime())
 		}
 	})
-	cpu0, wall0 := processCPU(), time.Now()
+	cpu := newCPUMeter(processCPU)
 	run, _ := o.run(ctx, mid)
-	wall := time.Since(wall0).Seconds()
+	f.GeneratorCPU = cpu.cores(time.Now())
 	f.P50, f.P99, f.LagP99, f.ServiceP99 = lat.Quantile(0.5), lat.Quantile(0.99), lag.Quantile(0.99), svc.Quantile(0.99)
-	if wall > 0 {
-		f.GeneratorCPU = (processCPU() - cpu0).Seconds() / wall
-	}
 	f.InFlightCapped = run.capped.Load()
 	return metrics.Probe{Index: k, OfferedRPS: rate, StartS: shift.Seconds(), WarmupS: warm,
 		ForS: s.Plan.ProbeS, WarmupStage: 2 * k, Stage: 2*k + 1, GeneratorCPU: round3(f.GeneratorCPU),
