@@ -3,6 +3,7 @@ package runners
 import (
 	"cmp"
 	"context"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -103,8 +104,8 @@ const defaultGrace = time.Second
 // Run implements Runner. There is no scheduler goroutine handing requests
 // over: each worker claims the next request number from a shared counter,
 // waits for its due time itself and sends it, so a request costs no
-// goroutine hand-off; at low rates an alarm wakes the process at due times,
-// so that the workers' timers fire on time (see ring). Cancelling ctx stops the schedule at once and cancels
+// goroutine hand-off; an alarm wakes the process at due times, so that the
+// workers' timers fire on time (see ring). Cancelling ctx stops the schedule at once and cancels
 // requests in flight; they are reported as Canceled. A panic in a worker
 // stops the run the same way and is returned as a *PanicError.
 func (o *Open) Run(ctx context.Context, out *metrics.Sink) error {
@@ -209,17 +210,14 @@ type schedule struct {
 	capped, exhausted atomic.Bool
 }
 
-// preciseRate is the arrival rate under which the open model wakes the
-// process at every due time with an alarm (see ring). Above it the
-// generator is busy enough for Go's timers to fire nearly on time (the
-// network wakes it often), and an alarm wake-up of its own, which costs as
-// much CPU as a request, would raise the generator's CPU per request by a
-// fifth at 10,000 req/s.
-const preciseRate = 2000
-
-// ringIdle is how long ring sleeps on a Go timer while the rate is at or
-// above preciseRate, before it looks at the plan again.
-const ringIdle = 100 * time.Millisecond
+// alarmGap is the shortest time between two of ring's wake-ups. Below
+// one request per alarmGap (2,000 req/s) every due time has an alarm of its
+// own; above, ring wakes every alarmGap, so an idle generator wakes at most
+// alarmGap after a request's due time, at 2,000 wake-ups a second whatever
+// the rate. An alarm for every request, which costs about as much CPU as a
+// request, raised the generator's CPU per request by a fifth at 10,000 req/s;
+// Go's timers alone let requests leave up to a millisecond late.
+const alarmGap = 500 * time.Microsecond
 
 // startRing starts ring on an alarm, where there is one, and returns the
 // function that stops it and waits for it to end.
@@ -242,30 +240,39 @@ func (s *schedule) startRing(ctx context.Context, stop context.CancelCauseFunc) 
 	}
 }
 
-// ring wakes the process at the due time of every request planned at a
-// rate below preciseRate with a, so that its worker's timer fires when it
-// is due rather than up to a millisecond later (see alarm). It returns when
-// ctx is done or the plan has passed.
+// ring wakes the process with a at the due times of the plan's requests
+// (at most one wake-up per alarmGap, see nextAlarm), so that a worker's
+// timer fires when its request is due rather than up to a millisecond later
+// (see alarm). It returns when ctx is done or the plan has passed.
 func (s *schedule) ring(ctx context.Context, a *alarm) {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
 	var k uint64
-	for k < s.total && ctx.Err() == nil {
-		at, _ := s.o.Pacer.At(k)
-		now := time.Since(s.o.Start)
-		switch {
-		case at <= now:
-			k++
-		case s.o.Pacer.Rate(at) >= preciseRate:
-			if !sleepUntil(ctx, timer, time.Now().Add(ringIdle)) {
-				return
-			}
-		default:
-			if a.wait(at-now) != nil {
-				return
-			}
+	last := time.Duration(math.MinInt64 / 2)
+	for ctx.Err() == nil {
+		var wake time.Duration
+		if k, wake = s.nextAlarm(k, time.Since(s.o.Start), last); k >= s.total {
+			return
 		}
+		if a.wait(wake-time.Since(s.o.Start)) != nil {
+			return
+		}
+		last = wake
 	}
+}
+
+// nextAlarm returns the first request from k on that is due after now, and
+// when ring should wake for it: at its due time, but not before alarmGap
+// has passed since ring's last wake-up (last).
+func (s *schedule) nextAlarm(k uint64, now, last time.Duration) (uint64, time.Duration) {
+	p := s.o.Pacer
+	k += uint64(sort.Search(int(s.total-k), func(i int) bool {
+		at, _ := p.At(k + uint64(i))
+		return at > now
+	}))
+	if k >= s.total {
+		return k, 0
+	}
+	at, _ := p.At(k)
+	return k, max(at, last+alarmGap)
 }
 
 // spawn starts a worker if fewer than maxInFlight are alive, and reports

@@ -182,3 +182,34 @@ func waitCount(t *testing.T, c *atomic.Int64, want int64) {
 		t.Errorf("released %d times; want %d", got, want)
 	}
 }
+
+// ring wakes at every due time at low rates, and every alarmGap at high
+// ones, never for a request already due.
+func TestAlarmWakesAtDueTimesAtMostEveryGap(t *testing.T) {
+	t.Parallel()
+	ms := time.Millisecond
+	never := time.Duration(math.MinInt64 / 2)
+	for _, tt := range []struct {
+		name      string
+		rate      float64 // requests per second, over 1 s
+		k         uint64
+		now, last time.Duration
+		wantK     uint64
+		wantWake  time.Duration
+	}{
+		{"before the start", 100, 0, -ms, never, 0, 0},
+		{"100/s: its next due time", 100, 0, 5 * ms, 0, 1, 10 * ms},
+		{"100/s: requests already due are skipped", 100, 0, 35 * ms, 30 * ms, 4, 40 * ms},
+		{"1,000/s: its next due time", 1000, 7, 7 * ms, 7 * ms, 8, 8 * ms},
+		{"10,000/s: a gap after the last wake-up", 10_000, 0, 2 * ms, 2 * ms, 21, 2*ms + alarmGap},
+		{"10,000/s: due long after the last wake-up", 10_000, 0, 2050 * time.Microsecond, 0, 21, 2100 * time.Microsecond},
+		{"plan over", 100, 0, 2 * time.Second, 0, 100, 0},
+	} {
+		o := newOpen(t, "http://127.0.0.1:1/", []metrics.Stage{{ForS: 1, Rate: tt.rate}})
+		s := o.newSchedule(context.Background(), func(error) {}, metrics.NewSink())
+		k, wake := s.nextAlarm(tt.k, tt.now, tt.last)
+		if k != tt.wantK || (k < s.total && wake != tt.wantWake) {
+			t.Errorf("%s: next alarm for request %d at %v; want request %d at %v", tt.name, k, wake, tt.wantK, tt.wantWake)
+		}
+	}
+}
