@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# bench/ab.sh — two gauntlet builds side by side on one pinned target: `gauntlet attack /ping`
+# bench/ab.sh — two (or three) gauntlet builds side by side on one pinned target: `gauntlet attack /ping`
 # at each rate for DURATION s, the builds alternating rep by rep, so that a change to the
 # generator is judged against the build before it on the same machine in the same minutes.
 #
 #   A=/path/old/gauntlet B=bin/gauntlet RATES="10000 20000 30000" REPS=3 bash bench/ab.sh
+#   (C=/path/third/gauntlet adds a third build to each rep)
 #
 # Target: bin/baseline-go --role micro on 127.0.0.1:$PORT, pinned to core 1; the generator to
 # core 0; both at nice -15 when allowed. Prints one line per run: rate, achieved req/s, p99,
@@ -24,8 +25,8 @@ tmp=$(mktemp -d)
 trap 'kill $target 2>/dev/null; rm -rf "$tmp"' EXIT
 sleep 1
 for rep in $(seq "$REPS"); do
-	for side in A B; do
-		bin=$A; [ "$side" = B ] && bin=$B
+	for side in A B ${C:+C}; do
+		case $side in A) bin=$A ;; B) bin=$B ;; C) bin=$C ;; esac
 		for rate in $RATES; do
 			/usr/bin/time -f "%U %S %M" -o "$tmp/time" taskset -c 0 "${NICE[@]}" "$bin" attack \
 				"http://127.0.0.1:$PORT/ping" --rate "$rate" --duration "${DURATION}s" --output json \
