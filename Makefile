@@ -145,7 +145,7 @@ test-prep: test-packages build-jvm build-python fmt race-build test-compile
 # them and runs beside them.
 test-compile:
 	@$(MAKE) --no-print-directory build-gauntlet
-	@$(MAKE) --no-print-directory -j3 build-baseline-go bin/fortio kube
+	@$(MAKE) --no-print-directory build-baseline-go bin/fortio kube
 	@$(MAKE) --no-print-directory vet
 	@$(MAKE) --no-print-directory vet-light
 
