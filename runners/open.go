@@ -215,9 +215,9 @@ type schedule struct {
 // own; above, ring wakes every alarmGap, so an idle generator wakes at most
 // alarmGap after a request's due time. Go's timers alone let requests leave
 // up to a millisecond late whenever the process is idle, a millisecond's
-// worth at a time. Sending them on time costs wake-ups: at 5,000 and
-// 10,000 req/s, 7-20 % more generator CPU than that, for a schedule lag p99
-// of 0.4-0.8 ms instead of 1.1-1.2 ms (bench/ab.sh, quiet runs).
+// worth at a time. Sending them on time costs wake-ups: 18 % more
+// generator CPU at 5,000 req/s and 8 % more at 10,000, for half the
+// schedule lag's p99 (bench/ab.sh; bench/RESULTS.md).
 const alarmGap = 500 * time.Microsecond
 
 // startRing starts ring on an alarm, where there is one, and returns the
