@@ -105,9 +105,10 @@ const defaultGrace = time.Second
 // over: each worker claims the next request number from a shared counter,
 // waits for its due time itself and sends it, so a request costs no
 // goroutine hand-off; an alarm wakes the process at due times, so that the
-// workers' timers fire on time (see ring). Cancelling ctx stops the schedule at once and cancels
-// requests in flight; they are reported as Canceled. A panic in a worker
-// stops the run the same way and is returned as a *PanicError.
+// workers' timers fire on time (see ring). Cancelling ctx stops the
+// schedule at once and cancels requests in flight; they are reported as
+// Canceled. A panic in a worker stops the run the same way and is returned
+// as a *PanicError.
 func (o *Open) Run(ctx context.Context, out *metrics.Sink) error {
 	_, err := o.run(ctx, out)
 	return err
