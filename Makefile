@@ -14,7 +14,7 @@ SCENARIO ?= go-jvm-python
 
 export CGO_ENABLED ?= 0
 
-.PHONY: test-prep test-compile test-packages fmt vet vet-light race-build all build build-go build-gauntlet build-baseline-go build-std build-jvm build-python kube tools-run tools-test run test test-race-kube mutants check bench fuzz clean proto
+.PHONY: test-prep test-compile test-packages fmt vet vet-light race-build all build build-go build-gauntlet build-baseline-go build-std build-jvm build-python kube tools-run run test test-race-kube mutants check bench fuzz clean proto
 
 all: build
 
@@ -62,8 +62,6 @@ tools-run:
 	@bash scripts/ensure-tools.sh jdk || echo "run: continuing without a JDK; the JVM variant will be skipped"
 	@bash scripts/ensure-tools.sh python || echo "run: continuing without the Python packages; the Python variant will be skipped"
 
-tools-test: bin/fortio test-packages
-
 test-packages:
 	bash scripts/ensure-tools.sh jdk chromium nginx prometheus jsonschema python
 
@@ -101,11 +99,14 @@ fmt:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
+VET       := $(GO) vet -tags kubernetes ./...
+VET_LIGHT := $(GO) vet ./cmd/gauntlet
+
 vet: build-go kube
-	$(GO) vet -tags kubernetes ./...
+	$(VET)
 
 vet-light: build-go
-	$(GO) vet ./cmd/gauntlet
+	$(VET_LIGHT)
 
 # The -race build of every package make test runs with -race, compiled while
 # the other preparations run, so that the test step finds it done.
@@ -141,13 +142,14 @@ test-prep: test-packages build-jvm build-python fmt race-build test-compile
 # build cache only holds what a finished compile wrote. So make test's
 # non-race builds run one after another, gauntlet's first, and the ones
 # after it (fortio's, gauntlet-kube's) compile only what they add; go vet
-# then finds every package compiled. The -race build shares nothing with
-# them and runs beside them.
+# then finds every package compiled (vet's own prerequisites are these
+# builds, so it runs here without them). The -race build shares nothing
+# with them and runs beside them.
 test-compile:
 	@$(MAKE) --no-print-directory build-gauntlet
 	@$(MAKE) --no-print-directory build-baseline-go bin/fortio kube
-	@$(MAKE) --no-print-directory vet
-	@$(MAKE) --no-print-directory vet-light
+	$(VET)
+	$(VET_LIGHT)
 
 # Plant known bugs in the measurement core one at a time and run the tests
 # that must catch each (scripts/mutants); fails when one goes uncaught.
