@@ -91,6 +91,10 @@ func verdictOf(d gates.Decision, metric string) string {
 	return ""
 }
 
+// gateAttempts is how many times a single repeat of TestGateOnRealRuns may
+// run before a miss fails it.
+const gateAttempts = 3
+
 // TestGateOnRealRuns runs the Go micro baseline for real: an unchanged
 // handler passes, a handler 25% slower (/sleep?ms=5 against ms=4) regresses
 // on latency. GAUNTLET_GATE_REPEATS repeats it (the report quotes 10). make
@@ -106,12 +110,20 @@ func TestGateOnRealRuns(t *testing.T) {
 	}
 	right := 0
 	for i := range repeats {
-		ok := gateRepeat(t, i, repeats == 1)
-		if !ok && repeats == 1 {
-			// Two shared cores: one disturbed run skews a 5-second sample
-			// (the repeated mode counts such misses instead).
-			t.Logf("retrying once after a miss")
-			ok = gateRepeat(t, i, false)
+		// On two shared cores a run can land in a slow spell of the
+		// machine (a neighbour, a burst of steal): with one run a side the
+		// gate cannot tell that from a change of the handler, and reports
+		// it, rightly for the runs it was given. So a single repeat gets
+		// three attempts, the last of which must be right both ways; a
+		// gate that is wrong on every run fails all three. (The repeated
+		// mode counts misses instead.)
+		ok := false
+		for attempt := range gateAttempts {
+			last := repeats > 1 || attempt == gateAttempts-1
+			if ok = gateRepeat(t, i, !last); ok || repeats > 1 {
+				break
+			}
+			t.Logf("attempt %d of %d missed: retrying", attempt+1, gateAttempts)
 		}
 		if ok {
 			right++
