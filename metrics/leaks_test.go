@@ -63,6 +63,16 @@ func TestLeaks(t *testing.T) {
 			rd(10.5, map[string]float64{"goroutines": 118, "threads": 24}),
 			rd(22, map[string]float64{"goroutines": 119, "threads": 24}),
 		}, []Note{settle}, true, nil},
+		{"threads a Go runtime started under load and keeps", []Readings{
+			rd(-0.2, map[string]float64{"threads": 6}),
+			rd(10.5, map[string]float64{"threads": 9}),
+			rd(22, map[string]float64{"threads": 9}),
+		}, []Note{settle}, true, nil},
+		{"a thread per request, never ended", []Readings{
+			rd(-0.2, map[string]float64{"threads": 6}),
+			rd(10.5, map[string]float64{"threads": 15}),
+			rd(22, map[string]float64{"threads": 15}),
+		}, []Note{settle}, true, []string{"threads"}},
 		{"no idle reading", []Readings{
 			rd(10.5, map[string]float64{"goroutines": 608}),
 			rd(22, map[string]float64{"goroutines": 608}),
