@@ -131,3 +131,53 @@ func TestStagesAttributeSaturationFromReadings(t *testing.T) {
 		t.Errorf("open stage: saturated by %q (%s); want generator", got.SaturatedBy, got.Saturated)
 	}
 }
+
+// TestStageRateIsOverTheTimeItRan: a stage's rate is its requests over the
+// seconds it ran, not over its plan when the run stopped inside it, and over
+// the seconds its requests took to leave when the generator fell behind.
+func TestStageRateIsOverTheTimeItRan(t *testing.T) {
+	t.Parallel()
+	stages := []Stage{{StartS: 0, ForS: 4, Rate: 100}, {StartS: 4, ForS: 4, Rate: 200}, {StartS: 8, ForS: 4, Rate: 300}}
+	// intervals returns n one-second intervals of stage, from second first,
+	// with rate requests each; the last one's requests left until sentUntil.
+	intervals := func(stage, first, n int, rate int64, sentUntil float64) []Interval {
+		var out []Interval
+		for i := range n {
+			iv := Interval{T: first + i, Request: "r", Stage: stage, Requests: rate}
+			if i == n-1 {
+				iv.SentUntilS = sentUntil
+			}
+			out = append(out, iv)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name      string
+		intervals [][]Interval
+		endS      float64 // 0: no end line (a crashed run's record)
+		want      []float64
+	}{
+		{"ran in full", [][]Interval{intervals(0, 0, 4, 100, 0), intervals(1, 4, 4, 200, 0), intervals(2, 8, 4, 300, 0)}, 12, []float64{100, 200, 300}},
+		{"stopped 2 s into the second stage", [][]Interval{intervals(0, 0, 4, 100, 0), intervals(1, 4, 2, 200, 0)}, 6, []float64{100, 200, 0}},
+		{"crashed 2 s into the second stage", [][]Interval{intervals(0, 0, 4, 100, 0), intervals(1, 4, 2, 200, 0)}, 0, []float64{100, 200, 0}},
+		{"the generator sent the first stage's last requests 1 s late", [][]Interval{intervals(0, 0, 4, 100, 5), intervals(1, 4, 4, 200, 0), intervals(2, 8, 4, 300, 0)}, 12, []float64{80, 200, 300}},
+	} {
+		h := &Header{Stages: stages}
+		run := &Run{}
+		for _, ivs := range tc.intervals {
+			run.Intervals = append(run.Intervals, ivs...)
+		}
+		if tc.endS > 0 {
+			run.End = &RunEnd{DurationS: tc.endS}
+		}
+		ss, err := summarizeStages(h, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range tc.want {
+			if math.Abs(ss[i].RPS-want) > 1e-9 {
+				t.Errorf("%s: stage %d rps = %v; want %v", tc.name, i, ss[i].RPS, want)
+			}
+		}
+	}
+}

@@ -160,6 +160,7 @@ func summarizeStages(h *Header, run *Run) ([]StageSummary, error) {
 		}
 	}
 	svcNames := slices.Sorted(maps.Keys(services(run)))
+	_, loadEnd := MeasuredWindow(h, run)
 	out := make([]StageSummary, len(h.Stages))
 	for i, st := range h.Stages {
 		from, to := st.StartS, st.StartS+st.ForS
@@ -172,7 +173,7 @@ func summarizeStages(h *Header, run *Run) ([]StageSummary, error) {
 		if m := merged[i]; m != nil {
 			ss.Requests, ss.Errors = m.requests, m.errors
 			ss.ErrorRate = ratio(m.errors, m.requests)
-			ss.RPS = perSecond(m.requests, st.ForS)
+			ss.RPS = perSecond(m.requests, stageSpan(st, loadEnd, m.sentUntil))
 			ss.Latency = percentiles(m.lat)
 		}
 		l := cpuLoad{sets: h.CPUSets, genCPUs: genCPUs, genMean: orZero(gen.Mean(from, to)), genPeak: ss.GeneratorCPUPeak,
@@ -192,6 +193,15 @@ func summarizeStages(h *Header, run *Run) ([]StageSummary, error) {
 		out[i] = ss
 	}
 	return out, nil
+}
+
+// stageSpan is the seconds a stage's requests were sent over: its planned
+// span, cut at loadEnd when the run stopped before the stage's end, and
+// stretched to sentUntil when a generator behind its plan sent the stage's
+// last requests after it (as the run's own rate is).
+func stageSpan(st Stage, loadEnd, sentUntil float64) float64 {
+	end := min(st.StartS+st.ForS, loadEnd)
+	return max(end, sentUntil) - st.StartS
 }
 
 // stageServices fills the stage's figures summed over the services named:
