@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -73,14 +71,8 @@ faults:
   - {name: boom, at: 1s, kill: {service: api}}
 `, mark, mark, filepath.Join(binDir, "baseline-go")))
 	dir := t.TempDir()
-	cmd := exec.Command(filepath.Join(binDir, "gauntlet"), "run", path, "--out", dir, "--output", "json")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); cmd.ProcessState == nil {
-		t.Fatal(err)
-	}
-	if code := cmd.ProcessState.ExitCode(); code != exitRevert {
-		t.Fatalf("exit %d; want %d\n%s", code, exitRevert, stderr.String())
+	if code, _, stderr := gauntletExec(t, "run", path, "--out", dir, "--output", "json"); code != exitRevert {
+		t.Fatalf("exit %d; want %d\n%s", code, exitRevert, stderr)
 	}
 	rec, err := metrics.ReadFile(filepath.Join(dir, engine.RecordName))
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -60,12 +59,8 @@ func runSleep(t *testing.T, ms int, threshold string, wantCode int) string {
 	t.Helper()
 	dir := t.TempDir()
 	path := writeFile(t, "s.yaml", fmt.Sprintf(sleepScenario, ms, threshold))
-	cmd := exec.Command(filepath.Join(binDir, "gauntlet"), "run", path, "--output", "json", "--out", dir)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	_ = cmd.Run()
-	if code := cmd.ProcessState.ExitCode(); code != wantCode {
-		t.Fatalf("run /sleep?ms=%d: exit %d; want %d\n%s", ms, code, wantCode, stderr.String())
+	if code, _, stderr := gauntletExec(t, "run", path, "--output", "json", "--out", dir); code != wantCode {
+		t.Fatalf("run /sleep?ms=%d: exit %d; want %d\n%s", ms, code, wantCode, stderr)
 	}
 	return dir
 }

@@ -66,6 +66,20 @@ func gauntlet(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
+// gauntletExec runs the gauntlet binary built by TestMain and returns its exit
+// code and output: for tests whose figures a -race build of the generator,
+// running in the test process, would skew with its own lag.
+func gauntletExec(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "gauntlet"), args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); cmd.ProcessState == nil {
+		t.Fatalf("gauntlet %q: %v", args, err)
+	}
+	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
+}
+
 func writeFile(t *testing.T, name, body string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
