@@ -168,6 +168,14 @@ func RegressAll(base, cur []*metrics.Record, opt Options) (*Comparison, error) {
 			untestable++
 		}
 	}
+	if len(base) == 1 || len(cur) == 1 {
+		for _, r := range c.Rows {
+			if r.PValue != nil && r.Verdict == Regressed {
+				c.Warnings = append(c.Warnings, oneRunWarning)
+				break
+			}
+		}
+	}
 	if untestable > 0 {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%d metric(s) had too few samples for a significance test (p < %g needs at least 5 a side: runs for startup, memory and CPU, measured seconds for the rest): their changes are shown but unconfirmed; run with --count 5 to test them", untestable, opt.Alpha))
 	}
@@ -192,6 +200,11 @@ func RegressAll(base, cur []*metrics.Record, opt Options) (*Comparison, error) {
 	}
 	return c, nil
 }
+
+// oneRunWarning goes with a regression found on one run of a side: the
+// seconds of one run share the machine's state during it, so the test cannot
+// tell a slow spell of a shared machine from a slower build.
+const oneRunWarning = "one run on a side: its seconds share the machine's state during that run, so a slow spell of a shared machine (a noisy CI runner) reads as a regression; on such machines pool 3 or more runs a side (--count)"
 
 // sampleRecords samples every run of every record, by variant, and returns
 // the variants in first-seen order.

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,9 +68,23 @@ func TestRegressSlowerHandlerRegresses(t *testing.T) {
 				t.Errorf("seed %d: %s %s = %s, change %+.3f; want regressed near +25%%", seed, m.metric, m.request, r.Verdict, r.Change)
 			}
 		}
-		if !c.Regressed {
-			t.Errorf("seed %d: Comparison.Regressed = false", seed)
+		if !c.Regressed || !slices.Contains(c.Warnings, oneRunWarning) {
+			t.Errorf("seed %d: Comparison.Regressed = %v, warnings %q; want a regression found on one run a side, and said so", seed, c.Regressed, c.Warnings)
 		}
+	}
+	// Three runs a side: the same regression, without the warning.
+	rng := rand.New(rand.NewPCG(7, 2))
+	var bs, cs []*metrics.Record
+	for range 3 {
+		bs = append(bs, base.record(t, rng))
+		cs = append(cs, cur.record(t, rng))
+	}
+	c, err := RegressAll(bs, cs, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Regressed || slices.Contains(c.Warnings, oneRunWarning) {
+		t.Errorf("3 vs 3 runs: regressed %v, warnings %q; want regressed without the one-run warning", c.Regressed, c.Warnings)
 	}
 }
 
