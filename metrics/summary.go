@@ -216,6 +216,11 @@ type ThresholdResult struct {
 // latency.
 const lagWarning = 5 * time.Millisecond
 
+// stealWarning is the mean share of the host's CPU time, over the measured
+// window, that the hypervisor gave other virtual machines (steal) above which
+// a run is flagged: its figures include a neighbour's noise.
+const stealWarning = 0.05
+
 // Summarize recomputes a summary from a record: every histogram of the
 // measured window is merged exactly. Thresholds and the verdict are left to
 // the caller (package gates).
@@ -531,6 +536,11 @@ func warnings(h *Header, run *Run, rs *RunSummary, total *merged) []string {
 	if floor := total.svc.Min(); rs.Requests >= 100 && floor >= 35*time.Millisecond && floor <= 48*time.Millisecond {
 		w = append(w, fmt.Sprintf("no request was faster than %s: a latency floor near 40 ms is the signature of Nagle's algorithm meeting delayed ACKs (a JDK HttpServer without -Dsun.net.httpserver.nodelay=true, say), not of the service's speed",
 			fmtMs(floor)))
+	}
+	from, to := MeasuredWindow(h, run)
+	if steal := readingSeries(run, OwnerHost, "host_cpu_steal_ratio").Mean(from, to); steal >= stealWarning {
+		w = append(w, fmt.Sprintf("the hypervisor gave %.0f%% of this machine's CPU time to other virtual machines during the run (steal): their noise is in the figures; compare runs from quieter machines",
+			steal*100))
 	}
 	if total.lat.Clamped > 0 {
 		w = append(w, fmt.Sprintf("%d latencies exceeded one hour and were recorded as one hour", total.lat.Clamped))

@@ -154,3 +154,27 @@ func TestRateIsOverTheTimeTheRequestsTookToSend(t *testing.T) {
 		})
 	}
 }
+
+// TestStealIsWarnedAbout: a run whose host lent a noticeable share of its CPU
+// time to other virtual machines says so; one with a little steal does not.
+func TestStealIsWarnedAbout(t *testing.T) {
+	t.Parallel()
+	h := &Header{Stages: []Stage{{ForS: 4, Rate: 100}}}
+	for _, tt := range []struct {
+		steal []float64 // one reading a second
+		want  bool
+	}{
+		{[]float64{0, 0.01, 0.02, 0.01}, false},
+		{[]float64{0.02, 0.30, 0.05, 0.03}, true}, // mean 10 %
+		{nil, false},
+	} {
+		run := &Run{End: &RunEnd{DurationS: 4}}
+		for i, v := range tt.steal {
+			run.Readings = append(run.Readings, Readings{T: float64(i + 1), Owner: OwnerHost, Values: map[string]float64{"host_cpu_steal_ratio": v}})
+		}
+		w := warnings(h, run, &RunSummary{Status: StatusCompleted}, newMerged())
+		if got := strings.Contains(strings.Join(w, "\n"), "(steal)"); got != tt.want {
+			t.Errorf("steal %v: warnings %q; want a steal warning %v", tt.steal, w, tt.want)
+		}
+	}
+}

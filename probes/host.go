@@ -28,9 +28,12 @@ const (
 //	host_memory_used_bytes      total minus available memory
 //	host_memory_total_bytes
 //	host_load1                  one-minute load average
+//	host_cpu_steal_ratio        share of all cores' time since the previous
+//	                            sample that the hypervisor gave to other
+//	                            virtual machines (steal), 0–1
 //
-// host_cpu_utilization_ratio is omitted when no time has passed on the CPU
-// counters since the previous sample.
+// host_cpu_utilization_ratio and host_cpu_steal_ratio are omitted when no
+// time has passed on the CPU counters since the previous sample.
 func Host() Sampler {
 	h := &host{}
 	if t, err := cpu.TimesWithContext(context.Background(), false); err == nil && len(t) > 0 {
@@ -75,6 +78,7 @@ func (h *host) Sample(ctx context.Context, now time.Time) (metrics.Readings, err
 	if h.havePrev {
 		if r, ok := busyRatio(h.prev, cur); ok {
 			rd.Values["host_cpu_utilization_ratio"] = r
+			rd.Values["host_cpu_steal_ratio"] = stealRatio(h.prev, cur)
 		}
 	}
 	h.prev, h.havePrev = cur, true
@@ -85,15 +89,29 @@ func (h *host) Sample(ctx context.Context, now time.Time) (metrics.Readings, err
 // counters that was not idle, clamped to 0–1. Guest time is already part of
 // user and nice time, so it is not added again.
 func busyRatio(prev, cur cpu.TimesStat) (float64, bool) {
-	total := func(t cpu.TimesStat) float64 {
-		return t.User + t.Nice + t.System + t.Idle + t.Iowait + t.Irq + t.Softirq + t.Steal
-	}
 	idle := func(t cpu.TimesStat) float64 { return t.Idle + t.Iowait }
-	dt := total(cur) - total(prev)
+	dt := cpuTotal(cur) - cpuTotal(prev)
 	if dt <= 0 {
 		return 0, false
 	}
 	return clamp01(1 - (idle(cur)-idle(prev))/dt), true
+}
+
+// stealRatio is the share of CPU time between two readings that the
+// hypervisor ran other virtual machines on these CPUs (part of busyRatio's
+// busy time); 0 when no time passed.
+func stealRatio(prev, cur cpu.TimesStat) float64 {
+	dt := cpuTotal(cur) - cpuTotal(prev)
+	if dt <= 0 {
+		return 0
+	}
+	return clamp01((cur.Steal - prev.Steal) / dt)
+}
+
+// cpuTotal is every CPU time counter summed; guest time is already part of
+// user and nice time.
+func cpuTotal(t cpu.TimesStat) float64 {
+	return t.User + t.Nice + t.System + t.Idle + t.Iowait + t.Irq + t.Softirq + t.Steal
 }
 
 func clamp01(v float64) float64 {

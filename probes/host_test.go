@@ -49,6 +49,26 @@ func TestHost(t *testing.T) {
 	})
 }
 
+func TestStealRatio(t *testing.T) {
+	t.Parallel()
+	base := cpu.TimesStat{User: 10, System: 5, Idle: 80, Iowait: 5, Steal: 2}
+	tests := []struct {
+		name string
+		cur  cpu.TimesStat
+		want float64
+	}{
+		{"no steal", cpu.TimesStat{User: 15, System: 5, Idle: 85, Iowait: 5, Steal: 2}, 0},
+		{"a quarter stolen", cpu.TimesStat{User: 15, System: 7, Idle: 88, Iowait: 5, Steal: 7}, 0.25},
+		{"all stolen", cpu.TimesStat{User: 10, System: 5, Idle: 80, Iowait: 5, Steal: 22}, 1},
+		{"no time passed", base, 0},
+	}
+	for _, tt := range tests {
+		if got := stealRatio(base, tt.cur); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("%s: stealRatio = %v; want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestBusyRatio(t *testing.T) {
 	t.Parallel()
 	base := cpu.TimesStat{User: 10, System: 5, Idle: 80, Iowait: 5}
