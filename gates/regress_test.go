@@ -73,16 +73,7 @@ func TestRegressSlowerHandlerRegresses(t *testing.T) {
 		}
 	}
 	// Three runs a side: the same regression, without the warning.
-	rng := rand.New(rand.NewPCG(7, 2))
-	var bs, cs []*metrics.Record
-	for range 3 {
-		bs = append(bs, base.record(t, rng))
-		cs = append(cs, cur.record(t, rng))
-	}
-	c, err := RegressAll(bs, cs, DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, c := pooled(t, base, cur, rand.New(rand.NewPCG(7, 2)), 3, nil, nil)
 	if !c.Regressed || slices.Contains(c.Warnings, oneRunWarning) {
 		t.Errorf("3 vs 3 runs: regressed %v, warnings %q; want regressed without the one-run warning", c.Regressed, c.Warnings)
 	}
@@ -143,13 +134,11 @@ func TestRegressThroughput(t *testing.T) {
 	}
 }
 
-func TestRegressPoolsRecordsAndJudgesSingleValuesByEffect(t *testing.T) {
-	t.Parallel()
-	base, cur := defaultSynth(), defaultSynth()
-	cur.startupMs = 40
-	rng := rand.New(rand.NewPCG(9, 6))
-	var bs, cs []*metrics.Record
-	for range 3 {
+// pooled adds n records of base and of cur (made in turn from rng) to bs and
+// cs, and compares the two sides with the default options.
+func pooled(t *testing.T, base, cur synth, rng *rand.Rand, n int, bs, cs []*metrics.Record) ([]*metrics.Record, []*metrics.Record, *Comparison) {
+	t.Helper()
+	for range n {
 		bs = append(bs, base.record(t, rng))
 		cs = append(cs, cur.record(t, rng))
 	}
@@ -157,6 +146,15 @@ func TestRegressPoolsRecordsAndJudgesSingleValuesByEffect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return bs, cs, c
+}
+
+func TestRegressPoolsRecordsAndJudgesSingleValuesByEffect(t *testing.T) {
+	t.Parallel()
+	base, cur := defaultSynth(), defaultSynth()
+	cur.startupMs = 40
+	rng := rand.New(rand.NewPCG(9, 6))
+	bs, cs, c := pooled(t, base, cur, rng, 3, nil, nil)
 	if r := rowOf(t, c, "p50", ""); r.BaseN != 60 || r.CurrentN != 60 || r.Verdict != Unchanged {
 		t.Errorf("pooled p50 row %+v; want 60 vs 60 samples, unchanged", r)
 	}
@@ -183,14 +181,7 @@ func TestRegressPoolsRecordsAndJudgesSingleValuesByEffect(t *testing.T) {
 		t.Errorf("with FailUnconfirmed: regressed = %v, %v; want true", c != nil && c.Regressed, err)
 	}
 	// With 5 runs a side, startup is tested for real.
-	for range 2 {
-		bs = append(bs, base.record(t, rng))
-		cs = append(cs, cur.record(t, rng))
-	}
-	c, err = RegressAll(bs, cs, DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, c = pooled(t, base, cur, rng, 2, bs, cs)
 	for _, r := range c.Rows {
 		if r.Metric == "startup_ms" && (r.PValue == nil || r.Verdict != Regressed) {
 			t.Errorf("startup on 5 vs 5 runs: %+v; want a tested regression", r)
