@@ -36,6 +36,9 @@ MEM_RATE=${MEM_RATE:-5000}
 B_RATE=${B_RATE:-10000}
 LADDER=${LADDER:-"10000 20000 30000 40000 50000"}
 FORTIO_LADDER=${FORTIO_LADDER-$LADDER} # fortio at the same rates: what another generator sends to this target
+# gauntlet again at these rates with fortio's connection budget (--max-in-flight 50 against fortio's -c 50):
+# past the target's capacity the default budget (1,000) opens a connection per waiting request
+C50_LADDER=${C50_LADDER-30000}
 CO_RATE=${CO_RATE:-1000}
 CO_STALL_AT=${CO_STALL_AT:-4}     # s after the generator starts
 CO_STALL_FOR=${CO_STALL_FOR:-1}   # s
@@ -538,6 +541,9 @@ for rep in $(seq "$REPS"); do
 			done
 			for r in $FORTIO_LADDER; do
 				one a fortio "$r" "$rep" "$DURATION" 0 -- run_fortio /ping 50 "$r" "$DURATION"
+			done
+			for r in $C50_LADDER; do
+				one a gauntlet-c50 "$r" "$rep" "$DURATION" 0 -- run_gauntlet /ping "$r" "$DURATION" 50
 			done
 			;;
 		b)

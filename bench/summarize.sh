@@ -120,11 +120,9 @@ map(. + {rate_pct: (if .rate > 0 and .tool_rps != null then .tool_rps / .rate * 
 ( [.[] | select(.scenario == "a" and .tool == "fortio" and .rate > 0)] | if length == 0 then empty else . end | group_by(.rate) |
   map(select(([.[].achieved_pct] | med) >= 99.5) | .[0].rate) |
   "- a: highest rate fortio sent on the same target (median >= 99.5 % of plan; fortio measures from the actual send, so it has no schedule lag to judge): \(if length > 0 then max else "none" end) req/s"),
-( [.[] | select(.scenario == "a" and .tool == "gauntlet" and .rate == 30000)] as $t |
-  if ($t | length) > 0 then
-    "- a: 30,000/s: sent \([$t[].achieved_pct] | fmt(2))% of plan, dropped \([$t[].dropped // 0] | add), lag p99 \([$t[].lag_p99] | fmt(3)) ms, generator max RSS \([$t[].gen_rss_mb] | fmt(1)) MB: " +
-    (if ([$t[].gen_rss_mb] | med) <= 40 then "RSS HELD (<= 40 MB)" else "RSS NOT HELD (> 40 MB)" end)
-  else empty end),
+( [.[] | select(.scenario == "a" and (.tool == "gauntlet" or .tool == "gauntlet-c50") and .rate == 30000)] | group_by(.tool)[] as $t |
+  "- a: 30,000/s, \(if $t[0].tool == "gauntlet" then "up to 1,000 requests in flight" else "at most 50 in flight, as fortio -c 50" end): sent \([$t[].achieved_pct] | fmt(2))% of plan, served at \([$t[].tool_rps] | fmt(0)) req/s, dropped \([$t[].dropped // 0] | add), lag p99 \([$t[].lag_p99] | fmt(3)) ms, generator max RSS \([$t[].gen_rss_mb] | fmt(1)) MB: " +
+  (if ([$t[].gen_rss_mb] | med) <= 40 then "RSS HELD (<= 40 MB)" else "RSS NOT HELD (> 40 MB)" end)),
 ( [.[] | select(.scenario == "b")] as $b |
   ([$b[] | select(.tool == "gauntlet") | .cpu_us_per_req] | med) as $g | ([$b[] | select(.tool == "fortio") | .cpu_us_per_req] | med) as $f |
   if $g != null and $f != null then
