@@ -154,26 +154,26 @@ func RegressAll(base, cur []*metrics.Record, opt Options) (*Comparison, error) {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("variant %s is in the baseline but not in the current run: not compared", v))
 		}
 	}
+	oneRun := false // a regression tested on one run of a side
 	for _, v := range cvars {
 		if !slices.Contains(bvars, v) {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("variant %s is new (not in the baseline): not compared", v))
 			continue
 		}
-		c.Rows = append(c.Rows, compareVariant(v, bs[v], cs[v], opt)...)
+		rows := compareVariant(v, bs[v], cs[v], opt)
+		c.Rows = append(c.Rows, rows...)
+		if len(bs[v]) == 1 || len(cs[v]) == 1 {
+			oneRun = oneRun || slices.ContainsFunc(rows, func(r Row) bool { return r.PValue != nil && r.Verdict == Regressed })
+		}
+	}
+	if oneRun {
+		c.Warnings = append(c.Warnings, oneRunWarning)
 	}
 	untestable := 0
 	for _, r := range c.Rows {
 		c.Regressed = c.Regressed || r.Verdict == Regressed || (opt.FailUnconfirmed && r.Verdict == Unconfirmed)
 		if r.PValue == nil {
 			untestable++
-		}
-	}
-	if len(base) == 1 || len(cur) == 1 {
-		for _, r := range c.Rows {
-			if r.PValue != nil && r.Verdict == Regressed {
-				c.Warnings = append(c.Warnings, oneRunWarning)
-				break
-			}
 		}
 	}
 	if untestable > 0 {
