@@ -426,7 +426,7 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	if rs.Stages, err = summarizeStages(h, run); err != nil {
 		return RunSummary{}, err
 	}
-	rs.Warnings = warnings(h, run, &rs, total)
+	rs.Warnings = warnings(h, run, &rs, total, from, to)
 	summarizeModel(h, run, &rs, sr)
 	return rs, nil
 }
@@ -503,7 +503,8 @@ func skipReason(run *Run) string {
 	return "the variant could not run here"
 }
 
-func warnings(h *Header, run *Run, rs *RunSummary, total *merged) []string {
+// warnings are the run summary's; from and to are its measured window.
+func warnings(h *Header, run *Run, rs *RunSummary, total *merged, from, to float64) []string {
 	w := []string{}
 	switch rs.Status {
 	case StatusInterrupted:
@@ -537,7 +538,6 @@ func warnings(h *Header, run *Run, rs *RunSummary, total *merged) []string {
 		w = append(w, fmt.Sprintf("no request was faster than %s: a latency floor near 40 ms is the signature of Nagle's algorithm meeting delayed ACKs (a JDK HttpServer without -Dsun.net.httpserver.nodelay=true, say), not of the service's speed",
 			fmtMs(floor)))
 	}
-	from, to := MeasuredWindow(h, run)
 	if steal := readingSeries(run, OwnerHost, "host_cpu_steal_ratio").Mean(from, to); steal >= stealWarning {
 		w = append(w, fmt.Sprintf("the hypervisor gave %.0f%% of this machine's CPU time to other virtual machines during the run (steal): their noise is in the figures; compare runs from quieter machines",
 			steal*100))

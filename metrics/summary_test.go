@@ -172,7 +172,7 @@ func TestStealIsWarnedAbout(t *testing.T) {
 		for i, v := range tt.steal {
 			run.Readings = append(run.Readings, Readings{T: float64(i + 1), Owner: OwnerHost, Values: map[string]float64{"host_cpu_steal_ratio": v}})
 		}
-		w := warnings(h, run, &RunSummary{Status: StatusCompleted}, newMerged())
+		w := warnings(h, run, &RunSummary{Status: StatusCompleted}, newMerged(), 0, 4)
 		if got := strings.Contains(strings.Join(w, "\n"), "(steal)"); got != tt.want {
 			t.Errorf("steal %v: warnings %q; want a steal warning %v", tt.steal, w, tt.want)
 		}
