@@ -35,7 +35,18 @@ func regressed(c *Comparison) []string {
 	return out
 }
 
+// statistical skips t under -race: the gates package starts no goroutine, so
+// -race finds nothing in it, and its HDR histogram decoding runs some 30
+// times slower. make test runs these tests in its step without -race.
+func statistical(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("statistical trials: run without -race")
+	}
+}
+
 func TestRegressSameServerIsUnchanged(t *testing.T) {
+	statistical(t)
 	t.Parallel()
 	s := defaultSynth()
 	for seed := range uint64(10) {
@@ -54,6 +65,7 @@ func TestRegressSameServerIsUnchanged(t *testing.T) {
 }
 
 func TestRegressSlowerHandlerRegresses(t *testing.T) {
+	statistical(t)
 	t.Parallel()
 	base, cur := defaultSynth(), defaultSynth()
 	cur.slow = 1.25
@@ -150,6 +162,7 @@ func pooled(t *testing.T, base, cur synth, rng *rand.Rand, n int, bs, cs []*metr
 }
 
 func TestRegressPoolsRecordsAndJudgesSingleValuesByEffect(t *testing.T) {
+	statistical(t)
 	t.Parallel()
 	base, cur := defaultSynth(), defaultSynth()
 	cur.startupMs = 40
@@ -215,7 +228,7 @@ func TestRegressIgnoresWarmup(t *testing.T) {
 // TestRegressErrorRates measures the gate's false-positive rate on pairs of
 // runs drawn from one distribution and its power on a 25% slower handler,
 // over seeded trials (the same every time). GAUNTLET_TRIALS sets their
-// number (default 300). -race slows them tenfold, so they are skipped there:
+// number (default 300). They are skipped under -race (see statistical):
 // make test runs them in its step without -race.
 //
 // Expected rates, from 1,000 trials: no false positive (a 95% upper bound of
@@ -225,8 +238,9 @@ func TestRegressIgnoresWarmup(t *testing.T) {
 // gate that reports a change beyond its limit without testing that it is
 // significantly beyond it raises ~4% false positives, 12 expected in 300.
 func TestRegressErrorRates(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("statistical trials: run without -race and -short")
+	statistical(t)
+	if testing.Short() {
+		t.Skip("statistical trials: run without -short")
 	}
 	t.Parallel()
 	trials := 300
