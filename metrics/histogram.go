@@ -113,24 +113,25 @@ type Bucket struct {
 	Cumulative int64
 }
 
-// Encode returns the histogram in HdrHistogram's V2 compressed, base64 form,
-// readable by every HdrHistogram implementation. An empty histogram encodes
-// to "".
+// Encode returns the histogram in HdrHistogram's V2 compressed, base64 form
+// (histcodec.go), readable by every HdrHistogram implementation. An empty
+// histogram encodes to "".
 func (h *Histogram) Encode() (string, error) {
 	if h.h.TotalCount() == 0 {
 		return "", nil
 	}
-	b, err := h.h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	s, err := encodeV2(h.h.Export().Counts)
 	if err != nil {
 		return "", fmt.Errorf("encode histogram: %w", err)
 	}
-	return string(b), nil
+	return s, nil
 }
 
 // MergeEncoded decodes an encoded histogram and adds it to h. An empty string
-// adds nothing.
+// adds nothing. A histogram of gauntlet's own range is read by mergeV2
+// (histcodec.go), anything else by hdrhistogram-go.
 func (h *Histogram) MergeEncoded(s string) error {
-	if s == "" {
+	if s == "" || mergeV2(h, s) {
 		return nil
 	}
 	o, err := hdrhistogram.Decode([]byte(s))
