@@ -121,8 +121,9 @@ race-build:
 # search's accuracy, the open model's schedule lag, a fault's measured impact
 # and time to recover, the second a pause's stall lands in, and the gate on
 # real runs. With them, the tests that render whole reports: drawing charts
-# is one goroutine's work, which -race makes 15 times slower.
-NORACE_TESTS := TestSearchFindsKnownCapacity|TestOpenKeepsTheSchedule|TestOpenLatencyIsLagPlusServiceTimeThroughAStall|TestFaultImpactIsMeasured|TestPauseShowsInItsWindow|TestGateOnRealRuns|TestHTMLInBrowser|TestHTMLDeterministic|TestHTMLSelfContained|TestCompareHTML|TestCompareTextGolden|TestWriteSampleReport
+# is one goroutine's work, which -race makes 15 times slower (the browser
+# tests are not even built with -race, so neither is chromedp).
+NORACE_TESTS := TestSearchFindsKnownCapacity|TestOpenKeepsTheSchedule|TestOpenLatencyIsLagPlusServiceTimeThroughAStall|TestFaultImpactIsMeasured|TestPauseShowsInItsWindow|TestGateOnRealRuns|TestHTMLInBrowser|TestBrowserHarnessCatches|TestHTMLDeterministic|TestHTMLSelfContained|TestCompareHTML|TestCompareTextGolden|TestWriteSampleReport
 
 # The gate's statistical tests: -race finds nothing in the gates package (it
 # starts no goroutine) and slows its histogram decoding some 30 times, so they

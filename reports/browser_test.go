@@ -1,3 +1,10 @@
+//go:build !race
+
+// The browser tests drive headless Chromium through chromedp. Rendering a
+// whole report is one goroutine's work, which -race only slows, so they are
+// left out of -race builds, and with them the compile of chromedp and the
+// DevTools protocol's generated packages: make test runs them without -race.
+
 package reports
 
 import (
@@ -174,7 +181,6 @@ func openInBrowser(t *testing.T, bin, path string) browserPage {
 // errors, asks for nothing but itself, and draws its charts. It saves a
 // full-page screenshot to testdata/out/report.png for people to look at.
 func TestHTMLInBrowser(t *testing.T) {
-	skipUnderRace(t)
 	bin := needChromium(t)
 	out := renderHTML(t, fullFixture)
 	page := filepath.Join(t.TempDir(), "report.html")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -48,7 +49,10 @@ func TestBinaryDrainsOnSIGTERM(t *testing.T) {
 		t.Skip("no go tool on PATH")
 	}
 	bin := filepath.Join(t.TempDir(), "baseline-go")
-	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	// As make builds it: without cgo (the -race step runs with it on).
+	build := exec.Command(goTool, "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	addr := freeAddr(t)
