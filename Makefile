@@ -4,7 +4,7 @@
 #   make test   install what the tests need, build everything, gofmt and vet, run every test (with -race where it can)
 #   make bench  the bench/ scripts (wrk, vegeta and gauntlet on one target)
 #   make mutants  plant known bugs one at a time; each must fail a test
-#   make fuzz   fuzz the scenario decoder and the record reader (FUZZTIME=10m in all)
+#   make fuzz   fuzz the scenario decoder, the record reader and the histogram decoder (FUZZTIME=10m in all)
 #   make proto  regenerate baselines/chainpb from chain.proto (nothing else needs protoc)
 
 GO       ?= go
@@ -210,7 +210,7 @@ bench: build
 	bash bench/run.sh
 
 # make test runs the fuzz targets' seeds and committed corpus (testdata/fuzz)
-# as normal tests; this fuzzes for FUZZTIME, split between the two targets,
+# as normal tests; this fuzzes for FUZZTIME, split between the three targets,
 # each input within 1 GiB, and adds what it finds to the corpus.
 FUZZTIME ?= 10m
 fuzz:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzz the scenario decoder and the record reader for FUZZTIME in all (a Go
-# duration in s, m or h; default 10m), split evenly between them. Each worker
+# Fuzz the scenario decoder, the record reader and the histogram decoder for
+# FUZZTIME in all (a Go duration in s, m or h; default 10m), split evenly
+# between them. Each worker
 # may use at most 1 GiB of data memory (ulimit -d), so an input that needs
 # more fails the run. The inputs the fuzzer found interesting are copied
 # into testdata/fuzz/<target>/, which `go test` runs as normal tests.
@@ -15,7 +16,7 @@ case $total in
 *) echo "FUZZTIME=$total: want a whole number of s, m or h, e.g. 10m" >&2; exit 2 ;;
 esac
 
-targets=("./scenarios FuzzParse" "./metrics FuzzRead")
+targets=("./scenarios FuzzParse" "./metrics FuzzRead" "./metrics FuzzMergeV2")
 each=$(( secs / ${#targets[@]} ))
 (( each > 0 )) || { echo "FUZZTIME=$total is too short for ${#targets[@]} targets" >&2; exit 2; }
 
