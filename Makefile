@@ -1,7 +1,7 @@
 # gauntlet — build, run, test, bench.
 #   make run    build what the default scenario needs and run it
 #   make kube   build bin/gauntlet-kube (Kubernetes and Chaos Mesh support)
-#   make test   install what the tests need, build everything, gofmt and vet, run every test (with -race where it can)
+#   make test   install what the tests need, build everything, gofmt and vet (the Kubernetes layer: make test-kube), run every test (with -race where it can)
 #   make bench  the bench/ scripts (wrk, vegeta and gauntlet on one target)
 #   make mutants  plant known bugs one at a time; each must fail a test
 #   make fuzz   fuzz the scenario decoder, the record reader and the histogram decoder (FUZZTIME=10m in all)
