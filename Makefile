@@ -126,7 +126,7 @@ race-build:
 NORACE_TESTS := TestSearchFindsKnownCapacity|TestOpenKeepsTheSchedule|TestOpenLatencyIsLagPlusServiceTimeThroughAStall|TestFaultImpactIsMeasured|TestPauseShowsInItsWindow|TestGateOnRealRuns|TestHTMLInBrowser|TestBrowserHarnessCatches|TestHTMLDeterministic|TestHTMLSelfContained|TestCompareHTML|TestCompareTextGolden|TestWriteSampleReport
 
 # The gate's statistical tests: -race finds nothing in the gates package (it
-# starts no goroutine) and slows its histogram decoding some 30 times, so they
+# starts no goroutine) and slows them some twentyfold, so they
 # skip under it and run here without it.
 GATE_STATS := TestRegressErrorRates|TestRegressSameServerIsUnchanged|TestRegressSlowerHandlerRegresses|TestRegressPoolsRecordsAndJudgesSingleValuesByEffect
 

@@ -2,6 +2,6 @@
 
 package gates
 
-// raceEnabled is set under -race, which slows the statistical trials some 30
-// times (HDR histogram decoding).
+// raceEnabled is set under -race, which slows the statistical trials some
+// twentyfold.
 const raceEnabled = true

@@ -36,8 +36,8 @@ func regressed(c *Comparison) []string {
 }
 
 // statistical skips t under -race: the gates package starts no goroutine, so
-// -race finds nothing in it, and its HDR histogram decoding runs some 30
-// times slower. make test runs these tests in its step without -race.
+// -race finds nothing in it, and it slows these tests some twentyfold. make
+// test runs them in its step without -race.
 func statistical(t *testing.T) {
 	t.Helper()
 	if raceEnabled {
