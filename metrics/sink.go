@@ -54,11 +54,14 @@ func (s *Sink) Buffer() *Buffer {
 	return b
 }
 
-// A buffer starts with room for minBuffer results; one that has grown
-// beyond maxBufferKept is replaced once collected, so that a worker's
-// memory does not stay at its largest burst.
+// A buffer starts with room for minBuffer results and grows, once, to what
+// its goroutine puts between two collections; one that has grown beyond
+// maxBufferKept is replaced once collected, so that a worker's memory does
+// not stay at its largest burst. The open model keeps a buffer per worker,
+// up to a thousand of them while a target stalls: at 8 results (448 bytes)
+// rather than 64 (4 KB), such a pool holds 3.8 MB less heap.
 const (
-	minBuffer     = 64
+	minBuffer     = 8
 	maxBufferKept = 1024
 )
 
