@@ -31,16 +31,25 @@ func NewHistogram() *Histogram {
 
 // Record adds one duration. Durations below 1 µs count as 1 µs.
 func (h *Histogram) Record(d time.Duration) {
-	v := int64(d / time.Microsecond)
-	switch {
-	case v < histLowest:
-		v = histLowest
-	case v > histHighest:
-		v = histHighest
+	v, clamped := micros(d)
+	if clamped {
 		h.Clamped++
 	}
 	// The value is within the trackable range, so RecordValue cannot fail.
 	_ = h.h.RecordValue(v)
+}
+
+// micros is d in whole microseconds within the histograms' range, and
+// whether it was clamped to the top of it.
+func micros(d time.Duration) (v int64, clamped bool) {
+	v = int64(d / time.Microsecond)
+	switch {
+	case v < histLowest:
+		return histLowest, false
+	case v > histHighest:
+		return histHighest, true
+	}
+	return v, false
 }
 
 // Merge adds every value of o to h.

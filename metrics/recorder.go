@@ -81,13 +81,13 @@ type accum struct {
 	bytesIn, bytesOut                   int64
 	codes                               map[uint16]int64
 	classes                             [numClasses]int64
-	lat, svc, lag                       *Histogram
+	lat, svc, lag                       *counts
 	slots                               slotAccum
 	lastSent                            time.Duration
 }
 
 func newAccum() *accum {
-	return &accum{codes: map[uint16]int64{}, lat: NewHistogram(), svc: NewHistogram(), lag: NewHistogram()}
+	return &accum{codes: map[uint16]int64{}, lat: newCounts(), svc: newCounts(), lag: newCounts()}
 }
 
 // NewRecorder returns a recorder writing the intervals of one run (variant)
@@ -250,9 +250,9 @@ func (r *Recorder) flush() {
 			ivReq += a.requests
 			ivErr += a.errors
 			ivDrop += a.dropped
-			r.liveLat.Merge(a.lat)
+			a.lat.mergeInto(r.liveLat)
 			if r.Excluded == nil || !r.Excluded(stage) {
-				r.cumLat.Merge(a.lat)
+				a.lat.mergeInto(r.cumLat)
 				r.total.Measured.Requests += a.requests
 				r.total.Measured.Errors += a.errors
 				if r.total.MeasuredFrom < 0 {
@@ -286,7 +286,7 @@ func (r *Recorder) flush() {
 // encode returns h encoded, then yields: an encoding takes a fraction of a
 // millisecond, and with a single P (the generator pinned to one CPU) the
 // runners' workers must not wait for a whole interval's worth of them.
-func (r *Recorder) encode(h *Histogram) string {
+func (r *Recorder) encode(h *counts) string {
 	s, err := h.Encode()
 	if err != nil && r.err == nil {
 		r.err = err
