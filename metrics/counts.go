@@ -1,9 +1,6 @@
 package metrics
 
-import (
-	"math/bits"
-	"time"
-)
+import "time"
 
 // counts is a histogram of one record interval: the bucket counts of a
 // Histogram (the same layout, histcodec.go) in a slice of its own. The
@@ -61,12 +58,4 @@ func (h *counts) Reset() {
 		clear(h.c[h.lo : h.hi+1])
 	}
 	h.lo, h.hi, h.Clamped = histCountsLen, -1, 0
-}
-
-// bucketIndex is the bucket counting v (histLowest ≤ v ≤ histHighest): the
-// inverse of bucketValue. The bucket is the power of two above v beyond the
-// first whole 2048 values, the sub-bucket v's top bits within it.
-func bucketIndex(v int64) int {
-	bucket := bits.Len64(uint64(v)|(2*subBucketHalf-1)) - (subBucketHalfMagnitude + 1)
-	return (bucket+1)<<subBucketHalfMagnitude + int(v>>bucket) - subBucketHalf
 }

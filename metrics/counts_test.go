@@ -7,23 +7,6 @@ import (
 	"time"
 )
 
-func TestBucketIndexInvertsBucketValue(t *testing.T) {
-	for i := 1; i < histCountsLen; i++ {
-		lo := bucketValue(i)
-		if lo > histHighest {
-			break
-		}
-		if got := bucketIndex(lo); got != i {
-			t.Fatalf("bucketIndex(%d) = %d; want %d (the bucket it is the lowest value of)", lo, got, i)
-		}
-		if hi := bucketValue(i+1) - 1; i+1 < histCountsLen && hi > lo && hi <= histHighest {
-			if got := bucketIndex(hi); got != i {
-				t.Fatalf("bucketIndex(%d) = %d; want %d (the bucket it is the highest value of)", hi, got, i)
-			}
-		}
-	}
-}
-
 // TestCountsIsAHistogram records the same durations into counts and into a
 // Histogram: both must encode to the same string, and merge into the same
 // histogram. One counts is reused across the cases, Reset in between, as the

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"io"
 	"math"
+	"math/bits"
 	"sync"
 )
 
@@ -65,6 +66,14 @@ func bucketValue(i int) int64 {
 		bucket = 0
 	}
 	return sub << bucket
+}
+
+// bucketIndex is the bucket counting v (histLowest ≤ v ≤ histHighest): the
+// inverse of bucketValue. The bucket is the power of two above v beyond the
+// first whole 2048 values, the sub-bucket v's top bits within it.
+func bucketIndex(v int64) int {
+	bucket := bits.Len64(uint64(v)|(2*subBucketHalf-1)) - (subBucketHalfMagnitude + 1)
+	return (bucket+1)<<subBucketHalfMagnitude + int(v>>bucket) - subBucketHalf
 }
 
 // codecBuffers are the scratch space of one Encode or MergeEncoded.

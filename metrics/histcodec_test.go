@@ -133,6 +133,23 @@ func TestBucketValueIsEachBucketsLowest(t *testing.T) {
 	}
 }
 
+func TestBucketIndexInvertsBucketValue(t *testing.T) {
+	for i := 1; i < histCountsLen; i++ {
+		lo := bucketValue(i)
+		if lo > histHighest {
+			break
+		}
+		if got := bucketIndex(lo); got != i {
+			t.Fatalf("bucketIndex(%d) = %d; want %d (the bucket it is the lowest value of)", lo, got, i)
+		}
+		if hi := bucketValue(i+1) - 1; i+1 < histCountsLen && hi > lo && hi <= histHighest {
+			if got := bucketIndex(hi); got != i {
+				t.Fatalf("bucketIndex(%d) = %d; want %d (the bucket it is the highest value of)", hi, got, i)
+			}
+		}
+	}
+}
+
 // v2 builds a V2 compressed histogram of gauntlet's range from a raw
 // payload, for inputs no encoder writes.
 func v2(t *testing.T, payload []byte, header func([]byte)) string {

@@ -77,7 +77,7 @@ var mutants = []mutant{
 		from: "\t\treturn histHighest, true\n",
 		to:   "\t\treturn histHighest, false\n",
 		pkg:  "./metrics", tests: []string{"TestClampedSurvivesTheRecord", "TestHistogramQuantiles"}},
-	{id: "interval-bucket-one-up", file: "metrics/counts.go",
+	{id: "interval-bucket-one-up", file: "metrics/histcodec.go",
 		from: "int(v>>bucket) - subBucketHalf",
 		to:   "int(v>>bucket) - subBucketHalf + 1",
 		pkg:  "./metrics", tests: []string{"TestBucketIndexInvertsBucketValue", "TestCountsIsAHistogram"}},
