@@ -85,6 +85,7 @@ func (c *Closed) Run(ctx context.Context, out *metrics.Sink) error {
 	}
 	r.endAt = c.Start.Add(time.Duration(end * float64(time.Second)))
 	c.running.Store(r)
+	reserveDescriptors(workers + otherDescriptors)
 	defer c.Client.watch(ctx)()
 	var wg sync.WaitGroup
 	for i := range workers {

@@ -122,6 +122,7 @@ func (o *Open) run(ctx context.Context, out *metrics.Sink) (s *schedule, err err
 	defer stop(nil)
 	s = o.newSchedule(ctx, stop, out)
 	o.running.Store(s.pool)
+	reserveDescriptors(int(s.maxInFlight) + otherDescriptors)
 	defer o.Client.watch(ctx)()
 	for range s.pool.floor {
 		s.spawn()
