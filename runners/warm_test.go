@@ -1,0 +1,159 @@
+package runners
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gauntletbench/gauntlet/metrics"
+)
+
+// countingServer is an HTTP server on loopback that counts the
+// connections it accepted and those closed.
+type countingServer struct {
+	*httptest.Server
+	accepted, closed atomic.Int64
+}
+
+func newCountingServer(t *testing.T) *countingServer {
+	t.Helper()
+	cs := &countingServer{}
+	cs.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok"))
+	}))
+	cs.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			cs.accepted.Add(1)
+		case http.StateClosed:
+			cs.closed.Add(1)
+		}
+	}
+	cs.Start()
+	t.Cleanup(cs.Close)
+	return cs
+}
+
+// eventually waits up to 5 s for cond.
+func eventually(cond func() bool) bool {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+// plainAddr names the address a static plain-HTTP URL connects to as the
+// fast client does, and refuses what the fast client does not send.
+func TestPlainAddr(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		url  string
+		want string // "" for none
+	}{
+		{"http://127.0.0.1:8080/ping", "127.0.0.1:8080"},
+		{"http://LocalHost/ping", "localhost:80"},
+		{"http://[::1]/", "[::1]:80"},
+		{"http://[::1]:9000/x?y=1", "[::1]:9000"},
+		{"https://127.0.0.1:8443/", ""},
+		{"http://127.0.0.1:8080/${seq}", ""},
+	} {
+		got, ok := plainAddr(Request{URL: mustTemplate(t, tt.url)})
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("plainAddr(%s) = %q, %v; want %q", tt.url, got, ok, tt.want)
+		}
+	}
+}
+
+// warm dials the connections a load's first requests need before it
+// starts, shared among its hosts by weight; the load's requests take them
+// instead of dialling; those left are closed by the function warm returns.
+func TestWarmDialsAheadOfTheLoad(t *testing.T) {
+	t.Parallel()
+	a, b := newCountingServer(t), newCountingServer(t)
+	c := NewClient(ClientOptions{Timeout: 5 * time.Second})
+	reqs := []Request{
+		{Name: "a", Method: "GET", URL: mustTemplate(t, a.URL+"/"), Weight: 3},
+		{Name: "b", Method: "GET", URL: mustTemplate(t, b.URL+"/"), Weight: 1},
+		{Name: "templated", Method: "GET", URL: mustTemplate(t, a.URL+"/${seq}"), Weight: 4},
+	}
+	drop := c.warm(reqs, 16, time.Now().Add(time.Minute))
+	// 16 shared by weight over 8: a 6 of its 3/8, b 2 of its 1/8, the
+	// templated request none.
+	if !eventually(func() bool { return a.accepted.Load() == 6 && b.accepted.Load() == 2 }) {
+		t.Fatalf("warm dialled %d and %d connections; want 6 to a and 2 to b", a.accepted.Load(), b.accepted.Load())
+	}
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := metrics.NewSink().Buffer()
+			defer buf.Close()
+			w := newWorker(c, buf, time.Now(), 1, uint64(i))
+			res := w.call(t.Context(), &reqs[0], 0, uint64(i), 0, false, 0)
+			if res.Class != metrics.OK {
+				t.Errorf("request %d: class %v; want OK", i, res.Class)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := a.accepted.Load(); got > 6 {
+		t.Errorf("a accepted %d connections after 6 requests on 6 spare ones; want 6", got)
+	}
+	drop()
+	if !eventually(func() bool { return b.closed.Load() == 2 }) {
+		t.Errorf("after drop b saw %d of its 2 spare connections closed; want 2", b.closed.Load())
+	}
+	if got := a.closed.Load(); got != 0 {
+		t.Errorf("drop closed %d connections a's requests took; want 0", got)
+	}
+}
+
+// warm dials nothing for a load already started, nor for one that opens
+// a connection per request.
+func TestWarmDialsNothingItCannotUse(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		opt   ClientOptions
+		start time.Time
+	}{
+		{"started", ClientOptions{Timeout: time.Second}, time.Now().Add(-time.Second)},
+		{"no keep-alive", ClientOptions{Timeout: time.Second, DisableKeepAlive: true}, time.Now().Add(time.Minute)},
+	} {
+		srv := newCountingServer(t)
+		c := NewClient(tt.opt)
+		c.warm([]Request{{Name: "a", Method: "GET", URL: mustTemplate(t, srv.URL+"/")}}, 8, tt.start)()
+		time.Sleep(50 * time.Millisecond)
+		if got := srv.accepted.Load(); got != 0 {
+			t.Errorf("%s: warm dialled %d connections; want none", tt.name, got)
+		}
+	}
+}
+
+// Spare connections are handed out until spareFor after the load's start;
+// then the rest are closed and requests dial their own.
+func TestSpareConnectionsExpire(t *testing.T) {
+	t.Parallel()
+	srv := newCountingServer(t)
+	c := NewClient(ClientOptions{Timeout: time.Second})
+	addr, _ := plainAddr(Request{URL: mustTemplate(t, srv.URL+"/")})
+	start := time.Now().Add(50 * time.Millisecond)
+	defer c.warm([]Request{{Name: "a", Method: "GET", URL: mustTemplate(t, srv.URL+"/")}}, 4, start)()
+	if nc := c.fast.takeSpare(addr); nc == nil {
+		t.Fatal("no spare connection before the load's start; want one")
+	}
+	time.Sleep(time.Until(start.Add(spareFor + 10*time.Millisecond)))
+	if nc := c.fast.takeSpare(addr); nc != nil {
+		t.Error("a spare connection handed out after its time; want none")
+	}
+	if !eventually(func() bool { return srv.closed.Load() == 3 }) {
+		t.Errorf("%d of the 3 spare connections left were closed; want 3", srv.closed.Load())
+	}
+}
