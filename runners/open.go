@@ -83,16 +83,6 @@ const (
 	spawnBusy = 4
 )
 
-// While the generator keeps more than saturatedShare of its CPUs busy,
-// workers taking a request start no others (see topUp); the supervisor
-// still adds spawnBusy per check. A worker added then waits for the CPU,
-// not for the target, and its request leaves no sooner; it only dials one
-// more connection, at the cost of more CPU. At 30,000 requests per second
-// a generator short of CPU in its first tenths of a second grew its pool
-// to 700–1,000 workers and connections this way, for requests that need
-// a few dozen.
-const saturatedShare = 0.9
-
 // spareWorkers is how many workers the open model keeps free (waiting for
 // a request's due time) beside those busy with a request: when a worker
 // takes a request on time and fewer are free, it starts another at once, so
@@ -189,8 +179,6 @@ func (s *schedule) supervise(ctx context.Context, workersDone <-chan struct{}) {
 		case <-workersDone:
 			return
 		case now := <-tick.C:
-			share := load.cores(now) / float64(runtime.GOMAXPROCS(0))
-			s.saturated.Store(share > saturatedShare)
 			if now.After(trimAt) {
 				s.pool.trim()
 				trimAt = now.Add(trimEvery)
@@ -204,7 +192,7 @@ func (s *schedule) supervise(ctx context.Context, workersDone <-chan struct{}) {
 				// A check that ran late found the generator behind, its
 				// run queue full: workers added now would only queue and
 				// take memory (see topUpLate).
-				s.backfill(now, spawnLimit(share))
+				s.backfill(now, spawnLimit(load.cores(now)/float64(runtime.GOMAXPROCS(0))))
 			}
 		}
 	}
@@ -231,9 +219,6 @@ type schedule struct {
 	// capped is set once every worker was busy with maxInFlight alive;
 	// exhausted once a unique data feeder ran out.
 	capped, exhausted atomic.Bool
-	// saturated says the generator kept more than saturatedShare of its
-	// CPUs busy over the supervisor's last check (see topUp).
-	saturated atomic.Bool
 }
 
 // alarmGap is the shortest time between two of ring's wake-ups. Below
@@ -338,15 +323,12 @@ func (s *schedule) backfill(now time.Time, batch int) {
 	}
 }
 
-// topUp starts workers while fewer than spareWorkers are free, unless the
-// generator is saturated. A worker calls it as it takes a request: the
-// pool grows the moment the load needs it, not at the next check. When the
-// pool is at maxInFlight with every worker busy, the run is marked capped.
+// topUp starts workers while fewer than spareWorkers are free. A worker
+// calls it as it takes a request: the pool grows the moment the load needs
+// it, not at the next check. When the pool is at maxInFlight with every
+// worker busy, the run is marked capped.
 func (s *schedule) topUp() {
 	p := s.pool
-	if s.saturated.Load() {
-		return
-	}
 	for p.live.Load()-p.busy.Load() < spareWorkers {
 		if !s.spawn() {
 			if p.busy.Load() >= p.live.Load() {

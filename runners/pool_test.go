@@ -146,28 +146,6 @@ func TestBackfillAddsFewWorkersWhileTheGeneratorIsBusy(t *testing.T) {
 	}
 }
 
-// A worker taking a request on time starts others until spareWorkers are
-// free, unless the generator is saturated: then workers added would wait
-// for its CPU, not for the target.
-func TestTopUpStartsNoWorkerWhileTheGeneratorIsSaturated(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct {
-		saturated bool
-		want      int64
-	}{{false, spareWorkers}, {true, 0}} {
-		o := newOpen(t, "http://127.0.0.1:1/", []metrics.Stage{{ForS: 10, Rate: 100_000}})
-		ctx, stop := context.WithCancelCause(context.Background())
-		stop(nil) // the workers added return at once
-		s := o.newSchedule(ctx, stop, metrics.NewSink())
-		s.saturated.Store(tt.saturated)
-		s.topUp()
-		s.wg.Wait()
-		if got := s.pool.live.Load(); got != tt.want {
-			t.Errorf("saturated %v: a worker taking a request started %d others; want %d", tt.saturated, got, tt.want)
-		}
-	}
-}
-
 // cpuMeter divides the CPU time used between two readings by the wall
 // time between them.
 func TestCPUMeterCountsCoresUsed(t *testing.T) {

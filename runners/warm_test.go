@@ -157,3 +157,25 @@ func TestSpareConnectionsExpire(t *testing.T) {
 		t.Errorf("%d of the 3 spare connections left were closed; want 3", srv.closed.Load())
 	}
 }
+
+// A load warms the connections of its first warmAhead of requests, at
+// least one per worker waiting at its start, at most its cap.
+func TestWarmConns(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		rate        float64
+		maxInFlight int64
+		want        int
+	}{
+		{0, 1000, minWorkers},
+		{1000, 1000, minWorkers},
+		{30_000, 1000, 60},
+		{30_001, 1000, 61},
+		{1_000_000, 1000, 1000},
+		{30_000, 8, 8},
+	} {
+		if got := warmConns(tt.rate, tt.maxInFlight); got != tt.want {
+			t.Errorf("warmConns(%v, %d) = %d; want %d", tt.rate, tt.maxInFlight, got, tt.want)
+		}
+	}
+}
