@@ -179,3 +179,23 @@ func TestWarmConns(t *testing.T) {
 		}
 	}
 }
+
+// The function a warm returns closes its own spare connections only: one
+// that dialled nothing leaves another load's spares alone.
+func TestWarmDropsOnlyItsOwn(t *testing.T) {
+	t.Parallel()
+	srv := newCountingServer(t)
+	c := NewClient(ClientOptions{Timeout: time.Second})
+	reqs := []Request{{Name: "a", Method: "GET", URL: mustTemplate(t, srv.URL+"/")}}
+	first := c.warm(reqs, 3, time.Now().Add(time.Minute))
+	defer first()
+	c.warm(reqs, 3, time.Now().Add(-time.Second))() // started: dials nothing
+	time.Sleep(50 * time.Millisecond)
+	if got := srv.closed.Load(); got != 0 {
+		t.Errorf("a warm that dialled nothing closed %d spare connections of another; want 0", got)
+	}
+	addr, _ := plainAddr(reqs[0])
+	if c.fast.takeSpare(addr) == nil {
+		t.Error("no spare connection left after the other warm's drop; want the first warm's")
+	}
+}
