@@ -124,7 +124,11 @@ func (o *Open) run(ctx context.Context, out *metrics.Sink) (s *schedule, err err
 	o.running.Store(s.pool)
 	reserveDescriptors(int(s.maxInFlight) + otherDescriptors)
 	defer o.Client.watch(ctx)()
-	defer o.Client.warm(o.Requests, warmConns(o.Pacer.Rate(0), s.maxInFlight), o.Start)()
+	lead := time.NewTimer(time.Hour)
+	if sleepUntil(ctx, lead, o.Start.Add(-warmLead)) {
+		defer o.Client.warm(o.Requests, warmConns(o.Pacer.Rate(0), s.maxInFlight), o.Start)()
+	}
+	lead.Stop()
 	for range s.pool.floor {
 		s.spawn()
 	}
@@ -138,6 +142,12 @@ func (o *Open) run(ctx context.Context, out *metrics.Sink) (s *schedule, err err
 	s.supervise(ctx, workersDone)
 	return s, nil
 }
+
+// warmLead is how long before the load's start Client.warm begins to dial:
+// time enough for the connections a start needs, and no more, since a
+// service may close a connection that stays idle (a load held with
+// --start-at may start minutes after its run).
+const warmLead = 100 * time.Millisecond
 
 // warmConns is how many connections Client.warm dials ahead of a load
 // whose first rate is rate (requests per second): those of its first

@@ -199,3 +199,33 @@ func TestWarmDropsOnlyItsOwn(t *testing.T) {
 		t.Error("no spare connection left after the other warm's drop; want the first warm's")
 	}
 }
+
+// An open load dials its spare connections warmLead before its start, not
+// when its run begins: a load held for later (--start-at) would otherwise
+// keep them idle, and a service may close idle connections.
+func TestOpenWarmsJustBeforeItsStart(t *testing.T) {
+	t.Parallel()
+	srv := newCountingServer(t)
+	o := newOpen(t, srv.URL+"/", []metrics.Stage{{ForS: 0.2, Rate: 100}})
+	o.Start = time.Now().Add(600 * time.Millisecond)
+	early := make(chan int64, 1)
+	go func() {
+		time.Sleep(time.Until(o.Start.Add(-300 * time.Millisecond)))
+		early <- srv.accepted.Load()
+	}()
+	res := collect(t, t.Context(), o)
+	if got := <-early; got != 0 {
+		t.Errorf("%d connections dialled 300 ms before the load's start; want none yet (warmLead %v)", got, warmLead)
+	}
+	if got := srv.accepted.Load(); got < minWorkers {
+		t.Errorf("the load's target accepted %d connections; want the %d dialled ahead at least", got, minWorkers)
+	}
+	for _, r := range res {
+		if r.Class != metrics.OK {
+			t.Fatalf("request %v: class %v; want every request OK", r.Intended, r.Class)
+		}
+	}
+	if len(res) != 20 {
+		t.Errorf("%d results; want 20", len(res))
+	}
+}
