@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 
 // runHelper understands:
 //
+//	ready  answer "ok": the helper runs its own code (exec is done)
 //	alloc  allocate and touch allocBytes, answer "ok"
 //	spin   burn 0.3 s of this process's CPU time, answer "ok"
 //	spawn  start a helper child (which allocates at once), answer its pid
@@ -42,6 +43,8 @@ func runHelper() {
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		switch cmd := in.Text(); cmd {
+		case "ready":
+			fmt.Println("ok")
 		case "alloc":
 			b := make([]byte, allocBytes)
 			for i := 0; i < len(b); i += 4096 {
@@ -137,7 +140,9 @@ func startHelperProcess() (*helper, error) {
 	return &helper{cmd: cmd, in: in, out: bufio.NewScanner(out)}, nil
 }
 
-// startHelper starts a helper process that the test stops at its end.
+// startHelper starts a helper process that the test stops at its end, and
+// returns once it answers: sampled between fork and exec, a child read an
+// RSS of 0.
 func startHelper(t testing.TB) *helper {
 	t.Helper()
 	h, err := startHelperProcess()
@@ -145,6 +150,7 @@ func startHelper(t testing.TB) *helper {
 		t.Fatalf("start helper: %v", err)
 	}
 	t.Cleanup(h.stop)
+	h.must(t, "ready")
 	return h
 }
 
