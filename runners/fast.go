@@ -7,7 +7,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -131,7 +130,9 @@ const warmAhead = 2 * time.Millisecond
 // warm dials, before a load that starts at start, n connections for its
 // first requests, shared among the plain-HTTP addresses of reqs' static
 // URLs by the requests' weights; it stops at the first failure and at
-// start. It returns the function that closes those no request took.
+// start. It returns the function that closes those no request took. A
+// client's loads run one after another, each closing its spares as it
+// ends, so the spares are always one load's.
 func (c *Client) warm(reqs []Request, n int, start time.Time) (drop func()) {
 	if c == nil || c.fast == nil || c.fast.opt.DisableKeepAlive || n <= 0 {
 		return func() {}
@@ -155,70 +156,63 @@ func (c *Client) warm(reqs []Request, n int, start time.Time) (drop func()) {
 	}
 	f := c.fast
 	f.mu.Lock()
-	if f.spare == nil {
-		f.spare = map[string][]net.Conn{}
-	}
-	if until := start.Add(spareFor); until.After(f.spareUntil) {
-		f.spareUntil = until
-	}
+	f.spare, f.spareUntil = map[string][]net.Conn{}, start.Add(spareFor)
 	f.mu.Unlock()
-	var mine []net.Conn
-	drop = func() {
-		if len(mine) > 0 {
-			f.dropSpare(mine)
-		}
-	}
 	for _, addr := range addrs {
 		for range (n*weight[addr] + total - 1) / total {
 			if !time.Now().Before(start) {
-				return drop
+				return f.dropSpare
 			}
 			nc, err := f.dial.Dial("tcp", addr)
 			if err != nil {
-				return drop
+				return f.dropSpare
 			}
 			fc, err := f.track(nc)
 			if err != nil {
-				return drop
+				return f.dropSpare
 			}
-			mine = append(mine, fc)
 			f.mu.Lock()
 			f.spare[addr] = append(f.spare[addr], fc)
 			f.mu.Unlock()
 		}
 	}
-	return drop
+	return f.dropSpare
 }
 
 // plainAddr returns the host:port a request's static plain-HTTP URL
-// connects to, as the fast client names it.
+// connects to, as fill names it.
 func plainAddr(r Request) (string, bool) {
 	s, ok := r.URL.Static()
 	if !ok || r.GRPC != nil || len(r.Steps) > 0 || !strings.HasPrefix(s, "http://") {
 		return "", false
 	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
+	var u fasthttp.URI
+	if err := u.Parse(nil, []byte(s)); err != nil || len(u.Host()) == 0 {
 		return "", false
 	}
-	host := strings.ToLower(u.Host) // as fasthttp names it
-	if u.Port() == "" {
-		return host + ":80", true
+	return string(hostAddr(u.Host())), true
+}
+
+// hostAddr is a URL's host (fasthttp's, lower case) with its port, 80 when
+// the URL names none: the address of its HostClient.
+func hostAddr(host []byte) []byte {
+	if bytes.IndexByte(host[max(bytes.LastIndexByte(host, ']'), 0):], ':') < 0 {
+		return append(append([]byte(nil), host...), ":80"...)
 	}
-	return host, true
+	return host
 }
 
 // takeSpare hands out a connection to addr dialled ahead of the load, if
 // one is left and its time has not passed; once it has, it closes them all.
 func (c *fastClient) takeSpare(addr string) net.Conn {
 	c.mu.Lock()
-	if len(c.spare) == 0 {
+	if c.spare == nil {
 		c.mu.Unlock()
 		return nil
 	}
 	if time.Now().After(c.spareUntil) {
 		c.mu.Unlock()
-		c.dropSpare(nil)
+		c.dropSpare()
 		return nil
 	}
 	defer c.mu.Unlock()
@@ -230,36 +224,17 @@ func (c *fastClient) takeSpare(addr string) net.Conn {
 	return sp[len(sp)-1]
 }
 
-// dropSpare closes those of conns that are still spare, or every spare
-// connection when conns is nil.
-func (c *fastClient) dropSpare(conns []net.Conn) {
-	var mine map[net.Conn]bool
-	if conns != nil {
-		mine = make(map[net.Conn]bool, len(conns))
-		for _, nc := range conns {
-			mine[nc] = true
-		}
-	}
-	var closing []net.Conn
+// dropSpare closes the connections dialled ahead of the load that no
+// request took.
+func (c *fastClient) dropSpare() {
 	c.mu.Lock()
-	for addr, sp := range c.spare {
-		kept := sp[:0]
-		for _, nc := range sp {
-			if mine == nil || mine[nc] {
-				closing = append(closing, nc)
-			} else {
-				kept = append(kept, nc)
-			}
-		}
-		if len(kept) == 0 {
-			delete(c.spare, addr)
-		} else {
-			c.spare[addr] = kept
-		}
-	}
+	spare := c.spare
+	c.spare = nil
 	c.mu.Unlock()
-	for _, nc := range closing {
-		nc.Close()
+	for _, sp := range spare {
+		for _, nc := range sp {
+			nc.Close()
+		}
 	}
 }
 
@@ -431,9 +406,6 @@ func (w *worker) fill(fr *fastReq, req *Request, seq uint64) {
 	}
 	fr.host = nil
 	if host := r.URI().Host(); len(host) > 0 {
-		if bytes.IndexByte(host[max(bytes.LastIndexByte(host, ']'), 0):], ':') < 0 {
-			host = append(append([]byte(nil), host...), ":80"...)
-		}
-		fr.host = w.client.fast.host(host)
+		fr.host = w.client.fast.host(hostAddr(host))
 	}
 }
