@@ -13,6 +13,8 @@ type alarm struct{}
 
 func newAlarm() (*alarm, error) { return nil, errors.ErrUnsupported }
 
-func (*alarm) wait(time.Duration) error { return errors.ErrUnsupported }
+func (*alarm) wait(_, _ time.Duration) error { return errors.ErrUnsupported }
+
+func (*alarm) next() error { return errors.ErrUnsupported }
 
 func (*alarm) Close() error { return nil }

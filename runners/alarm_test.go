@@ -20,7 +20,7 @@ func TestAlarm(t *testing.T) {
 	}
 	for _, d := range []time.Duration{0, 2 * time.Millisecond, 300 * time.Microsecond} {
 		start := time.Now()
-		if err := a.wait(d); err != nil {
+		if err := a.wait(d, 0); err != nil {
 			t.Fatalf("wait(%v) = %v; want nil", d, err)
 		}
 		if el := time.Since(start); el < d {
@@ -28,7 +28,7 @@ func TestAlarm(t *testing.T) {
 		}
 	}
 	done := make(chan error, 1)
-	go func() { done <- a.wait(time.Hour) }()
+	go func() { done <- a.wait(time.Hour, 0) }()
 	time.Sleep(20 * time.Millisecond)
 	a.Close()
 	select {
@@ -38,5 +38,46 @@ func TestAlarm(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close did not end a wait in progress")
+	}
+}
+
+// TestAlarmRepeats checks that a wait with an interval keeps the alarm
+// expiring: each next returns no sooner than the interval after the last
+// expiry, with no new setting.
+func TestAlarmRepeats(t *testing.T) {
+	t.Parallel()
+	a, err := newAlarm()
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skip("no timerfd on this system: the open model uses Go timers alone")
+	}
+	if err != nil {
+		t.Fatalf("newAlarm() = %v", err)
+	}
+	defer a.Close()
+	const first, every = time.Millisecond, 3 * time.Millisecond
+	done := make(chan []time.Duration, 1)
+	go func() {
+		start := time.Now()
+		var at []time.Duration
+		if err := a.wait(first, every); err != nil {
+			t.Errorf("wait(%v, %v) = %v; want nil", first, every, err)
+		}
+		for range 3 {
+			if err := a.next(); err != nil {
+				t.Errorf("next() = %v; want nil", err)
+			}
+			at = append(at, time.Since(start))
+		}
+		done <- at
+	}()
+	select {
+	case at := <-done:
+		for i, el := range at {
+			if want := first + time.Duration(i+1)*every; el < want {
+				t.Errorf("next() #%d returned %v after the wait began; want at least %v", i+1, el, want)
+			}
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("next() did not return: the alarm did not repeat")
 	}
 }

@@ -274,7 +274,16 @@ func (s *schedule) ring(ctx context.Context, a *alarm) {
 		if k, wake = s.nextAlarm(k, time.Since(s.o.Start), last); k >= s.total {
 			return
 		}
-		if a.wait(wake-time.Since(s.o.Start)) != nil {
+		// The alarm repeats every alarmGap until it is set again: at high
+		// rates, where every wake-up is alarmGap after the last, it is set
+		// once rather than at each.
+		var err error
+		if wake == last+alarmGap {
+			err = a.next()
+		} else {
+			err = a.wait(wake-time.Since(s.o.Start), alarmGap)
+		}
+		if err != nil {
 			return
 		}
 		last = wake
