@@ -16,16 +16,12 @@ import (
 // goroutine timer that is due. Waiting on it parks the goroutine; no thread
 // is held. An alarm is for one goroutine; Close may come from any.
 type alarm struct {
-	f   *os.File
-	rc  syscall.RawConn
-	arm func(fd uintptr) // sets spec, leaves the result in err
-	// expired reads the expiry count, reporting false while there is none
-	// or when asked to skip its first try (see next).
-	expired func(fd uintptr) bool
-	skip    bool
-	spec    unix.ItimerSpec
-	err     error
-	buf     [8]byte
+	f    *os.File
+	rc   syscall.RawConn
+	arm  func(fd uintptr) // sets spec, leaves the result in err
+	spec unix.ItimerSpec
+	err  error
+	buf  [8]byte
 }
 
 // newAlarm returns an alarm, or an error where timerfd is refused.
@@ -41,14 +37,6 @@ func newAlarm() (*alarm, error) {
 		return nil, err
 	}
 	a.arm = func(fd uintptr) { a.err = unix.TimerfdSettime(int(fd), 0, &a.spec, nil) }
-	a.expired = func(fd uintptr) bool {
-		if a.skip {
-			a.skip = false
-			return false
-		}
-		_, err := unix.Read(int(fd), a.buf[:])
-		return err != unix.EAGAIN
-	}
 	return a, nil
 }
 
@@ -70,11 +58,11 @@ func (a *alarm) wait(d, every time.Duration) error {
 // next blocks until the alarm's next expiry (of the interval wait set), or
 // returns at once if it expired since the last wait.
 func (a *alarm) next() error {
-	// A read before the poller reports the timer would mostly find nothing:
-	// wait for the poller first. That saves a system call per wake-up,
-	// which at high rates is every alarmGap.
-	a.skip = true
-	return a.rc.Read(a.expired)
+	// The read comes first, then the wait for the poller: a readiness the
+	// poller saw before this read began is forgotten, so an expiry from
+	// then is found only by reading.
+	_, err := a.f.Read(a.buf[:])
+	return err
 }
 
 // Close releases the alarm; a wait in progress returns an error.

@@ -27,6 +27,26 @@ func TestAlarm(t *testing.T) {
 			t.Errorf("wait(%v) returned after %v; want at least %v", d, el, d)
 		}
 	}
+	// An alarm that expires before its wait reaches the poller is found
+	// too: a thousand waits of 1 ns each return.
+	quick := make(chan error, 1)
+	go func() {
+		for range 1000 {
+			if err := a.wait(0, 0); err != nil {
+				quick <- err
+				return
+			}
+		}
+		quick <- nil
+	}()
+	select {
+	case err := <-quick:
+		if err != nil {
+			t.Fatalf("wait(0, 0) = %v; want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("wait(0, 0) did not return: an expiry before the wait was lost")
+	}
 	done := make(chan error, 1)
 	go func() { done <- a.wait(time.Hour, 0) }()
 	time.Sleep(20 * time.Millisecond)
