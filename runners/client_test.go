@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,4 +126,57 @@ func resetServer(t *testing.T) string {
 		}
 	}()
 	return "http://" + ln.Addr().String()
+}
+
+// TestBurstConnectionsStayIdle checks that the fast client reuses the
+// connection it used last: after a burst opened several, a steady load runs
+// on one and leaves the others idle, so that they close once idle for
+// idleConnTimeout instead of each carrying a share of the load (every
+// connection kept busy makes a service slower: it wakes a goroutine of its
+// own per request, and a burst's connections would never close).
+func TestBurstConnectionsStayIdle(t *testing.T) {
+	t.Parallel()
+	const burst = 8
+	var (
+		mu      sync.Mutex
+		held    int
+		release = make(chan struct{})
+		seen    = map[string]int{} // requests per connection of the steady load
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			mu.Lock()
+			if held++; held == burst {
+				close(release)
+			}
+			mu.Unlock()
+			<-release
+		} else {
+			mu.Lock()
+			seen[r.RemoteAddr]++
+			mu.Unlock()
+		}
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(srv.Close)
+	c := NewClient(ClientOptions{Timeout: 5 * time.Second})
+	defer c.Close()
+	call := func(w *worker, path string) {
+		req := Request{Method: "GET", URL: mustTemplate(t, srv.URL+path)}
+		if res := w.call(context.Background(), &req, 0, 1, 0, false, 0); res.Class != metrics.OK {
+			t.Errorf("GET %s: class %v; want OK", path, res.Class)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range burst {
+		wg.Go(func() { call(newWorker(c, metrics.NewSink().Buffer(), time.Now(), 1, uint64(i)), "/hold") })
+	}
+	wg.Wait()
+	w := newWorker(c, metrics.NewSink().Buffer(), time.Now(), 1, burst)
+	for range 40 {
+		call(w, "/ping")
+	}
+	if len(seen) != 1 {
+		t.Errorf("40 requests in turn after a burst of %d went over %d connections (%v); want 1, the one used last", burst, len(seen), seen)
+	}
 }
