@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gauntletbench/gauntlet/services"
 )
 
 // impl is one implementation of the baselines.
@@ -210,15 +212,16 @@ func startChain(t *testing.T, im impl) *chain {
 
 func (c *chain) all() []*proc { return []*proc{c.gateway, c.order, c.inventory, c.payment} }
 
-// freeAddr returns a loopback address that was free a moment ago.
+// freeAddr returns a loopback address that was free a moment ago, below the
+// kernel's ephemeral range (see services.FreePort): a process that binds it
+// a second later, as a JVM does, finds no other test's client socket on it.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := services.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
 // client talks to the services without keeping connections, so a killed or restarted

@@ -10,11 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gauntletbench/gauntlet/services"
 )
 
 func TestRunUsageErrors(t *testing.T) {
@@ -115,15 +118,16 @@ func TestBinaryDrainsOnSIGTERM(t *testing.T) {
 	}
 }
 
-// freeAddr returns a loopback address that was free a moment ago.
+// freeAddr returns a loopback address that was free a moment ago, below the
+// kernel's ephemeral range (see services.FreePort): a process that binds it
+// a second later, as a JVM does, finds no other test's client socket on it.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := services.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
 // waitForStatus polls url until it answers 200, failing if the process exits or 30 s pass.

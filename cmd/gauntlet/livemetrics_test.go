@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,17 +14,20 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gauntletbench/gauntlet/services"
 )
 
-// freePort returns a loopback port nothing listens on right now.
+// freePort returns a loopback port nothing listens on right now, below the
+// kernel's ephemeral range (see services.FreePort), for a process that binds
+// it a moment later.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := services.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // prometheus starts a real Prometheus server scraping target every second
