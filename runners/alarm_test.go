@@ -6,11 +6,10 @@ import (
 	"time"
 )
 
-// TestAlarm checks the open model's alarm: a wait lasts at least its
-// duration, the alarm can be waited on again, and Close ends a wait in
-// progress with an error.
-func TestAlarm(t *testing.T) {
-	t.Parallel()
+// testAlarm returns a new alarm, closed when the test ends, or skips the
+// test where there is none.
+func testAlarm(t *testing.T) *alarm {
+	t.Helper()
 	a, err := newAlarm()
 	if errors.Is(err, errors.ErrUnsupported) {
 		t.Skip("no timerfd on this system: the open model uses Go timers alone")
@@ -18,6 +17,16 @@ func TestAlarm(t *testing.T) {
 	if err != nil {
 		t.Fatalf("newAlarm() = %v", err)
 	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// TestAlarm checks the open model's alarm: a wait lasts at least its
+// duration, the alarm can be waited on again, and Close ends a wait in
+// progress with an error.
+func TestAlarm(t *testing.T) {
+	t.Parallel()
+	a := testAlarm(t)
 	for _, d := range []time.Duration{0, 2 * time.Millisecond, 300 * time.Microsecond} {
 		start := time.Now()
 		if err := a.wait(d, 0); err != nil {
@@ -66,14 +75,7 @@ func TestAlarm(t *testing.T) {
 // expiry, with no new setting.
 func TestAlarmRepeats(t *testing.T) {
 	t.Parallel()
-	a, err := newAlarm()
-	if errors.Is(err, errors.ErrUnsupported) {
-		t.Skip("no timerfd on this system: the open model uses Go timers alone")
-	}
-	if err != nil {
-		t.Fatalf("newAlarm() = %v", err)
-	}
-	defer a.Close()
+	a := testAlarm(t)
 	const first, every = time.Millisecond, 3 * time.Millisecond
 	done := make(chan []time.Duration, 1)
 	go func() {
