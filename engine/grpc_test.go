@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/gauntletbench/gauntlet/scenarios"
+	"github.com/gauntletbench/gauntlet/services"
 )
 
 // countingListener counts the connections a server accepts.
@@ -175,12 +177,13 @@ requests:
 // with positions and hints; a server it cannot reach is left to the run.
 func TestCheckAsksRunningServersByReflection(t *testing.T) {
 	addr, _ := healthServer(t)
-	down, err := net.Listen("tcp", "127.0.0.1:0")
+	// A port nothing listens on, below the ephemeral range, where no other
+	// test's listener or client socket lands meanwhile.
+	downPort, err := services.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	downAddr := down.Addr().String()
-	down.Close()
+	downAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(downPort))
 	src := `services:
   api: {url: "http://` + addr + `"}
 load: {stages: [{for: 1s, rate: 1}]}

@@ -3,6 +3,7 @@ package services
 import (
 	"context"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,12 +18,13 @@ import (
 // that never does times out naming its status.
 func TestWaitReadyGRPCHealth(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// Nothing listens until the server starts below; the port is below the
+	// ephemeral range, so no client socket takes it meanwhile.
+	port, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens until the server starts below
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 
 	hs := health.NewServer()
 	hs.SetServingStatus("shop.Orders", healthpb.HealthCheckResponse_NOT_SERVING)
