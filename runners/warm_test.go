@@ -13,11 +13,15 @@ import (
 )
 
 // countingServer is an HTTP server on loopback that counts the
-// connections it accepted and those closed.
+// connections it accepted and those closed. With hold set to n, it answers
+// none of its first n requests until all n have arrived, so that they are
+// in flight together.
 type countingServer struct {
 	*httptest.Server
 	accepted, closed atomic.Int64
 	first            atomic.Pointer[time.Time]
+	hold, arrived    atomic.Int64
+	held             chan struct{}
 }
 
 // firstAccept is when the server accepted its first connection.
@@ -30,8 +34,17 @@ func (cs *countingServer) firstAccept() time.Time {
 
 func newCountingServer(t *testing.T) *countingServer {
 	t.Helper()
-	cs := &countingServer{}
-	cs.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	cs := &countingServer{held: make(chan struct{})}
+	cs.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n := cs.hold.Load(); n > 0 {
+			if cs.arrived.Add(1) == n {
+				close(cs.held)
+			}
+			select {
+			case <-cs.held:
+			case <-r.Context().Done():
+			}
+		}
 		w.Write([]byte("ok"))
 	}))
 	cs.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -99,6 +112,7 @@ func TestWarmDialsAheadOfTheLoad(t *testing.T) {
 	if !eventually(func() bool { return a.accepted.Load() == 6 && b.accepted.Load() == 2 }) {
 		t.Fatalf("warm dialled %d and %d connections; want 6 to a and 2 to b", a.accepted.Load(), b.accepted.Load())
 	}
+	a.hold.Store(6) // the six requests in flight together, so each needs a connection
 	var wg sync.WaitGroup
 	for i := range 6 {
 		wg.Add(1)
