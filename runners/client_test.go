@@ -137,49 +137,30 @@ func resetServer(t *testing.T) string {
 func TestBurstConnectionsStayIdle(t *testing.T) {
 	t.Parallel()
 	const burst = 8
-	var (
-		mu      sync.Mutex
-		held    int
-		release = make(chan struct{})
-		seen    = map[string]int{} // requests per connection of the steady load
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/hold" {
-			mu.Lock()
-			if held++; held == burst {
-				close(release)
-			}
-			mu.Unlock()
-			select {
-			case <-release:
-			case <-r.Context().Done(): // a burst request failed: the test reports it
-			}
-		} else {
-			mu.Lock()
-			seen[r.RemoteAddr]++
-			mu.Unlock()
-		}
-		w.Write([]byte("ok"))
-	}))
-	t.Cleanup(srv.Close)
+	srv := newCountingServer(t)
+	srv.hold.Store(burst)
 	c := NewClient(ClientOptions{Timeout: 5 * time.Second})
 	defer c.Close()
-	call := func(w *worker, path string) {
-		req := Request{Method: "GET", URL: mustTemplate(t, srv.URL+path)}
-		if res := w.call(context.Background(), &req, 0, 1, 0, false, 0); res.Class != metrics.OK {
-			t.Errorf("GET %s: class %v; want OK", path, res.Class)
+	req := Request{Method: "GET", URL: mustTemplate(t, srv.URL+"/")}
+	call := func(w *worker) {
+		r := req
+		if res := w.call(context.Background(), &r, 0, 1, 0, false, 0); res.Class != metrics.OK {
+			t.Errorf("GET: class %v; want OK", res.Class)
 		}
 	}
 	var wg sync.WaitGroup
 	for i := range burst {
-		wg.Go(func() { call(newWorker(c, metrics.NewSink().Buffer(), time.Now(), 1, uint64(i)), "/hold") })
+		wg.Go(func() { call(newWorker(c, metrics.NewSink().Buffer(), time.Now(), 1, uint64(i))) })
 	}
 	wg.Wait()
 	w := newWorker(c, metrics.NewSink().Buffer(), time.Now(), 1, burst)
 	for range 40 {
-		call(w, "/ping")
+		call(w)
 	}
-	if len(seen) != 1 {
-		t.Errorf("40 requests in turn after a burst of %d went over %d connections (%v); want 1, the one used last", burst, len(seen), seen)
+	if got := srv.accepted.Load(); got != burst {
+		t.Errorf("the burst of %d opened %d connections; want %d", burst, got, burst)
+	}
+	if got := srv.connsAfter(); got != 1 {
+		t.Errorf("40 requests in turn after a burst of %d went over %d connections; want 1, the one used last", burst, got)
 	}
 }

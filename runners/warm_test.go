@@ -15,13 +15,23 @@ import (
 // countingServer is an HTTP server on loopback that counts the
 // connections it accepted and those closed. With hold set to n, it answers
 // none of its first n requests until all n have arrived, so that they are
-// in flight together.
+// in flight together, and counts the later ones by connection.
 type countingServer struct {
 	*httptest.Server
 	accepted, closed atomic.Int64
 	first            atomic.Pointer[time.Time]
 	hold, arrived    atomic.Int64
 	held             chan struct{}
+	mu               sync.Mutex
+	after            map[string]int // requests after the held ones, by client address
+}
+
+// connsAfter is how many connections the requests after the held ones
+// came on.
+func (cs *countingServer) connsAfter() int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return len(cs.after)
 }
 
 // firstAccept is when the server accepted its first connection.
@@ -34,15 +44,22 @@ func (cs *countingServer) firstAccept() time.Time {
 
 func newCountingServer(t *testing.T) *countingServer {
 	t.Helper()
-	cs := &countingServer{held: make(chan struct{})}
+	cs := &countingServer{held: make(chan struct{}), after: map[string]int{}}
 	cs.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n := cs.hold.Load(); n > 0 {
-			if cs.arrived.Add(1) == n {
-				close(cs.held)
-			}
-			select {
-			case <-cs.held:
-			case <-r.Context().Done():
+			switch k := cs.arrived.Add(1); {
+			case k <= n:
+				if k == n {
+					close(cs.held)
+				}
+				select {
+				case <-cs.held:
+				case <-r.Context().Done(): // a held request failed: its test reports it
+				}
+			default:
+				cs.mu.Lock()
+				cs.after[r.RemoteAddr]++
+				cs.mu.Unlock()
 			}
 		}
 		w.Write([]byte("ok"))
