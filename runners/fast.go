@@ -142,9 +142,9 @@ const warmAhead = 10 * time.Millisecond
 // warm dials, before a load that starts at start, n connections for its
 // first requests, shared among the plain-HTTP addresses of reqs' static
 // URLs by the requests' weights; it stops at the first failure and at
-// start. It returns the function that closes those no request took. A
-// client's loads run one after another, each closing its spares as it
-// ends, so the spares are always one load's.
+// start, a dial in progress included. It returns the function that closes
+// those no request took. A client's loads run one after another, each
+// closing its spares as it ends, so the spares are always one load's.
 func (c *Client) warm(reqs []Request, n int, start time.Time) (drop func()) {
 	if c == nil || c.fast == nil || c.fast.opt.DisableKeepAlive || n <= 0 {
 		return func() {}
@@ -170,12 +170,13 @@ func (c *Client) warm(reqs []Request, n int, start time.Time) (drop func()) {
 	f.mu.Lock()
 	f.spare, f.spareUntil = map[string][]net.Conn{}, start.Add(spareFor)
 	f.mu.Unlock()
+	// A dial still waiting at the start (a service whose accept queue is
+	// full) gives up then, so that warming never holds the load back.
+	ctx, cancel := context.WithDeadline(context.Background(), start)
+	defer cancel()
 	for _, addr := range addrs {
 		for range (n*weight[addr] + total - 1) / total {
-			if !time.Now().Before(start) {
-				return f.dropSpare
-			}
-			nc, err := f.dial.Dial("tcp", addr)
+			nc, err := f.dial.DialContext(ctx, "tcp", addr)
 			if err != nil {
 				return f.dropSpare
 			}
