@@ -55,7 +55,7 @@ func BenchmarkCall(b *testing.B) {
 // cannedServer answers every request on a connection with the same 200 "pong",
 // reading each request in one read (the benchmark's requests are small and not
 // pipelined).
-func cannedServer(b *testing.B) string {
+func cannedServer(b testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -84,4 +84,31 @@ func cannedServer(b *testing.B) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// TestFastCallAllocatesNothing checks that a request through the fast client
+// allocates nothing once its worker has made one: a static request and a
+// templated one, each read whole from the pooled reader.
+func TestFastCallAllocatesNothing(t *testing.T) { // not parallel: AllocsPerRun counts the whole process
+	if raceEnabled {
+		t.Skip("the race detector's instrumentation allocates")
+	}
+	url := "http://" + cannedServer(t)
+	for _, path := range []string{"/ping", "/ping?n=${seq}"} {
+		t.Run(path, func(t *testing.T) {
+			w := newWorker(NewClient(ClientOptions{Timeout: 5 * time.Second}), metrics.NewSink().Buffer(), time.Now(), 1, 1)
+			req := Request{Method: "GET", URL: mustTemplate(t, url+path)}
+			seq := uint64(0)
+			call := func() {
+				if res := w.call(context.Background(), &req, 0, seq, 0, false, 0); res.Class != metrics.OK || res.BytesIn != 4 {
+					t.Fatalf("class %v, %d bytes in; want ok, 4", res.Class, res.BytesIn)
+				}
+				seq++
+			}
+			call()
+			if n := testing.AllocsPerRun(200, call); n != 0 {
+				t.Errorf("%v allocations per request; want 0", n)
+			}
+		})
+	}
 }

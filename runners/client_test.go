@@ -1,12 +1,19 @@
 package runners
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +40,27 @@ func TestClientsClassifyAlike(t *testing.T) {
 		case "/echo":
 			w.Header().Set("X-Seen", r.Header.Get("X-Tag")+"/"+r.Header.Get("Content-Type"))
 			w.Write(body)
+		case "/big-header": // beyond fasthttp's 4 KB read buffer
+			w.Header().Set("X-Big", bigHeader)
+			w.Write([]byte("pong"))
+		case "/large": // beyond MaxBodyRead, its end unread by checks
+			w.Header().Set("Content-Length", strconv.Itoa(len(largeBody)))
+			w.Write(largeBody)
+		case "/chunked": // flushed in parts, so chunked, with a trailer
+			w.Header().Set("Trailer", "X-Sum")
+			for i := range 3 {
+				fmt.Fprintf(w, "part %d;", i)
+				w.(http.Flusher).Flush()
+			}
+			w.Header().Set("X-Sum", "3")
+		case "/early-hints":
+			w.Header().Set("Link", "</a.css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+			w.Write([]byte("final"))
+		case "/no-content":
+			w.WriteHeader(http.StatusNoContent)
+		case "/not-modified":
+			w.WriteHeader(http.StatusNotModified)
 		default:
 			w.Write([]byte("pong"))
 		}
@@ -45,6 +73,7 @@ func TestClientsClassifyAlike(t *testing.T) {
 	refused := "http://" + closed.Addr().String()
 	closed.Close()
 	reset := resetServer(t)
+	tillClose := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nread until the connection closes")
 
 	tpl := func(s string) scenarios.Template { return mustTemplate(t, s) }
 	body := tpl(`{"n":${seq}}`)
@@ -67,6 +96,24 @@ func TestClientsClassifyAlike(t *testing.T) {
 			ContentType: "application/json", Header: []Header{{Key: "X-Tag", Value: tpl("t${seq}")}},
 			Check: &Check{Headers: []HeaderValue{{Key: "X-Seen", Value: "t7/application/json"}}, BodyContains: `"n":7`}},
 			class: metrics.OK, code: 200, in: 7, out: 7},
+		{name: "header beyond 4 KB", req: Request{Method: "GET", URL: tpl(srv.URL + "/big-header"),
+			Check: &Check{Headers: []HeaderValue{{Key: "X-Big", Value: bigHeader}}, BodyContains: "pong"}},
+			class: metrics.OK, code: 200, in: 4},
+		{name: "large body", req: Request{Method: "GET", URL: tpl(srv.URL + "/large")}, class: metrics.OK, code: 200, in: largeSize},
+		{name: "large body, checked within the first MB", req: Request{Method: "GET", URL: tpl(srv.URL + "/large"), Check: &Check{BodyContains: "head"}},
+			class: metrics.OK, code: 200, in: largeSize},
+		{name: "large body, checked past the first MB", req: Request{Method: "GET", URL: tpl(srv.URL + "/large"), Check: &Check{BodyContains: "tail"}},
+			class: metrics.ExpectationFailed, code: 200, in: largeSize},
+		{name: "HEAD of a large body", req: Request{Method: "HEAD", URL: tpl(srv.URL + "/large")}, class: metrics.OK, code: 200},
+		{name: "chunked with a trailer", req: Request{Method: "GET", URL: tpl(srv.URL + "/chunked"), Check: &Check{BodyContains: "part 0;part 1;part 2;"}},
+			class: metrics.OK, code: 200, in: 21},
+		{name: "chunked, unchecked", req: Request{Method: "GET", URL: tpl(srv.URL + "/chunked")}, class: metrics.OK, code: 200, in: 21},
+		{name: "body to the connection's end", req: Request{Method: "GET", URL: tpl(tillClose + "/"), Check: &Check{BodyContains: "closes"}},
+			class: metrics.OK, code: 200, in: 32},
+		{name: "103 before the response", req: Request{Method: "GET", URL: tpl(srv.URL + "/early-hints"), Check: &Check{BodyContains: "final"}},
+			class: metrics.OK, code: 200, in: 5},
+		{name: "204", req: Request{Method: "GET", URL: tpl(srv.URL + "/no-content")}, class: metrics.OK, code: 204},
+		{name: "304", req: Request{Method: "GET", URL: tpl(srv.URL + "/not-modified")}, class: metrics.OK, code: 304},
 		{name: "timeout", req: Request{Method: "GET", URL: tpl(srv.URL + "/hang")}, class: metrics.Timeout, checkTime: true},
 		{name: "refused", req: Request{Method: "GET", URL: tpl(refused + "/")}, class: metrics.ConnRefused},
 		{name: "reset", req: Request{Method: "GET", URL: tpl(reset + "/")}, class: metrics.ConnReset},
@@ -102,6 +149,75 @@ func TestClientsClassifyAlike(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestClientsLimitResponseHeadersAlike checks that a response header beyond
+// net/http's 10 MB limit fails as a transport error through either client,
+// and one just under it is read.
+func TestClientsLimitResponseHeadersAlike(t *testing.T) {
+	t.Parallel()
+	header := func(n int) string {
+		return "HTTP/1.1 200 OK\r\nX-Huge: " + strings.Repeat("h", n) + "\r\nContent-Length: 2\r\n\r\nok"
+	}
+	tests := []struct {
+		name  string
+		url   string
+		class metrics.ErrorClass
+		code  uint16
+		in    int64
+	}{
+		{"under 10 MB", rawServer(t, header(maxResponseHeader-1024)), metrics.OK, 200, 2},
+		{"over 10 MB", rawServer(t, header(maxResponseHeader)), metrics.Transport, 0, 0},
+	}
+	opt := ClientOptions{Timeout: time.Minute} // parsing 10 MB is slow under the race detector
+	for _, tt := range tests {
+		for name, c := range map[string]*Client{"fasthttp": NewClient(opt), "net/http": {HTTP: NewClient(opt).HTTP}} {
+			t.Run(tt.name+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				w := newWorker(c, metrics.NewSink().Buffer(), time.Now(), 1, 1)
+				req := Request{Method: "GET", URL: mustTemplate(t, tt.url+"/")}
+				res := w.call(context.Background(), &req, 0, 0, 0, false, 0)
+				if res.Class != tt.class || res.Code != tt.code || res.BytesIn != tt.in {
+					t.Errorf("class %v code %d bytes in %d; want %v %d %d", res.Class, res.Code, res.BytesIn, tt.class, tt.code, tt.in)
+				}
+			})
+		}
+	}
+}
+
+// bigHeader is a response header value beyond fasthttp's 4 KB read buffer;
+// largeBody a body beyond MaxBodyRead, "head" at its start and "tail" at its
+// end.
+var (
+	bigHeader = strings.Repeat("b", 20_000)
+	largeBody = append(append([]byte("head"), bytes.Repeat([]byte{'.'}, 3<<20)...), "tail"...)
+	largeSize = int64(len(largeBody))
+)
+
+// rawServer answers every request on a connection with response, as
+// written, and then closes the connection.
+func rawServer(t *testing.T, response string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+					io.WriteString(c, response)
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
 }
 
 // resetServer accepts connections and resets each once the request arrived.
@@ -162,5 +278,140 @@ func TestBurstConnectionsStayIdle(t *testing.T) {
 	}
 	if got := srv.connsAfter(); got != 1 {
 		t.Errorf("40 requests in turn after a burst of %d went over %d connections; want 1, the one used last", burst, got)
+	}
+}
+
+// TestFastClientHoldsLittleOfALargeBody checks that the fast client reads a
+// body it does not keep without holding it in memory: a worker in the
+// middle of a 32 MB response, 16 MB of it read, holds well under a MB.
+// (fasthttp's own reading kept the whole body, so a generator receiving
+// large responses held one per request in flight.)
+func TestFastClientHoldsLittleOfALargeBody(t *testing.T) {
+	const sent, declared = 16 << 20, 32 << 20
+	halfway, done := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(declared))
+		w.Write(make([]byte, sent))
+		once.Do(func() { close(halfway) })
+		<-done
+	}))
+	t.Cleanup(srv.Close)
+	w := newWorker(NewClient(ClientOptions{Timeout: 10 * time.Second}), metrics.NewSink().Buffer(), time.Now(), 1, 1)
+	req := Request{Method: "GET", URL: mustTemplate(t, srv.URL+"/")}
+	called := make(chan metrics.Result)
+	go func() { called <- w.call(context.Background(), &req, 0, 0, 0, false, 0) }()
+	<-halfway
+	// The last bytes written may still be on their way; those read are
+	// all but the socket buffers' worth.
+	time.Sleep(100 * time.Millisecond)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	close(done)
+	srv.CloseClientConnections()
+	<-called
+	if held := ms.HeapAlloc; held > 8<<20 {
+		t.Errorf("heap %d MB with %d MB of a body read; want the body read without keeping it", held>>20, sent>>20)
+	}
+}
+
+// TestClientsSendOnLiveConnections checks that a request after a pause
+// longer than the service's keep-alive timeout succeeds through either
+// client, whatever its method: the connection the service closed meanwhile
+// is not used. (fasthttp sent on it, and a POST failed as reset.)
+func TestClientsSendOnLiveConnections(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Write([]byte("ok"))
+	}))
+	srv.Config.IdleTimeout = 20 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	body := mustTemplate(t, `{}`)
+	reqs := map[string]Request{
+		"GET":  {Method: "GET", URL: mustTemplate(t, srv.URL+"/")},
+		"POST": {Method: "POST", URL: mustTemplate(t, srv.URL+"/"), Body: &body},
+	}
+	opt := ClientOptions{Timeout: 5 * time.Second}
+	for method, req := range reqs {
+		for name, c := range map[string]*Client{"fasthttp": NewClient(opt), "net/http": {HTTP: NewClient(opt).HTTP}} {
+			t.Run(method+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				w := newWorker(c, metrics.NewSink().Buffer(), time.Now(), 1, 1)
+				for i := range 3 {
+					if i > 0 {
+						time.Sleep(200 * time.Millisecond) // ten times the service's idle timeout
+					}
+					if res := w.call(context.Background(), &req, 0, 0, 0, false, 0); res.Class != metrics.OK {
+						t.Fatalf("request %d after a pause: %v; want ok", i, res.Class)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestFastClientReusesItsConnection checks that the fast client reads each
+// kind of response to its exact end: three requests in turn go over one
+// connection. A response read short or past its end would leave bytes that
+// make the connection unusable, and the next request would dial.
+func TestFastClientReusesItsConnection(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, method string
+		handler      http.HandlerFunc
+	}{
+		{"content-length", "GET", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("pong")) }},
+		{"chunked with a trailer", "GET", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Trailer", "X-Sum")
+			w.Write([]byte("part;"))
+			w.(http.Flusher).Flush()
+			w.Write([]byte("part;"))
+			w.Header().Set("X-Sum", "2")
+		}},
+		{"chunked", "GET", func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte("part;"))
+			w.(http.Flusher).Flush()
+			w.Write([]byte("part;"))
+		}},
+		{"103 then 200", "GET", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			w.Write([]byte("final"))
+		}},
+		{"204", "GET", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }},
+		{"304", "GET", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotModified) }},
+		{"HEAD", "HEAD", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "1000")
+		}},
+		{"header beyond 4 KB", "GET", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Big", bigHeader)
+			w.Write([]byte("pong"))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var conns atomic.Int64
+			srv := httptest.NewUnstartedServer(tt.handler)
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			srv.Start()
+			t.Cleanup(srv.Close)
+			w := newWorker(NewClient(ClientOptions{Timeout: 5 * time.Second}), metrics.NewSink().Buffer(), time.Now(), 1, 1)
+			req := Request{Method: tt.method, URL: mustTemplate(t, srv.URL+"/")}
+			for i := range 3 {
+				if res := w.call(context.Background(), &req, 0, 0, 0, false, 0); res.Class != metrics.OK {
+					t.Fatalf("request %d: %v", i, res.Class)
+				}
+			}
+			if n := conns.Load(); n != 1 {
+				t.Errorf("3 requests in turn opened %d connections; want 1", n)
+			}
+		})
 	}
 }

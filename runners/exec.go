@@ -1,6 +1,7 @@
 package runners
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -116,10 +117,13 @@ type worker struct {
 	start  time.Time
 	body   []byte
 	rng    *rand.Rand
-	// fastReqs and resp are the worker's fasthttp request per Request
-	// (nil: the request goes through net/http) and its response.
+	// fastReqs, resp and big are the worker's fasthttp request per Request
+	// (nil: the request goes through net/http), the header of its last
+	// response, and the reader its largest response header needed (nil
+	// until one outgrew the pooled reader; see readHeader).
 	fastReqs map[*Request]*fastReq
-	resp     *fasthttp.Response
+	resp     *fasthttp.ResponseHeader
+	big      *bufio.Reader
 	// grpc holds the buffers of gRPC calls, once the worker made one.
 	grpc *grpcBuffers
 }
@@ -128,7 +132,7 @@ func newWorker(client *Client, out *metrics.Buffer, start time.Time, seed int64,
 	w := &worker{client: client, out: out, start: start, rng: rand.New(rand.NewPCG(uint64(seed), id))}
 	if client.fast != nil {
 		w.fastReqs = map[*Request]*fastReq{}
-		w.resp = new(fasthttp.Response)
+		w.resp = new(fasthttp.ResponseHeader)
 	}
 	w.b.r.Rand = w.rng
 	w.b.r.Vars = map[string]string{}
