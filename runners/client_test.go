@@ -40,6 +40,8 @@ func TestClientsClassifyAlike(t *testing.T) {
 		case "/echo":
 			w.Header().Set("X-Seen", r.Header.Get("X-Tag")+"/"+r.Header.Get("Content-Type"))
 			w.Write(body)
+		case "/host":
+			w.Header().Set("X-Host", r.Host)
 		case "/big-header": // beyond fasthttp's 4 KB read buffer
 			w.Header().Set("X-Big", bigHeader)
 			w.Write([]byte("pong"))
@@ -96,6 +98,9 @@ func TestClientsClassifyAlike(t *testing.T) {
 			ContentType: "application/json", Header: []Header{{Key: "X-Tag", Value: tpl("t${seq}")}},
 			Check: &Check{Headers: []HeaderValue{{Key: "X-Seen", Value: "t7/application/json"}}, BodyContains: `"n":7`}},
 			class: metrics.OK, code: 200, in: 7, out: 7},
+		{name: "Host header", req: Request{Method: "GET", URL: tpl(srv.URL + "/host"), Header: []Header{{Key: "Host", Value: tpl("api.example.test")}},
+			Check: &Check{Headers: []HeaderValue{{Key: "X-Host", Value: "api.example.test"}}}},
+			class: metrics.OK, code: 200},
 		{name: "header beyond 4 KB", req: Request{Method: "GET", URL: tpl(srv.URL + "/big-header"),
 			Check: &Check{Headers: []HeaderValue{{Key: "X-Big", Value: bigHeader}}, BodyContains: "pong"}},
 			class: metrics.OK, code: 200, in: 4},

@@ -387,6 +387,11 @@ func (w *worker) fill(fr *fastReq, req *Request, seq uint64) {
 	for _, h := range req.Header {
 		b.hdr = h.Value.Render(b.hdr[:0], &b.r)
 		r.Header.SetBytesV(h.Key, b.hdr)
+		if strings.EqualFold(h.Key, "Host") {
+			// Sent instead of the URL's host, which is still where the
+			// request connects to (a virtual host behind one address).
+			r.UseHostHeader = true
+		}
 	}
 	if req.ContentType != "" && len(r.Header.ContentType()) == 0 {
 		r.Header.SetContentType(req.ContentType)

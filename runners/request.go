@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/gauntletbench/gauntlet/scenarios"
 )
@@ -121,6 +122,11 @@ func (b *builder) build(ctx context.Context, req *Request, seq uint64) (*http.Re
 	}
 	for _, h := range req.Header {
 		b.hdr = h.Value.Render(b.hdr[:0], &b.r)
+		if strings.EqualFold(h.Key, "Host") {
+			// net/http sends Request.Host and ignores a Host header.
+			hr.Host = string(b.hdr)
+			continue
+		}
 		hr.Header.Set(h.Key, string(b.hdr))
 	}
 	if req.ContentType != "" && hr.Header.Get("Content-Type") == "" {
