@@ -40,6 +40,14 @@ func TestClientsClassifyAlike(t *testing.T) {
 		case "/echo":
 			w.Header().Set("X-Seen", r.Header.Get("X-Tag")+"/"+r.Header.Get("Content-Type"))
 			w.Write(body)
+		case "/stalled-body": // the header, part of the body, then nothing
+			w.Header().Set("Content-Length", "100")
+			w.Write([]byte("part"))
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
 		case "/host":
 			w.Header().Set("X-Host", r.Host)
 		case "/big-header": // beyond fasthttp's 4 KB read buffer
@@ -98,6 +106,10 @@ func TestClientsClassifyAlike(t *testing.T) {
 			ContentType: "application/json", Header: []Header{{Key: "X-Tag", Value: tpl("t${seq}")}},
 			Check: &Check{Headers: []HeaderValue{{Key: "X-Seen", Value: "t7/application/json"}}, BodyContains: `"n":7`}},
 			class: metrics.OK, code: 200, in: 7, out: 7},
+		{name: "timeout within the body", req: Request{Method: "GET", URL: tpl(srv.URL + "/stalled-body")},
+			class: metrics.Timeout, code: 200, in: 4, checkTime: true},
+		{name: "timeout within a checked body", req: Request{Method: "GET", URL: tpl(srv.URL + "/stalled-body"), Check: &Check{BodyContains: "part"}},
+			class: metrics.Timeout, code: 200, in: 4, checkTime: true},
 		{name: "Host header", req: Request{Method: "GET", URL: tpl(srv.URL + "/host"), Header: []Header{{Key: "Host", Value: tpl("api.example.test")}},
 			Check: &Check{Headers: []HeaderValue{{Key: "X-Host", Value: "api.example.test"}}}},
 			class: metrics.OK, code: 200},

@@ -117,12 +117,14 @@ type worker struct {
 	start  time.Time
 	body   []byte
 	rng    *rand.Rand
-	// fastReqs, resp and big are the worker's fasthttp request per Request
-	// (nil: the request goes through net/http), the header of its last
-	// response, and the reader its largest response header needed (nil
-	// until one outgrew the pooled reader; see readHeader).
+	// fastReqs, resp, code and big are the worker's fasthttp request per
+	// Request (nil: the request goes through net/http), the header of its
+	// last response and its status (0 until the header was read), and the
+	// reader its largest response header needed (nil until one outgrew the
+	// pooled reader; see readHeader).
 	fastReqs map[*Request]*fastReq
 	resp     *fasthttp.ResponseHeader
+	code     int
 	big      *bufio.Reader
 	// grpc holds the buffers of gRPC calls, once the worker made one.
 	grpc *grpcBuffers

@@ -347,18 +347,17 @@ func (w *worker) fastCall(ctx context.Context, req *Request, seq uint64, res *me
 	res.BytesOut = fr.bytes
 	var in int64
 	err := errBadURL
+	w.code = 0
 	if fr.host != nil {
 		in, err = w.exchange(fr, req.needsBody())
 	}
 	res.End = time.Since(w.start)
+	res.BytesIn, res.Code = in, uint16(w.code)
 	if err != nil {
 		res.Class = fastClass(err, ctx.Err() != nil)
 		return
 	}
-	res.BytesIn = in
-	code := w.resp.StatusCode()
-	res.Code = uint16(code)
-	res.Class = metrics.ClassifyStatus(code, req.Expect)
+	res.Class = metrics.ClassifyStatus(w.code, req.Expect)
 	if res.Class == metrics.OK && (req.Check != nil || len(req.Extract) > 0) {
 		h := http.Header{}
 		for k, v := range w.resp.All() {

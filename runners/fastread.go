@@ -38,8 +38,10 @@ var (
 )
 
 // exchange sends fr's request and reads its response: the header into
-// w.resp, up to MaxBodyRead bytes of the body into w.body when keep. It
-// returns the body's size. A request that failed on a reused connection
+// w.resp and its status into w.code, up to MaxBodyRead bytes of the body
+// into w.body when keep. It returns the body's size, or on an error within
+// the body the bytes of it read (w.code then set, as net/http's client has
+// the status by then). A request that failed on a reused connection
 // before any of its response arrived is sent once more when net/http's
 // client would send it again; the whole exchange, a retry included, has
 // the client's timeout.
@@ -109,7 +111,7 @@ func (w *worker) roundTrip(fr *fastReq, keep bool, deadline time.Time) (in int64
 	hc.ReleaseReader(br)
 	if err != nil {
 		hc.CloseConn(cc)
-		return 0, reused && err == io.EOF && replayable(&fr.req.Header), timedOut(err)
+		return in, reused && err == io.EOF && replayable(&fr.req.Header), timedOut(err)
 	}
 	if closeConn || fr.req.ConnectionClose() || w.resp.ConnectionClose() {
 		hc.CloseConn(cc)
@@ -147,11 +149,14 @@ func timedOut(err error) error {
 }
 
 // readResponse reads one response from br: its header, after any interim
-// 1xx responses, then its body, framed as its header says. closeConn says
+// 1xx responses, then its body, framed as its header says. It sets w.code
+// once the final header is in; a body cut short returns the bytes read of
+// it with the error. closeConn says
 // the connection cannot carry another request: the body ran to the
 // connection's end, or bytes came beyond the response.
 func (w *worker) readResponse(br *bufio.Reader, head, keep bool) (in int64, closeConn bool, err error) {
 	h := w.resp
+	w.code = 0
 	r := br
 	for n := 0; ; n++ {
 		if r, err = w.readHeader(r, h); err != nil {
@@ -164,6 +169,7 @@ func (w *worker) readResponse(br *bufio.Reader, head, keep bool) (in int64, clos
 			return 0, true, errTooManyInterim
 		}
 	}
+	w.code = h.StatusCode()
 	w.body = w.body[:0]
 	switch c, n := h.StatusCode(), h.ContentLength(); {
 	case head || c < 200 || c == fasthttp.StatusNoContent || c == fasthttp.StatusNotModified:
