@@ -56,34 +56,20 @@ func BenchmarkCall(b *testing.B) {
 // reading each request in one read (the benchmark's requests are small and not
 // pipelined).
 func cannedServer(b testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
 	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\nContent-Type: text/plain\r\n\r\npong")
-	go func() {
+	return serveConns(b, func(c net.Conn) {
+		defer c.Close()
+		buf := make([]byte, 4096)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			n, err := c.Read(buf)
+			if err != nil || !bytes.Contains(buf[:n], []byte("\r\n\r\n")) {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				for {
-					n, err := c.Read(buf)
-					if err != nil || !bytes.Contains(buf[:n], []byte("\r\n\r\n")) {
-						return
-					}
-					if _, err := c.Write(resp); err != nil {
-						return
-					}
-				}
-			}()
+			if _, err := c.Write(resp); err != nil {
+				return
+			}
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 // TestFastCallAllocatesNothing checks that a request through the fast client

@@ -211,9 +211,9 @@ var (
 	largeSize = int64(len(largeBody))
 )
 
-// rawServer answers every request on a connection with response, as
-// written, and then closes the connection.
-func rawServer(t *testing.T, response string) string {
+// serveConns listens on a loopback port until the test ends, handing each
+// connection to handle on a goroutine of its own, and returns its address.
+func serveConns(t testing.TB, handle func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -226,39 +226,30 @@ func rawServer(t *testing.T, response string) string {
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
-					io.WriteString(c, response)
-				}
-			}()
+			go handle(c)
 		}
 	}()
-	return "http://" + ln.Addr().String()
+	return ln.Addr().String()
+}
+
+// rawServer answers every request on a connection with response, as
+// written, and then closes the connection.
+func rawServer(t *testing.T, response string) string {
+	return "http://" + serveConns(t, func(c net.Conn) {
+		defer c.Close()
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+			io.WriteString(c, response)
+		}
+	})
 }
 
 // resetServer accepts connections and resets each once the request arrived.
 func resetServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				c.Read(make([]byte, 4096))
-				c.(*net.TCPConn).SetLinger(0)
-				c.Close()
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String()
+	return "http://" + serveConns(t, func(c net.Conn) {
+		c.Read(make([]byte, 4096))
+		c.(*net.TCPConn).SetLinger(0)
+		c.Close()
+	})
 }
 
 // TestBurstConnectionsStayIdle checks that the fast client reuses the
