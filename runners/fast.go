@@ -78,11 +78,18 @@ func (c *fastClient) host(addr []byte) *fasthttp.HostClient {
 	return hc
 }
 
-// dialConn hands out a spare connection to addr, or dials one through the
-// guarded dialer, and tracks it so that abort can close it.
+// dialConn hands out a spare connection to addr that the service has not
+// closed meanwhile, or dials one through the guarded dialer, and tracks it
+// so that abort can close it.
 func (c *fastClient) dialConn(addr string) (net.Conn, error) {
-	if nc := c.takeSpare(addr); nc != nil {
-		return nc, nil
+	for nc := c.takeSpare(addr); nc != nil; nc = c.takeSpare(addr) {
+		// A spare waited up to spareFor: the service may have closed it
+		// (a timeout for a first request), and it would fail its first
+		// request, which a new connection is never sent again after.
+		if !peerGone(nc) {
+			return nc, nil
+		}
+		nc.Close()
 	}
 	nc, err := c.dial.Dial("tcp", addr)
 	if err != nil {

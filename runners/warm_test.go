@@ -1,6 +1,7 @@
 package runners
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -200,6 +201,39 @@ func TestSpareConnectionsExpire(t *testing.T) {
 	}
 	if !eventually(func() bool { return srv.closed.Load() == 3 }) {
 		t.Errorf("%d of the 3 spare connections left were closed; want 3", srv.closed.Load())
+	}
+}
+
+// TestSparesTheServiceClosedAreNotUsed checks that a connection dialled
+// ahead of a load and closed by the service before the load took it (here
+// at the service's 50-ms header timeout) is not sent on: the first requests
+// succeed over new connections. Sent on, each would fail, and a request that
+// failed on a new connection is not sent again.
+func TestSparesTheServiceClosedAreNotUsed(t *testing.T) {
+	t.Parallel()
+	var closed atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok"))
+	}))
+	srv.Config.ReadHeaderTimeout = 50 * time.Millisecond
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateClosed {
+			closed.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := NewClient(ClientOptions{Timeout: 5 * time.Second})
+	req := Request{Name: "a", Method: "GET", URL: mustTemplate(t, srv.URL+"/")}
+	defer c.warm([]Request{req}, 4, time.Now().Add(time.Second))()
+	if !eventually(func() bool { return closed.Load() == 4 }) {
+		t.Fatalf("the service closed %d of the 4 spare connections; want 4", closed.Load())
+	}
+	w := newWorker(c, metrics.NewSink().Buffer(), time.Now(), 1, 1)
+	for i := range 4 {
+		if res := w.call(context.Background(), &req, 0, 0, 0, false, 0); res.Class != metrics.OK {
+			t.Fatalf("request %d: %v; want ok", i, res.Class)
+		}
 	}
 }
 
