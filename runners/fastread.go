@@ -20,7 +20,13 @@ import (
 //   - of a body, at most MaxBodyRead bytes are kept, and only for a request
 //     whose checks or extractions read it; the rest is read, counted and
 //     dropped. fasthttp's reading keeps the whole body in memory, so a
-//     worker holding a large response held all of it.
+//     worker holding a large response held all of it;
+//   - a connection idle a while is checked before it is sent on (see
+//     checkIdle, peerGone): net/http's client notices at once when a
+//     service closes an idle connection, fasthttp's pool does not, and the
+//     request sent on it failed;
+//   - a failed request is sent again only where net/http's client sends it
+//     again (see roundTrip).
 //
 // Most responses fit the pooled 4 KB reader and cost no allocation.
 
