@@ -78,11 +78,18 @@ func InstantFault(kind string) bool {
 	return k.Instant
 }
 
-// second is one interval's figures merged across request names.
+// second is one interval's figures merged across request names. Its
+// latencies are kept as the figures the summary reads, not as histograms,
+// so that a run's seconds hold a few hundred bytes each however long it
+// ran; windows over seconds get their histograms merged as the seconds are
+// read (see measuredSeconds).
 type second struct {
 	requests, errors int64
 	classes          map[string]int64
-	lat, lag         *Histogram
+	// latN counts the second's latencies; latP99 and lagP99 are its p99
+	// latency and schedule lag.
+	latN           int64
+	latP99, lagP99 time.Duration
 	// slots merges the lines' slots: counts add up, and a slot's p99 is the
 	// highest of its lines' (every request's p99 must be within tolerance).
 	// partial is set when some line had no slots.
@@ -113,52 +120,18 @@ func (s *second) addSlots(sl *Slots) {
 // window when its middle falls inside it); time to recover is resolved to
 // SlotLength where the record has slots.
 func faultImpacts(h *Header, run *Run, rc Recovery) ([]FaultImpact, error) {
-	secs, last, err := measuredSeconds(h, run)
-	if err != nil {
-		return nil, err
-	}
-	return impacts(h, run, rc, secs, last), nil
+	out, _, _, err := measureRun(h, run, rc)
+	return out, err
 }
 
-// measuredSeconds merges a run's interval lines by second, leaving out
-// warm-up and idle stages; last is the latest second seen.
-func measuredSeconds(h *Header, run *Run) (map[int]*second, int, error) {
-	secs := map[int]*second{}
-	last := 0
-	for i := range run.Intervals {
-		iv := &run.Intervals[i]
-		if !Measured(h.Stages, iv.Stage) {
-			continue
-		}
-		s := secs[iv.T]
-		if s == nil {
-			s = &second{lat: NewHistogram(), lag: NewHistogram(), classes: map[string]int64{}}
-			secs[iv.T] = s
-		}
-		s.requests += iv.Requests
-		s.errors += iv.Errors
-		for k, v := range iv.Classes {
-			s.classes[k] += v
-		}
-		s.addSlots(iv.Slots)
-		if err := s.lat.MergeEncoded(iv.Latency); err != nil {
-			return nil, 0, err
-		}
-		if err := s.lag.MergeEncoded(iv.Lag); err != nil {
-			return nil, 0, err
-		}
-		last = max(last, iv.T)
-	}
-	return secs, last, nil
-}
-
-func impacts(h *Header, run *Run, rc Recovery, secs map[int]*second, last int) []FaultImpact {
+// measureRun reads a run's measured seconds once: into the figures of each
+// second, and into the windows of its faults' impacts, which it returns
+// with the seconds and the latest second seen.
+func measureRun(h *Header, run *Run, rc Recovery) ([]FaultImpact, map[int]*second, int, error) {
 	from, to := MeasuredWindow(h, run)
 	spans := faultSpans(run, to)
-	if len(spans) == 0 {
-		return nil
-	}
-	out := make([]FaultImpact, 0, len(spans))
+	out := make([]FaultImpact, len(spans))
+	var wins []*windowSum
 	for i, sp := range spans {
 		next := to
 		if i+1 < len(spans) {
@@ -168,11 +141,24 @@ func impacts(h *Header, run *Run, rc Recovery, secs map[int]*second, last int) [
 		if i > 0 {
 			prevEnd = max(prevEnd, spans[i-1].Reverted)
 		}
-		fi := FaultImpact{Name: sp.Name, Kind: sp.Kind, Target: sp.Target, InjectedAt: sp.Injected,
+		out[i] = FaultImpact{Name: sp.Name, Kind: sp.Kind, Target: sp.Target, InjectedAt: sp.Injected,
 			RevertedAt: sp.Reverted, Error: sp.Error}
-		fi.Before = window(secs, max(prevEnd, sp.Injected-rc.BeforeS), sp.Injected)
-		fi.During = window(secs, sp.Injected, sp.Reverted)
-		fi.After = window(secs, sp.Reverted, next)
+		wins = append(wins, newWindowSum(&out[i].Before, max(prevEnd, sp.Injected-rc.BeforeS), sp.Injected),
+			newWindowSum(&out[i].During, sp.Injected, sp.Reverted), newWindowSum(&out[i].After, sp.Reverted, next))
+	}
+	secs, last, err := measuredSeconds(h, run, wins)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	for _, w := range wins {
+		w.finish()
+	}
+	for i, sp := range spans {
+		fi := &out[i]
+		next := to
+		if i+1 < len(spans) {
+			next = min(next, spans[i+1].Injected)
+		}
 		fi.Failed, fi.FailedByClass = fi.During.Errors, fi.During.ErrorsByClass
 		if sp.Reverted == sp.Injected {
 			// An instant fault (kill, restart) does its damage afterwards.
@@ -183,34 +169,98 @@ func impacts(h *Header, run *Run, rc Recovery, secs map[int]*second, last int) [
 		if sp.Kind == "terminate" {
 			fi.Shutdown = shutdownImpact(run, sp.Name, sp.Injected)
 		}
-		out = append(out, fi)
 	}
-	return out
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, secs, last, nil
 }
 
-func window(secs map[int]*second, from, to float64) Window {
-	w := Window{FromS: from, ToS: to}
-	lat := NewHistogram()
-	n := 0
-	for t, s := range secs {
-		if mid := float64(t) + 0.5; mid < from || mid >= to {
+// measuredSeconds merges a run's interval lines by second, leaving out
+// warm-up and idle stages, and adds each second to the windows wins whose
+// span holds its middle; last is the latest second seen. One second's
+// histograms are decoded at a time.
+func measuredSeconds(h *Header, run *Run, wins []*windowSum) (map[int]*second, int, error) {
+	byT := map[int][]int{}
+	var ts []int
+	for i := range run.Intervals {
+		iv := &run.Intervals[i]
+		if !Measured(h.Stages, iv.Stage) {
 			continue
 		}
-		w.Requests += s.requests
-		w.Errors += s.errors
-		for k, v := range s.classes {
-			if w.ErrorsByClass == nil {
-				w.ErrorsByClass = map[string]int64{}
-			}
-			w.ErrorsByClass[k] += v
+		if byT[iv.T] == nil {
+			ts = append(ts, iv.T)
 		}
-		lat.Merge(s.lat)
-		n++
+		byT[iv.T] = append(byT[iv.T], i)
 	}
+	sort.Ints(ts)
+	secs := make(map[int]*second, len(ts))
+	lat, lag := NewHistogram(), NewHistogram()
+	last := 0
+	for _, t := range ts {
+		s := &second{classes: map[string]int64{}}
+		lat.Reset()
+		lag.Reset()
+		for _, i := range byT[t] {
+			iv := &run.Intervals[i]
+			s.requests += iv.Requests
+			s.errors += iv.Errors
+			for k, v := range iv.Classes {
+				s.classes[k] += v
+			}
+			s.addSlots(iv.Slots)
+			if err := lat.MergeEncoded(iv.Latency); err != nil {
+				return nil, 0, err
+			}
+			if err := lag.MergeEncoded(iv.Lag); err != nil {
+				return nil, 0, err
+			}
+		}
+		s.latN, s.latP99, s.lagP99 = lat.Count(), lat.Quantile(0.99), lag.Quantile(0.99)
+		for _, w := range wins {
+			w.add(t, s, lat)
+		}
+		secs[t] = s
+		last = max(last, t)
+	}
+	return secs, last, nil
+}
+
+// windowSum adds up the seconds whose middle falls in [from, to) into the
+// Window at w.
+type windowSum struct {
+	w   *Window
+	lat *Histogram
+}
+
+func newWindowSum(w *Window, from, to float64) *windowSum {
+	*w = Window{FromS: from, ToS: to}
+	return &windowSum{w: w, lat: NewHistogram()}
+}
+
+// add adds second t, its figures s and latencies lat, if it is inside.
+func (ws *windowSum) add(t int, s *second, lat *Histogram) {
+	w := ws.w
+	if mid := float64(t) + 0.5; mid < w.FromS || mid >= w.ToS {
+		return
+	}
+	w.Requests += s.requests
+	w.Errors += s.errors
+	for k, v := range s.classes {
+		if w.ErrorsByClass == nil {
+			w.ErrorsByClass = map[string]int64{}
+		}
+		w.ErrorsByClass[k] += v
+	}
+	ws.lat.Merge(lat)
+}
+
+// finish computes the window's rates and percentiles.
+func (ws *windowSum) finish() {
+	w := ws.w
 	w.ErrorRate = ratio(w.Errors, w.Requests)
-	w.RPS = perSecond(w.Requests, to-from)
-	w.Latency = percentiles(lat)
-	return w
+	w.RPS = perSecond(w.Requests, w.ToS-w.FromS)
+	w.Latency = percentiles(ws.lat)
 }
 
 // timeToRecover returns the milliseconds from the fault's end until error
@@ -231,7 +281,7 @@ func timeToRecover(secs map[int]*second, before Window, from, end float64, rc Re
 		if s == nil || s.requests == 0 {
 			return false
 		}
-		return ratio(s.errors, s.requests) <= errLimit && ms(s.lat.Quantile(0.99)) <= p99Limit
+		return ratio(s.errors, s.requests) <= errLimit && ms(s.latP99) <= p99Limit
 	}
 	hold := int(math.Ceil(rc.HoldS))
 	for t := int(math.Floor(from)); float64(t+hold) <= end; t++ {

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -97,4 +98,57 @@ func TestSeries(t *testing.T) {
 			t.Errorf("%s = %v; want %v", tt.name, tt.got, tt.want)
 		}
 	}
+}
+
+// TestMeasureRunKeepsLittlePerSecond checks that what measureRun keeps of a
+// run grows by a few hundred bytes per second of the run, not by a latency
+// histogram or two (tens of KB each) per second: an hour's run must
+// summarize in the memory of a minute's, give or take its record.
+func TestMeasureRunKeepsLittlePerSecond(t *testing.T) { // not parallel: it measures the heap
+	held := func(seconds int) uint64 {
+		h, run := longRun(t, seconds)
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, secs, _, err := measureRun(h, run, DefaultRecovery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		if len(secs) != seconds {
+			t.Fatalf("%d seconds measured; want %d", len(secs), seconds)
+		}
+		runtime.KeepAlive(secs)
+		return after.HeapAlloc - min(after.HeapAlloc, before.HeapAlloc)
+	}
+	short, long := held(60), held(3600)
+	if perSecond := (long - min(long, short)) / (3600 - 60); perSecond > 4<<10 {
+		t.Errorf("measureRun keeps %d bytes per second of a run (%d MB for an hour); want under 4 KB", perSecond, long>>20)
+	}
+}
+
+// longRun is a run of seconds one-second intervals at 100 req/s, with a
+// fault in its middle.
+func longRun(t *testing.T, seconds int) (*Header, *Run) {
+	t.Helper()
+	h := NewHistogram()
+	for i := range 100 {
+		h.Record(time.Duration(1+i%7) * time.Millisecond)
+	}
+	enc, err := h.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := &Run{End: &RunEnd{DurationS: float64(seconds), Status: StatusCompleted}}
+	for s := range seconds {
+		run.Intervals = append(run.Intervals, Interval{T: s, Request: "r", Requests: 100, Latency: enc, Lag: enc})
+	}
+	mid := float64(seconds / 2)
+	run.Faults = []FaultEvent{
+		{Name: "slow", Kind: "latency", Target: "api", Event: "injected", T: mid},
+		{Name: "slow", Kind: "latency", Target: "api", Event: "reverted", T: mid + 5},
+	}
+	return &Header{Stages: []Stage{{ForS: float64(seconds), Rate: 100}}}, run
 }

@@ -59,9 +59,9 @@ func findSpikes(h *Header, run *Run, secs map[int]*second, impacts []FaultImpact
 	ts := make([]int, 0, len(secs))
 	p99 := map[int]float64{}
 	for t, s := range secs {
-		if s.lat.Count() > 0 {
+		if s.latN > 0 {
 			ts = append(ts, t)
-			p99[t] = ms(s.lat.Quantile(0.99))
+			p99[t] = ms(s.latP99)
 		}
 	}
 	if len(ts) == 0 {
@@ -206,10 +206,8 @@ func (c *causes) at(t float64, s *second) []string {
 	if v := c.gen.Peak(t, t+1.25); v >= generatorCPUSaturated {
 		add("generator CPU saturated (%.2f cores)", v)
 	}
-	if s != nil && s.lag != nil {
-		if lag := s.lag.Quantile(0.99); lag > lagWarning {
-			add("generator schedule lag p99 %s", fmtMs(lag))
-		}
+	if s != nil && s.lagP99 > lagWarning {
+		add("generator schedule lag p99 %s", fmtMs(s.lagP99))
 	}
 	for _, svc := range c.services {
 		span := c.spanLen(c.gcPause[svc], t)

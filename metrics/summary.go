@@ -408,11 +408,11 @@ func summarizeRun(h *Header, run *Run, truncated bool) (RunSummary, error) {
 	if h.Recovery != nil {
 		rc = *h.Recovery
 	}
-	secs, last, err := measuredSeconds(h, run)
+	faults, secs, _, err := measureRun(h, run, rc)
 	if err != nil {
 		return RunSummary{}, err
 	}
-	rs.Faults = impacts(h, run, rc, secs, last)
+	rs.Faults = faults
 	rs.Hops = hops(run)
 	faultHops(run, rs.Faults)
 	rule := DefaultSpikeRule
