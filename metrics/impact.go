@@ -246,12 +246,7 @@ func (ws *windowSum) add(t int, s *second, lat *Histogram) {
 	}
 	w.Requests += s.requests
 	w.Errors += s.errors
-	for k, v := range s.classes {
-		if w.ErrorsByClass == nil {
-			w.ErrorsByClass = map[string]int64{}
-		}
-		w.ErrorsByClass[k] += v
-	}
+	w.ErrorsByClass = addCounts(w.ErrorsByClass, s.classes)
 	ws.lat.Merge(lat)
 }
 
