@@ -131,11 +131,14 @@ func measureRun(h *Header, run *Run, rc Recovery) ([]FaultImpact, map[int]*secon
 	from, to := MeasuredWindow(h, run)
 	spans := faultSpans(run, to)
 	out := make([]FaultImpact, len(spans))
+	// next is when each fault's after-window ends: at the next fault or
+	// the measured window's end.
+	next := make([]float64, len(spans))
 	var wins []*windowSum
 	for i, sp := range spans {
-		next := to
+		next[i] = to
 		if i+1 < len(spans) {
-			next = min(next, spans[i+1].Injected)
+			next[i] = min(to, spans[i+1].Injected)
 		}
 		prevEnd := from
 		if i > 0 {
@@ -144,7 +147,7 @@ func measureRun(h *Header, run *Run, rc Recovery) ([]FaultImpact, map[int]*secon
 		out[i] = FaultImpact{Name: sp.Name, Kind: sp.Kind, Target: sp.Target, InjectedAt: sp.Injected,
 			RevertedAt: sp.Reverted, Error: sp.Error}
 		wins = append(wins, newWindowSum(&out[i].Before, max(prevEnd, sp.Injected-rc.BeforeS), sp.Injected),
-			newWindowSum(&out[i].During, sp.Injected, sp.Reverted), newWindowSum(&out[i].After, sp.Reverted, next))
+			newWindowSum(&out[i].During, sp.Injected, sp.Reverted), newWindowSum(&out[i].After, sp.Reverted, next[i]))
 	}
 	secs, last, err := measuredSeconds(h, run, wins)
 	if err != nil {
@@ -155,17 +158,13 @@ func measureRun(h *Header, run *Run, rc Recovery) ([]FaultImpact, map[int]*secon
 	}
 	for i, sp := range spans {
 		fi := &out[i]
-		next := to
-		if i+1 < len(spans) {
-			next = min(next, spans[i+1].Injected)
-		}
 		fi.Failed, fi.FailedByClass = fi.During.Errors, fi.During.ErrorsByClass
 		if sp.Reverted == sp.Injected {
 			// An instant fault (kill, restart) does its damage afterwards.
 			fi.Failed, fi.FailedByClass = fi.After.Errors, fi.After.ErrorsByClass
 		}
 		// Recovery must show before the next fault starts.
-		fi.TimeToRecoverMs = timeToRecover(secs, fi.Before, sp.Reverted, min(float64(last+1), next), rc)
+		fi.TimeToRecoverMs = timeToRecover(secs, fi.Before, sp.Reverted, min(float64(last+1), next[i]), rc)
 		if sp.Kind == "terminate" {
 			fi.Shutdown = shutdownImpact(run, sp.Name, sp.Injected)
 		}
