@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -401,15 +400,7 @@ func TestFastClientReusesItsConnection(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var conns atomic.Int64
-			srv := httptest.NewUnstartedServer(tt.handler)
-			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-				if s == http.StateNew {
-					conns.Add(1)
-				}
-			}
-			srv.Start()
-			t.Cleanup(srv.Close)
+			srv := countingHandler(t, tt.handler, nil)
 			w := newWorker(NewClient(ClientOptions{Timeout: 5 * time.Second}), metrics.NewSink().Buffer(), time.Now(), 1, 1)
 			req := Request{Method: tt.method, URL: mustTemplate(t, srv.URL+"/")}
 			for i := range 3 {
@@ -417,7 +408,7 @@ func TestFastClientReusesItsConnection(t *testing.T) {
 					t.Fatalf("request %d: %v", i, res.Class)
 				}
 			}
-			if n := conns.Load(); n != 1 {
+			if n := srv.accepted.Load(); n != 1 {
 				t.Errorf("3 requests in turn opened %d connections; want 1", n)
 			}
 		})

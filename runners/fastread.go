@@ -156,13 +156,12 @@ func timedOut(err error) error {
 
 // readResponse reads one response from br: its header, after any interim
 // 1xx responses, then its body, framed as its header says. It sets w.code
-// once the final header is in; a body cut short returns the bytes read of
-// it with the error. closeConn says
+// (which fastCall zeroes) once the final header is in; a body cut short
+// returns the bytes read of it with the error. closeConn says
 // the connection cannot carry another request: the body ran to the
 // connection's end, or bytes came beyond the response.
 func (w *worker) readResponse(br *bufio.Reader, head, keep bool) (in int64, closeConn bool, err error) {
 	h := w.resp
-	w.code = 0
 	r := br
 	for n := 0; ; n++ {
 		if r, err = w.readHeader(r, h); err != nil {

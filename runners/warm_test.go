@@ -46,7 +46,7 @@ func (cs *countingServer) firstAccept() time.Time {
 func newCountingServer(t *testing.T) *countingServer {
 	t.Helper()
 	cs := &countingServer{held: make(chan struct{}), after: map[string]int{}}
-	cs.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return cs.start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n := cs.hold.Load(); n > 0 {
 			switch k := cs.arrived.Add(1); {
 			case k <= n:
@@ -64,7 +64,19 @@ func newCountingServer(t *testing.T) *countingServer {
 			}
 		}
 		w.Write([]byte("ok"))
-	}))
+	}), nil)
+}
+
+// countingHandler is a countingServer answering with h, its http.Server
+// set up by configure (when not nil) before it starts; hold does nothing.
+func countingHandler(t *testing.T, h http.Handler, configure func(*http.Server)) *countingServer {
+	t.Helper()
+	return (&countingServer{}).start(t, h, configure)
+}
+
+// start serves h on loopback until the test ends, counting connections.
+func (cs *countingServer) start(t *testing.T, h http.Handler, configure func(*http.Server)) *countingServer {
+	cs.Server = httptest.NewUnstartedServer(h)
 	cs.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		switch st {
 		case http.StateNew:
@@ -74,6 +86,9 @@ func newCountingServer(t *testing.T) *countingServer {
 		case http.StateClosed:
 			cs.closed.Add(1)
 		}
+	}
+	if configure != nil {
+		configure(cs.Config)
 	}
 	cs.Start()
 	t.Cleanup(cs.Close)
@@ -211,23 +226,14 @@ func TestSpareConnectionsExpire(t *testing.T) {
 // failed on a new connection is not sent again.
 func TestSparesTheServiceClosedAreNotUsed(t *testing.T) {
 	t.Parallel()
-	var closed atomic.Int64
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := countingHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok"))
-	}))
-	srv.Config.ReadHeaderTimeout = 50 * time.Millisecond
-	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateClosed {
-			closed.Add(1)
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
+	}), func(s *http.Server) { s.ReadHeaderTimeout = 50 * time.Millisecond })
 	c := NewClient(ClientOptions{Timeout: 5 * time.Second})
 	req := Request{Name: "a", Method: "GET", URL: mustTemplate(t, srv.URL+"/")}
 	defer c.warm([]Request{req}, 4, time.Now().Add(time.Second))()
-	if !eventually(func() bool { return closed.Load() == 4 }) {
-		t.Fatalf("the service closed %d of the 4 spare connections; want 4", closed.Load())
+	if !eventually(func() bool { return srv.closed.Load() == 4 }) {
+		t.Fatalf("the service closed %d of the 4 spare connections; want 4", srv.closed.Load())
 	}
 	w := newWorker(c, metrics.NewSink().Buffer(), time.Now(), 1, 1)
 	for i := range 4 {
